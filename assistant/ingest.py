@@ -1,0 +1,234 @@
+"""Files -> located chunks -> embeddings -> the store, incrementally and safe to kill at any point.
+
+Crash safety comes from ordering, not from transactions: a file's chunks are upserted under ids
+derived from their content, its stale chunks are deleted by asking the store (not the manifest),
+and only then is the manifest entry written (atomically). A run killed anywhere leaves at worst
+a file whose manifest entry is old, which the next run simply redoes with the same ids.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.readers import PAGE_SEP, Unreadable, extract
+from assistant.types import Passage
+
+IGNORE_FILE = ".groundworkignore"
+
+
+@dataclass
+class IngestReport:
+    files_seen: int = 0
+    files_ingested: int = 0
+    files_unchanged: int = 0
+    files_failed: list[dict] = field(default_factory=list)  # {path, reason}
+    files_pruned: int = 0
+    chunks_added: int = 0
+    chunks_deleted: int = 0
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.files_seen} files seen: {self.files_ingested} ingested, "
+            f"{self.files_unchanged} unchanged, {len(self.files_failed)} failed"
+            + (f", {self.files_pruned} pruned" if self.files_pruned else ""),
+            f"chunks: +{self.chunks_added} -{self.chunks_deleted}, {self.chunks_embedded} embedded, "
+            f"{self.chunks_total} in the index ({self.seconds:.1f} s)",
+        ]
+        lines += [f"  failed: {f['path']}: {f['reason']}" for f in self.files_failed]
+        return "\n".join(lines)
+
+
+def sha256(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def chunk(extracted_pages: list[str], settings: Settings) -> list[tuple[str, int | None, int, int]]:
+    """Split pages into (text, page, start, end) with offsets into the pages joined by PAGE_SEP.
+
+    Chunks never span a page, so a PDF citation names exactly one page.
+    """
+    from llama_index.core.node_parser import SentenceSplitter
+
+    splitter = SentenceSplitter(chunk_size=settings.chunk_tokens,
+                                chunk_overlap=settings.chunk_overlap, tokenizer=token_encoder())
+    multi_page = len(extracted_pages) > 1
+    chunks, page_offset = [], 0
+    for page_no, page in enumerate(extracted_pages, start=1):
+        cursor = 0
+        for piece in splitter.split_text(page):
+            piece = piece.strip()
+            if not piece:
+                continue
+            start = _locate(page, piece, cursor)
+            cursor = start + 1
+            chunks.append((page[start:start + len(piece)] if start >= 0 else piece,
+                           page_no if multi_page else None,
+                           page_offset + max(start, 0), page_offset + max(start, 0) + len(piece)))
+        page_offset += len(page) + len(PAGE_SEP)
+    return chunks
+
+
+def _locate(page: str, piece: str, cursor: int) -> int:
+    """Where the splitter's piece sits in the page; splitters may normalise whitespace."""
+    found = page.find(piece, cursor)
+    if found < 0:
+        found = page.find(piece)
+    if found < 0:  # whitespace differs: match on the first words instead
+        head = " ".join(piece.split()[:6])
+        found = page.find(head, cursor)
+    return found
+
+
+_ENCODER = None
+
+
+def token_encoder():
+    """tiktoken's cl100k_base encode(), loaded once from the file llama-index-core ships."""
+    global _ENCODER
+    if _ENCODER is None:
+        import tiktoken
+
+        _ENCODER = tiktoken.get_encoding("cl100k_base").encode
+    return _ENCODER
+
+
+def iter_files(paths: list[Path], report: IngestReport):
+    """Yield (root, file) for every candidate file; refuse symlinks that leave their root."""
+    for arg in paths:
+        if not arg.exists():
+            report.files_failed.append({"path": str(arg), "reason": "no such file or folder"})
+            continue
+        root = arg if arg.is_dir() else arg.parent
+        files = [arg] if arg.is_file() else sorted(
+            Path(d) / name
+            for d, dirs, names in os.walk(arg)  # does not descend into symlinked folders
+            for name in names
+            if not any(part.startswith(".") for part in (Path(d) / name).relative_to(arg).parts)
+            and not dirs.sort()  # deterministic order; sort() returns None
+        )
+        real_root = root.resolve()
+        ignored = _ignore_patterns(root)
+        for f in files:
+            rel = f.relative_to(root).as_posix()
+            if any(fnmatch.fnmatch(rel, pat) for pat in ignored):
+                continue
+            if f.is_symlink() and not f.resolve().is_relative_to(real_root):
+                report.files_seen += 1
+                report.files_failed.append({"path": rel,
+                                            "reason": "symlink points outside the ingested folder "
+                                                      "(not followed)"})
+                continue
+            yield root, f
+
+
+def _ignore_patterns(root: Path) -> list[str]:
+    """Glob patterns from ROOT/.groundworkignore: notes about a corpus that are not part of it."""
+    ignore = root / IGNORE_FILE
+    if not ignore.is_file():
+        return []
+    lines = (ln.strip() for ln in ignore.read_text().splitlines())
+    return [ln for ln in lines if ln and not ln.startswith("#")]
+
+
+class Manifest:
+    """rel path -> file content hash, written atomically after the store reflects the file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries: dict[str, dict] = {}
+        if path.exists():
+            self.entries = json.loads(path.read_text())
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True))
+        os.replace(tmp, self.path)
+
+
+def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=None,
+           prune: bool = False, progress: bool | None = None) -> IngestReport:
+    from tqdm import tqdm
+
+    from assistant.store import Store
+
+    settings = settings or Settings.load()
+    store = store or Store(settings)
+    started = time.perf_counter()
+    report = IngestReport()
+    manifest = Manifest(store.manifest_path)
+    recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{store.embed_model_id}"
+    candidates = list(iter_files([Path(p) for p in paths], report))
+    show = sys.stderr.isatty() if progress is None else progress
+    seen_sources: set[str] = set()
+    changed = False
+    for root, path in tqdm(candidates, desc="ingest", unit="file", disable=not show):
+        report.files_seen += 1
+        rel = path.relative_to(root).as_posix()
+        seen_sources.add(rel)
+        try:
+            size = path.stat().st_size
+            if size > settings.max_file_mb * 1024 * 1024:
+                raise Unreadable(f"file is {size / 2**20:.1f} MB, over the {settings.max_file_mb:g} "
+                                 "MB limit (setting max_file_mb)")
+            data = path.read_bytes()
+            file_hash = sha256(data)
+            entry = manifest.entries.get(rel)
+            if entry and entry["hash"] == file_hash and entry.get("recipe") == recipe:
+                report.files_unchanged += 1
+                continue
+            extracted = extract(path, data)
+        except Unreadable as exc:
+            report.files_failed.append({"path": rel, "reason": str(exc)})
+            continue
+        except OSError as exc:
+            report.files_failed.append({"path": rel, "reason": f"cannot read: {exc.strerror}"})
+            continue
+        passages = _passages(rel, extracted.title, chunk(extracted.pages, settings))
+        added, deleted, embedded = store.replace_source(rel, passages)
+        report.files_ingested += 1
+        report.chunks_added += added
+        report.chunks_deleted += deleted
+        report.chunks_embedded += embedded
+        manifest.entries[rel] = {"hash": file_hash, "recipe": recipe, "chunks": len(passages)}
+        manifest.save()
+        changed = True
+    if prune:
+        for source in sorted(store.sources() - seen_sources):
+            report.chunks_deleted += store.replace_source(source, [])[1]
+            manifest.entries.pop(source, None)
+            report.files_pruned += 1
+            changed = True
+        manifest.save()
+    if changed or not store.lexical_index_current():
+        store.rebuild_lexical_index()
+    report.chunks_total = store.count()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _passages(source: str, title: str, chunks) -> list[Passage]:
+    passages, occurrences = [], {}
+    for text, page, start, end in chunks:
+        key = sha256(text)
+        occurrences[key] = occurrences.get(key, 0) + 1
+        # Stable across runs: same file, same text -> same id, so a rerun after a crash upserts
+        # over its own earlier writes instead of leaving duplicates.
+        pid = sha256(f"{source}\0{key}\0{occurrences[key]}")[:20]
+        passages.append(Passage(id=pid, text=text, source=source, title=title, page=page,
+                                start=start, end=end))
+    return passages

@@ -10,6 +10,8 @@ from assistant.config import Settings, make_offline
 
 make_offline()  # before any model library is imported
 
+from assistant.pipeline import Assistant, ask  # noqa: E402
 from assistant.types import NOT_DOCUMENTED, Answer, Citation, Claim, Passage  # noqa: E402
 
-__all__ = ["NOT_DOCUMENTED", "Answer", "Citation", "Claim", "Passage", "Settings"]
+__all__ = ["NOT_DOCUMENTED", "Answer", "Assistant", "Citation", "Claim", "Passage", "Settings",
+           "ask"]

@@ -56,16 +56,18 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-def chunk(extracted_pages: list[str], settings: Settings) -> list[tuple[str, int | None, int, int]]:
+def chunk(extracted_pages: list[str], settings: Settings,
+          paged: bool | None = None) -> list[tuple[str, int | None, int, int]]:
     """Split pages into (text, page, start, end) with offsets into the pages joined by PAGE_SEP.
 
-    Chunks never span a page, so a PDF citation names exactly one page.
+    Chunks never span a page, so a PDF citation names exactly one page. `paged` says whether
+    the pages are real pages (a PDF, even a one-page one); None guesses from their number.
     """
     from llama_index.core.node_parser import SentenceSplitter
 
     splitter = SentenceSplitter(chunk_size=settings.chunk_tokens,
                                 chunk_overlap=settings.chunk_overlap, tokenizer=token_encoder())
-    multi_page = len(extracted_pages) > 1
+    multi_page = len(extracted_pages) > 1 if paged is None else paged
     chunks, page_offset = [], 0
     for page_no, page in enumerate(extracted_pages, start=1):
         cursor = 0
@@ -198,7 +200,8 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
         except OSError as exc:
             report.files_failed.append({"path": rel, "reason": f"cannot read: {exc.strerror}"})
             continue
-        passages = _passages(rel, extracted.title, chunk(extracted.pages, settings))
+        pieces = chunk(extracted.pages, settings, paged=path.suffix.lower() == ".pdf")
+        passages = _passages(rel, extracted.title, pieces)
         added, deleted, embedded = store.replace_source(rel, passages)
         report.files_ingested += 1
         report.chunks_added += added
@@ -226,9 +229,12 @@ def _passages(source: str, title: str, chunks) -> list[Passage]:
     for text, page, start, end in chunks:
         key = sha256(text)
         occurrences[key] = occurrences.get(key, 0) + 1
-        # Stable across runs: same file, same text -> same id, so a rerun after a crash upserts
-        # over its own earlier writes instead of leaving duplicates.
-        pid = sha256(f"{source}\0{key}\0{occurrences[key]}")[:20]
+        # Stable across runs: same file, same text at the same place -> same id, so a rerun after
+        # a crash upserts over its own earlier writes instead of leaving duplicates. The location
+        # and title are part of the id because the store never rewrites a chunk whose id it
+        # already holds: text that moved within an edited file must become a new chunk (its
+        # vector is reused by content hash), or it would keep its old offsets and title.
+        pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}")[:20]
         passages.append(Passage(id=pid, text=text, source=source, title=title, page=page,
                                 start=start, end=end))
     return passages

@@ -54,6 +54,7 @@ class Claim:
     score: float
     reason: str = ""  # why it was rejected, or which question part it answers
     answers: list[str] = field(default_factory=list)  # question parts this claim answers
+    gap: bool = False  # True: the claim says a part is not documented (citing where that is said)
 
 
 @dataclass
@@ -77,6 +78,8 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     rejected: list[Claim] = field(default_factory=list)  # what the verifier removed, and why
     generator: str = "extractive"
+    # What retrieval returned, for callers that audit the answer (the eval); not serialised.
+    retrieved: list[Passage] = field(default_factory=list, repr=False)
 
     def __str__(self) -> str:
         from assistant.render import render
@@ -85,5 +88,6 @@ class Answer:
 
     def to_dict(self) -> dict:
         data = asdict(self)
+        data.pop("retrieved")
         data["text"] = str(self)
         return data

@@ -1,0 +1,187 @@
+"""Shared fixtures: the demo index (built once per session), a real `chroma run` server, fresh
+per-test indexes, the `groundwork` CLI as a subprocess, and small PDF/DOCX builders.
+
+Everything here is real: the packaged MiniLM embedder, embedded Chroma or a Chroma server, BM25.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import assistant  # noqa: F401  (offline environment before any model library loads)
+from assistant.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+BIN = Path(sys.executable).parent
+GROUNDWORK = BIN / "groundwork"
+CHROMA = BIN / "chroma"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The test process's environment minus GROUNDWORK_* overrides, offline, no telemetry."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWORK_")}
+    env.update(ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               TOKENIZERS_PARALLELISM="false")
+    env.update(extra)
+    return env
+
+
+# -- settings and indexes ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """make_settings(name="index", **overrides) -> Settings for a fresh index under tmp_path.
+
+    Each distinct name is a separate index folder, so one test can build several.
+    """
+
+    def make(name: str = "index", **overrides) -> Settings:
+        return Settings.load(index_dir=tmp_path / name, **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory) -> Settings:
+    """The demo corpus ingested once per session into a temp index (embedded Chroma)."""
+    from assistant.ingest import ingest
+
+    settings = Settings.load(index_dir=tmp_path_factory.mktemp("demo") / "index")
+    report = ingest([CORPUS], settings, progress=False)
+    assert report.files_failed == [], report.summary()
+    assert report.files_ingested >= 10 and report.chunks_total > 0, report.summary()
+    return settings
+
+
+# -- the CLI ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """cli(*args, timeout=180, **env) -> CompletedProcess of the venv's `groundwork` script."""
+
+    def run(*args, timeout: float = 180, cwd: Path | None = None, **env: str):
+        return subprocess.run([str(GROUNDWORK), *map(str, args)], capture_output=True, text=True,
+                              timeout=timeout, cwd=cwd, env=subprocess_env(**env))
+
+    return run
+
+
+# -- a real Chroma server ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A `chroma run` server on a free port for the session; yields its http://HOST:PORT."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    assert CHROMA.exists(), f"chroma CLI not found at {CHROMA}"
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log_path = data / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(CHROMA), "run", "--path", str(data / "db"), "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=subprocess_env())
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"chroma run exited with {proc.returncode}:\n"
+                            f"{log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                chromadb.HttpClient(host="127.0.0.1", port=port,
+                                    settings=ChromaSettings(anonymized_telemetry=False)).heartbeat()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    pytest.fail("chroma run did not answer its heartbeat within 60 s:\n"
+                                f"{log_path.read_text(errors='replace')[-2000:]}")
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# -- document builders ------------------------------------------------------------------------
+
+
+def pdf_bytes(pages: list[list[str]], title: str | None = None) -> bytes:
+    """A real PDF (reportlab) with one list of text lines per page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    pdf.setTitle(title or "")  # reportlab's default title is "untitled"
+    for lines in pages:
+        y = 800
+        for line in lines:
+            pdf.drawString(56, y, line)
+            y -= 14
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def encrypt_pdf(data: bytes, user_password: str, owner_password: str | None = None) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password, owner_password)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def docx_bytes(paragraphs: list[str], heading: str | None = None,
+               core_title: str | None = None) -> bytes:
+    """A real DOCX (python-docx) with an optional level-1 heading first."""
+    import docx
+
+    document = docx.Document()
+    if core_title:
+        document.core_properties.title = core_title
+    if heading:
+        document.add_heading(heading, level=1)
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def builders():
+    """Document builders for tests in any module: builders.pdf / .encrypt_pdf / .docx."""
+
+    class Builders:
+        pdf = staticmethod(pdf_bytes)
+        encrypt_pdf = staticmethod(encrypt_pdf)
+        docx = staticmethod(docx_bytes)
+
+    return Builders

@@ -1,0 +1,534 @@
+"""assistant.ingest + assistant.store: real files, the packaged embedder, real Chroma and BM25."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, GROUNDWORK, free_port, subprocess_env
+
+from assistant.config import Settings
+from assistant.ingest import Manifest, ingest, sha256
+from assistant.readers import PAGE_SEP, extract
+from assistant.retrieve import Retriever
+from assistant.store import Store, StoreError
+
+REPORT_KEYS = {"files_seen", "files_ingested", "files_unchanged", "files_failed", "chunks_added",
+               "chunks_deleted", "chunks_embedded", "seconds"}
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def paragraphs(topic: str, n: int, seed: int = 0) -> str:
+    """Distinct, deterministic prose: n paragraphs of a few sentences about `topic`."""
+    out = []
+    for i in range(n):
+        k = seed * 1000 + i
+        out.append(f"{topic} paragraph {k}. The {topic.lower()} station logged {k * 37 + 11} "
+                   f"readings on day {k % 28 + 1}, and the crew replaced {k % 9 + 2} sensors. "
+                   f"At the {topic.lower()} site, wind from the "
+                   f"{['north', 'south', 'east', 'west'][k % 4]} reached "
+                   f"{k % 60 + 20} km/h before the shift change at {k % 24:02d}:00.")
+    return "\n\n".join(out)
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def write_good_files(root: Path, builders) -> dict[str, str]:
+    """One readable file per format; returns {relative path: a phrase only that file contains}."""
+    write(root / "notes.txt", "Field notes\n\n" + paragraphs("Harbour", 6, seed=1))
+    write(root / "guide.md", "# Glacier Guide\n\n" + paragraphs("Glacier", 8, seed=2))
+    write(root / "page.html", "<html><head><title>Forest Page</title><script>var x = 1;</script>"
+          "</head><body><h1>Forest</h1>"
+          + "".join(f"<p>{p}</p>" for p in paragraphs("Forest", 5, seed=3).split("\n\n"))
+          + "</body></html>")
+    pdf_pages = [paragraphs("Desert", 3, seed=4).replace(". ", ".\n").splitlines(),
+                 paragraphs("Canyon", 3, seed=5).replace(". ", ".\n").splitlines()]
+    write(root / "report.pdf", builders.pdf(pdf_pages, title="Desert Report"))
+    write(root / "memo.docx", builders.docx(paragraphs("Tundra", 4, seed=6).split("\n\n"),
+                                            heading="Tundra Memo"))
+    write(root / "sub" / "nested.md", "# Nested\n\n" + paragraphs("Marsh", 3, seed=7))
+    return {"notes.txt": "Harbour paragraph 1000", "guide.md": "Glacier paragraph 2000",
+            "page.html": "Forest paragraph 3000", "report.pdf": "Canyon paragraph 5000",
+            "memo.docx": "Tundra paragraph 6000", "sub/nested.md": "Marsh paragraph 7000"}
+
+
+def write_bad_files(root: Path, builders) -> dict[str, str]:
+    """Every kind of unreadable file; returns {relative path: expected reason fragment}."""
+    write(root / "empty.txt", b"")
+    write(root / "blank.md", b"   \n\t\n")
+    write(root / "binary.txt", b"ELF\x00\x00\x01\x02 binary")
+    write(root / "latin1.txt", "Caf\u00e9 au lait".encode("latin-1"))
+    write(root / "sheet.xlsx", b"PK\x03\x04 not supported")
+    write(root / "garbage.pdf", b"garbage bytes that are not a PDF")
+    write(root / "locked.pdf", builders.encrypt_pdf(builders.pdf([["Secret: 3 keys."]]), "secret"))
+    write(root / "broken.docx", b"PK\x03\x04 broken zip")
+    return {"empty.txt": "empty file", "blank.md": "empty file",
+            "binary.txt": "binary content", "latin1.txt": "not valid UTF-8",
+            "sheet.xlsx": "unsupported file type '.xlsx'", "garbage.pdf": "corrupt PDF",
+            "locked.pdf": "encrypted PDF", "broken.docx": "corrupt DOCX"}
+
+
+def stored(settings) -> dict[str, dict]:
+    """id -> everything Chroma holds for a chunk, read both from its flat metadata and from the
+    llama-index node that dense retrieval rebuilds (they must agree)."""
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    store = Store(settings)
+    got = store.collection.get(include=["documents", "metadatas"])
+    assert len(got["ids"]) == len(set(got["ids"])) == store.count()
+    out = {}
+    for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        node = metadata_dict_to_node(meta, text=text)
+        flat = {k: meta[k] for k in ("source", "title", "page", "start", "end", "content_hash")}
+        assert node.node_id == pid
+        assert node.get_content() == text
+        assert {k: node.metadata[k] for k in flat} == flat, f"node metadata stale for {pid}"
+        out[pid] = {"text": text, **flat}
+    return out
+
+
+def extracted_text(root: Path, source: str) -> tuple[str, list[str]]:
+    path = root / source
+    pages = extract(path, path.read_bytes()).pages
+    return PAGE_SEP.join(pages), pages
+
+
+def assert_locations(root: Path, chunks: dict[str, dict]) -> None:
+    """Every chunk's [start:end] in its file's extracted text is exactly its text."""
+    cache: dict[str, tuple[str, list[str]]] = {}
+    for pid, c in chunks.items():
+        if c["source"] not in cache:
+            cache[c["source"]] = extracted_text(root, c["source"])
+        full, pages = cache[c["source"]]
+        assert full[c["start"]:c["end"]] == c["text"], (pid, c["source"], c["start"], c["end"])
+        assert c["content_hash"] == sha256(c["text"])
+        if c["source"].endswith(".pdf"):
+            page = c["page"]
+            assert 1 <= page <= len(pages), (pid, page)
+            page_start = sum(len(p) + len(PAGE_SEP) for p in pages[:page - 1])
+            assert page_start <= c["start"] < c["end"] <= page_start + len(pages[page - 1])
+        else:
+            assert c["page"] == 0  # stored as 0, surfaced as None
+
+
+def bm25_ids(settings) -> list[str]:
+    retriever = Store(settings).load_lexical_retriever(10)
+    assert retriever is not None
+    return [entry["node_id"] for entry in retriever.corpus]
+
+
+def texts_of(chunks: dict[str, dict], source: str) -> list[str]:
+    return [c["text"] for c in chunks.values() if c["source"] == source]
+
+
+# -- good and bad files -----------------------------------------------------------------------
+
+
+def test_mixed_folder_good_ingested_bad_reported_cli_exit_0(tmp_path, builders, cli):
+    root = tmp_path / "docs"
+    good = write_good_files(root, builders)
+    bad = write_bad_files(root, builders)
+    outside = write(tmp_path / "outside" / "secret.md", "# Outside\n\nNot part of the corpus.")
+    (root / "escape.md").symlink_to(outside)
+    (root / "alias.md").symlink_to(root / "guide.md")  # inside the root: fine
+    bad["escape.md"] = "symlink points outside the ingested folder"
+
+    index = tmp_path / "index"
+    proc = cli("ingest", root, "--index", index, "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert set(report) >= REPORT_KEYS
+    failed = {f["path"]: f["reason"] for f in report["files_failed"]}
+    assert set(failed) == set(bad)
+    for path, reason in bad.items():
+        assert reason in failed[path], (path, failed[path])
+    assert report["files_ingested"] == len(good) + 1  # + alias.md
+    assert report["files_seen"] == len(good) + 1 + len(bad)
+    assert report["files_unchanged"] == 0
+    assert report["chunks_added"] == report["chunks_total"] > len(good)
+    # alias.md has guide.md's text: its chunks reuse guide.md's vectors
+    assert report["chunks_embedded"] < report["chunks_added"]
+
+    chunks = stored(Settings.load(index_dir=index))
+    sources = {c["source"] for c in chunks.values()}
+    assert sources == set(good) | {"alias.md"}
+    assert texts_of(chunks, "alias.md") == texts_of(chunks, "guide.md")
+    assert not any("Not part of the corpus" in c["text"] for c in chunks.values())
+    assert not any("var x" in c["text"] for c in chunks.values())
+    for source, phrase in good.items():
+        assert any(phrase in t for t in texts_of(chunks, source)), source
+
+
+def test_only_bad_files_cli_exits_nonzero_with_json(tmp_path, builders, cli):
+    root = tmp_path / "bad"
+    bad = write_bad_files(root, builders)
+    proc = cli("ingest", root, "--index", tmp_path / "index", "--json")
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    report = json.loads(proc.stdout)  # stdout is JSON and nothing else
+    assert set(report) >= REPORT_KEYS
+    assert report["files_seen"] == len(bad)
+    assert report["files_ingested"] == report["files_unchanged"] == 0
+    assert report["chunks_added"] == report["chunks_embedded"] == 0
+    assert sorted(f["path"] for f in report["files_failed"]) == sorted(bad)
+    assert isinstance(report["seconds"], float)
+
+
+def test_file_over_size_limit_is_refused(tmp_path, make_settings):
+    root = tmp_path / "docs"
+    write(root / "small.txt", "Tiny note: 7 owls.")  # 18 bytes
+    write(root / "large.txt", "Large note. " * 40)  # 480 bytes > 0.0001 MB (104 bytes)
+    settings = make_settings(max_file_mb=0.0001)
+    report = ingest([root], settings, progress=False)
+    assert report.files_ingested == 1
+    assert [f["path"] for f in report.files_failed] == ["large.txt"]
+    assert "over the 0.0001 MB limit" in report.files_failed[0]["reason"]
+    assert {c["source"] for c in stored(settings).values()} == {"small.txt"}
+
+
+def test_missing_path_is_reported(tmp_path, make_settings):
+    report = ingest([tmp_path / "nope"], make_settings(), progress=False)
+    assert report.files_failed == [{"path": str(tmp_path / "nope"),
+                                    "reason": "no such file or folder"}]
+    assert report.files_ingested == 0
+
+
+def test_ignore_file_and_hidden_files_are_skipped(tmp_path, make_settings):
+    root = tmp_path / "docs"
+    write(root / "keep.md", "# Keep\n\nKept: 12 herons.")
+    write(root / "SOURCES.md", "# Sources\n\nIgnored by name.")
+    write(root / "drafts" / "wip.md", "# WIP\n\nIgnored by folder glob.")
+    write(root / "old.bak.txt", "Ignored by suffix glob.")
+    write(root / ".hidden.md", "# Hidden\n\nHidden file.")
+    write(root / ".git" / "notes.md", "# Git\n\nInside a hidden folder.")
+    write(root / "sub" / ".secret.txt", "Hidden file in a subfolder.")
+    write(root / "sub" / "deep.txt", "Deep: 4 cranes.")
+    write(root / ".groundworkignore", "# comment line\nSOURCES.md\ndrafts/*\n\n*.bak.txt\n")
+    settings = make_settings()
+    report = ingest([root], settings, progress=False)
+    assert report.files_seen == report.files_ingested == 2
+    assert report.files_failed == []
+    assert {c["source"] for c in stored(settings).values()} == {"keep.md", "sub/deep.txt"}
+
+
+def test_demo_corpus_ignore_file_is_honoured(demo_index):
+    sources = Store(demo_index).sources()
+    assert "SOURCES.md" not in sources and "build_documents.py" not in sources
+    assert ".groundworkignore" not in sources
+    assert "cybertipline_policy_brief_2024.pdf" in sources
+
+
+# -- chunk ids and locations ------------------------------------------------------------------
+
+
+def test_chunks_are_located_and_ids_are_stable(tmp_path, builders, make_settings):
+    root = tmp_path / "docs"
+    good = write_good_files(root, builders)
+    first, second = make_settings("one"), make_settings("two")
+    ingest([root], first, progress=False)
+    ingest([root], second, progress=False)
+    a, b = stored(first), stored(second)
+    assert a == b  # same ids, texts and metadata in two fresh indexes
+    assert {c["source"] for c in a.values()} == set(good)
+    assert all(len(pid) == 20 and int(pid, 16) >= 0 for pid in a)
+    assert_locations(root, a)
+    titles = {c["source"]: c["title"] for c in a.values()}
+    assert titles == {"notes.txt": "Field notes", "guide.md": "Glacier Guide",
+                      "page.html": "Forest Page", "report.pdf": "Desert Report",
+                      "memo.docx": "Tundra Memo", "sub/nested.md": "Nested"}
+    pdf_pages = {c["page"] for c in a.values() if c["source"] == "report.pdf"}
+    assert pdf_pages == {1, 2}
+    canyon = [c for c in a.values() if "Canyon paragraph 5000" in c["text"]]
+    assert canyon and all(c["page"] == 2 for c in canyon)
+
+
+def test_single_page_pdf_chunks_carry_page_1(tmp_path, builders, make_settings):
+    root = tmp_path / "docs"
+    write(root / "one.pdf", builders.pdf([["One page: 9 bridges."]], title="One"))
+    settings = make_settings()
+    ingest([root], settings, progress=False)
+    chunks = stored(settings)
+    assert [c["page"] for c in chunks.values()] == [1]
+    assert_locations(root, chunks)
+
+
+def test_demo_corpus_chunks_are_located(demo_index):
+    chunks = stored(demo_index)
+    assert len(chunks) > 40
+    assert_locations(CORPUS, chunks)
+    pdf = [c for c in chunks.values() if c["source"].endswith(".pdf")]
+    assert len({c["page"] for c in pdf}) > 1
+
+
+# -- incremental ingest -----------------------------------------------------------------------
+
+
+def test_unchanged_changed_and_moved_chunks(tmp_path, builders, make_settings):
+    root = tmp_path / "docs"
+    good = write_good_files(root, builders)
+    settings = make_settings()
+    first = ingest([root], settings, progress=False)
+    assert first.files_ingested == len(good) and first.chunks_embedded == first.chunks_added > 0
+
+    again = ingest([root], settings, progress=False)
+    assert again.files_unchanged == again.files_seen == len(good)
+    assert again.files_ingested == again.chunks_embedded == again.chunks_added == 0
+    assert again.chunks_deleted == 0 and again.chunks_total == first.chunks_total
+
+    # notes.txt rewritten entirely: none of its old text may survive
+    old_notes = texts_of(stored(settings), "notes.txt")
+    write(root / "notes.txt", "Field notes v2\n\n" + paragraphs("Volcano", 5, seed=8))
+    changed = ingest([root], settings, progress=False)
+    assert changed.files_ingested == 1 and changed.files_unchanged == len(good) - 1
+    assert changed.chunks_deleted == len(old_notes)
+    chunks = stored(settings)
+    new_notes = texts_of(chunks, "notes.txt")
+    assert changed.chunks_added == len(new_notes) and changed.chunks_embedded == len(new_notes)
+    assert not set(old_notes) & {c["text"] for c in chunks.values()}
+    assert any("Volcano paragraph 8000" in t for t in new_notes)
+    manifest = Manifest(Store(settings).manifest_path).entries
+    assert sum(e["chunks"] for e in manifest.values()) == len(chunks) == changed.chunks_total
+    assert_locations(root, chunks)
+
+    # guide.md gets a new title and a paragraph inserted on top: the chunks that kept their text
+    # moved, and their title and offsets must follow (nothing re-embedded but the new text)
+    guide = (root / "guide.md").read_text()
+    write(root / "guide.md", guide.replace("# Glacier Guide\n\n",
+                                           "# Glacier Guide, revised\n\nA new opening paragraph "
+                                           "about the revised glacier survey.\n\n"))
+    moved = ingest([root], settings, progress=False)
+    assert moved.files_ingested == 1
+    chunks = stored(settings)
+    assert_locations(root, chunks)
+    assert {c["title"] for c in chunks.values() if c["source"] == "guide.md"} == {
+        "Glacier Guide, revised"}
+    assert moved.chunks_embedded < len(texts_of(chunks, "guide.md"))
+    assert Store(settings).lexical_index_current()
+    # what retrieval returns (dense and BM25 paths) carries the new locations too
+    passages = Retriever(settings).run("Glacier station readings and sensors", 30)
+    guide_hits = [p for p in passages if p.source == "guide.md"]
+    assert guide_hits
+    full, _ = extracted_text(root, "guide.md")
+    for p in guide_hits:
+        assert full[p.start:p.end] == p.text and p.title == "Glacier Guide, revised"
+
+
+def test_prune_removes_deleted_files_only_when_asked(tmp_path, builders, make_settings):
+    root = tmp_path / "docs"
+    good = write_good_files(root, builders)
+    settings = make_settings()
+    ingest([root], settings, progress=False)
+    total = Store(settings).count()
+    gone = len(texts_of(stored(settings), "memo.docx"))
+    assert gone > 0
+    (root / "memo.docx").unlink()
+
+    kept = ingest([root], settings, progress=False)
+    assert kept.files_pruned == 0 and kept.chunks_deleted == 0
+    assert "memo.docx" in Store(settings).sources() and Store(settings).count() == total
+
+    pruned = ingest([root], settings, prune=True, progress=False)
+    assert pruned.files_pruned == 1 and pruned.chunks_deleted == gone
+    assert pruned.files_unchanged == len(good) - 1
+    store = Store(settings)
+    assert store.sources() == set(good) - {"memo.docx"}
+    assert store.count() == total - gone == pruned.chunks_total
+    assert "memo.docx" not in Manifest(store.manifest_path).entries
+    assert store.lexical_index_current()
+    assert sorted(bm25_ids(settings)) == sorted(stored(settings))
+
+
+def test_prune_via_cli(tmp_path, cli, make_settings):
+    root = tmp_path / "docs"
+    write(root / "a.md", "# A\n\nAlpha: 3 kites.")
+    write(root / "b.md", "# B\n\nBravo: 5 kites.")
+    settings = make_settings()
+    ingest([root], settings, progress=False)
+    (root / "b.md").unlink()
+    proc = cli("ingest", root, "--index", settings.index_dir, "--prune", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["files_pruned"] == 1 and report["chunks_deleted"] == 1
+    assert report["chunks_total"] == 1
+
+
+def test_identical_files_are_both_stored_but_embedded_once(tmp_path, make_settings):
+    root = tmp_path / "docs"
+    body = "# Twins\n\n" + paragraphs("Lagoon", 6, seed=9)
+    write(root / "one.md", body)
+    write(root / "two.md", body)
+    settings = make_settings()
+    report = ingest([root], settings, progress=False)
+    chunks = stored(settings)
+    one, two = texts_of(chunks, "one.md"), texts_of(chunks, "two.md")
+    assert one and sorted(one) == sorted(two)
+    assert report.chunks_added == len(chunks) == 2 * len(one)
+    assert report.chunks_embedded == len(set(one))
+    assert len(set(chunks)) == len(chunks)  # per-file ids
+    embeddings = Store(settings).embeddings(list(chunks))
+    by_text: dict[str, list] = {}
+    for pid, c in chunks.items():
+        by_text.setdefault(c["text"], []).append(list(embeddings[pid]))
+    assert all(len(v) == 2 and v[0] == v[1] for v in by_text.values())
+
+
+def test_repeated_text_inside_one_file_gets_distinct_ids(tmp_path, make_settings):
+    root = tmp_path / "docs"
+    block = paragraphs("Reef", 5, seed=10)
+    write(root / "echo.md", "# Echo\n\n" + block + "\n\n" + block)
+    settings = make_settings()
+    report = ingest([root], settings, progress=False)
+    chunks = stored(settings)
+    texts = [c["text"] for c in chunks.values()]
+    assert len(texts) > len(set(texts))  # some chunk text occurs twice
+    assert report.chunks_embedded == len(set(texts))
+    assert_locations(root, chunks)
+
+
+# -- crash safety -----------------------------------------------------------------------------
+
+
+def _done(manifest_path: Path, hashes: dict[str, str]) -> int:
+    """Files whose manifest entry matches their current content (the manifest is atomic)."""
+    try:
+        entries = json.loads(manifest_path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+    return sum(1 for rel, h in hashes.items() if entries.get(rel, {}).get("hash") == h)
+
+
+def _kill_when(root: Path, index: Path, manifest: Path, target: int, delay: float,
+               log: Path) -> tuple[bool, int]:
+    """Run `groundwork ingest` and SIGKILL it once `target` files are done (+ delay).
+
+    Returns (killed before finishing, files done at the kill).
+    """
+    hashes = {p.relative_to(root).as_posix(): sha256(p.read_bytes())
+              for p in root.rglob("*") if p.is_file()}
+    with open(log, "ab") as err:
+        proc = subprocess.Popen([str(GROUNDWORK), "ingest", str(root), "--index", str(index),
+                                 "--json"], stdout=subprocess.DEVNULL, stderr=err,
+                                stdin=subprocess.DEVNULL, env=subprocess_env())
+    try:
+        deadline = time.monotonic() + 180
+        while proc.poll() is None and time.monotonic() < deadline:
+            if _done(manifest, hashes) >= target:
+                time.sleep(delay)  # land inside the next file's embed/add/delete
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.003)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    done = _done(manifest, hashes)
+    return proc.returncode == -signal.SIGKILL and done < len(hashes), done
+
+
+def test_killed_ingest_recovers_to_the_same_index(tmp_path, make_settings):
+    root = tmp_path / "many"
+    n_files = 40
+    for i in range(n_files):
+        write(root / f"file_{i:02d}.txt", f"File {i}\n\n" + paragraphs(f"Site{i}", 3, seed=i))
+    # two files share one paragraph, so content-hash reuse is in play during the crash too
+    write(root / "file_40.txt", "Shared\n\n" + paragraphs("Site3", 2, seed=3))
+    n_files += 1
+
+    crashed = make_settings("crashed")
+    manifest = crashed.index_dir / crashed.collection / "manifest.json"
+    log = tmp_path / "stderr.log"
+    attempts = []
+    # Kill once a few files are done (+ a delay that lands inside the next file's embed/add/
+    # delete), then again further on; more attempts only if no kill was really mid-run.
+    for target, delay in ((4, 0.0), (9, 0.02), (15, 0.045), (22, 0.01)):
+        if len(attempts) == 1:
+            # edit files that are already indexed, so the next kill can land between writing a
+            # file's new chunks and deleting its stale ones
+            for i in range(3):
+                p = root / f"file_{i:02d}.txt"
+                write(p, p.read_text().replace(f"Site{i} paragraph", f"Site{i} revised paragraph")
+                      + "\n\nAppended closing paragraph for file " + str(i) + ".")
+        killed, done = _kill_when(root, crashed.index_dir, manifest, target, delay, log)
+        attempts.append((target, delay, killed, done))
+        if len(attempts) >= 2 and any(k and 0 < d < n_files for _, _, k, d in attempts):
+            break
+    assert any(killed and 0 < done < n_files for _, _, killed, done in attempts), attempts
+
+    rerun = ingest([root], crashed, progress=False)
+    assert rerun.files_failed == []
+    assert rerun.files_unchanged + rerun.files_ingested == n_files
+    assert rerun.files_unchanged == attempts[-1][3]
+
+    clean = make_settings("clean")
+    ingest([root], clean, progress=False)
+    got, want = stored(crashed), stored(clean)
+    assert sorted(got) == sorted(want)  # same ids: no duplicates, no orphans
+    assert got == want  # same texts, sources and locations
+    assert_locations(root, got)
+    assert Manifest(Store(crashed).manifest_path).entries == Manifest(
+        Store(clean).manifest_path).entries
+    assert Store(crashed).lexical_index_current()
+    assert sorted(bm25_ids(crashed)) == sorted(want)
+    # and it answers like the clean index
+    q = "How many sensors did the Site17 crew replace?"
+    top = [p.id for p in Retriever(crashed).run(q, 5)]
+    assert top and top == [p.id for p in Retriever(clean).run(q, 5)]
+
+
+# -- Chroma server ----------------------------------------------------------------------------
+
+
+def test_ingest_and_retrieve_against_chroma_server(tmp_path, builders, make_settings,
+                                                   chroma_server):
+    root = tmp_path / "docs"
+    good = write_good_files(root, builders)
+    settings = make_settings(chroma_url=chroma_server, collection="test-ingest-server")
+    first = ingest([root], settings, progress=False)
+    assert first.files_ingested == len(good) and first.files_failed == []
+    store = Store(settings)
+    assert store.client.__class__.__name__ != "PersistentClient"
+    assert not (settings.index_dir / "chroma").exists()  # nothing embedded locally
+    chunks = stored(settings)
+    assert len(chunks) == first.chunks_total == store.count()
+    assert_locations(root, chunks)
+
+    local = make_settings("local")
+    ingest([root], local, progress=False)
+    assert chunks == stored(local)
+
+    again = ingest([root], settings, progress=False)
+    assert again.files_unchanged == len(good) and again.chunks_embedded == 0
+
+    passages = Retriever(settings).run("How strong was the wind at the Glacier station?", 3)
+    assert passages and passages[0].source == "guide.md"
+    assert passages[0].similarity >= settings.relevance_floor
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path, make_settings, cli):
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(StoreError, match=r"cannot reach the Chroma server at .*chroma run"):
+        Store(make_settings(chroma_url=url))
+    with pytest.raises(StoreError, match="chroma_url must look like http://HOST:PORT"):
+        Store(make_settings(chroma_url="localhost:8000"))
+
+    root = tmp_path / "docs"
+    write(root / "a.md", "# A\n\nAlpha.")
+    proc = cli("ingest", root, "--index", tmp_path / "index", "--chroma-url", url, "--json")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert f"error: cannot reach the Chroma server at {url}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+

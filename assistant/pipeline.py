@@ -61,7 +61,10 @@ class Assistant:
             timings["generate"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             verifier = Verifier(self.settings, embedder=self.retriever.embedder)
-            answer = verifier.run(question, draft)
+            fallback = None
+            if gen.name != "extractive":
+                fallback = self.generator("extractive").run(question, draft.passages)
+            answer = verifier.run(question, draft, fallback)
             timings["verify"] = time.perf_counter() - t0
             answer.retrieved = passages
             t0 = time.perf_counter()

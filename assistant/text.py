@@ -7,7 +7,7 @@ matters more here than squeezing out recall, because every "supported" verdict m
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 # -- sentences -----------------------------------------------------------------------------------
@@ -98,6 +98,8 @@ class Figure:
     value: float
     kind: str  # "percent" | "money" | "year" | "number"
     unit: str  # the word after it ("reports", "minutes"), lower case, for answer-type checks
+    start: int = field(default=0, compare=False)  # where it stands in the text given
+    end: int = field(default=0, compare=False)
 
     def same_as(self, other: Figure) -> bool:
         """Equal value; a percentage only ever equals a percentage (41% is not 41 reports)."""
@@ -111,7 +113,7 @@ def figures(text: str) -> list[Figure]:
 
     Citation markers like [3] are not figures.
     """
-    text = _CITATION_MARK.sub(" ", text)
+    text = _CITATION_MARK.sub(lambda m: " " * len(m.group(0)), text)  # keep offsets
     found = []
     for m in _FIGURE.finditer(text):
         start, end = m.start(), m.end()
@@ -133,7 +135,8 @@ def figures(text: str) -> list[Figure]:
         else:
             kind = "number"
         after = re.match(r"\s*(?:of\s+)?([A-Za-z][A-Za-z-]*)", text[m.end():])
-        found.append(Figure(m.group(0).strip(), value, kind, after.group(1).lower() if after else ""))
+        found.append(Figure(m.group(0).strip(), value, kind, after.group(1).lower() if after else "",
+                            start, start + len(m.group(0).rstrip())))
     return found
 
 

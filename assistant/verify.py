@@ -76,50 +76,73 @@ class Verifier:
         self.settings = settings or Settings.load()
         self.embedder = embedder  # optional paraphrase rescue; lexical support alone is enough
 
-    def run(self, question: str, draft: Draft) -> Answer:
+    def run(self, question: str, draft: Draft, fallback: Draft | None = None) -> Answer:
+        """Verify `draft`. `fallback` (the extractive draft over the same passages) fills in parts
+        the draft leaves unanswered, so a weak model cannot make a documented figure vanish."""
         passages = draft.passages
         parts = analyse(question)
-        kept: list[tuple[Claim, list[Evidence]]] = []
-        rejected: list[Claim] = []
-        for text, cited in split_claims(draft.text):
-            claim, evidence = self._check(text, cited, passages)
-            if claim is None:
-                continue
-            (kept if claim.supported else rejected).append((claim, evidence) if claim.supported
-                                                           else claim)
-        documented, undocumented = self._decide_parts(parts, kept, passages)
-        gaps = [self._gap_claim(part, passages) for part in undocumented]
+        kept, rejected = self._verify_all(draft.text, passages)
+        documented = self._decide_parts(parts, kept, passages)
+        if fallback is not None and (len(documented) < len(parts)
+                                     or all(not c.answers for c, _ in kept)):
+            extra, _ = self._verify_all(fallback.text, passages)
+            for claim, evidence in extra:
+                claim.reason = "from the passages: the generator did not state this"
+            known = {c.text.lower() for c, _ in kept}
+            kept += [(c, e) for c, e in extra if c.text.lower() not in known]
+            documented = self._decide_parts(parts, kept, passages)
+        gaps = [self._gap_claim(part, passages) for k, part in enumerate(parts)
+                if k not in documented]
         return self._assemble(question, parts, documented, kept, gaps, rejected, passages,
                               draft.generator)
+
+    def _verify_all(self, text: str, passages: list[Passage]):
+        kept: list[tuple[Claim, Evidence]] = []
+        rejected: list[Claim] = []
+        for sentence, cited in split_claims(text):
+            claim, evidence = self._check(sentence, cited, passages)
+            if claim is not None and evidence is not None:
+                kept.append((claim, evidence))
+            elif claim is not None:
+                rejected.append(claim)
+        return kept, rejected
 
     # -- one claim -------------------------------------------------------------------------------
 
     def _check(self, text: str, cited: list[int], passages: list[Passage]):
-        """(Claim, evidence) with the verdict; (None, []) for a sentence that asserts nothing."""
-        if _is_gap_statement(text) and not figures(text):
-            return None, []  # "X is not documented": the verifier decides that itself
+        """(Claim, Evidence) when supported, (Claim, None) when rejected, (None, None) for a
+        sentence that asserts nothing the verifier must check."""
+        if _is_gap_statement(text) and all(f.kind == "year" for f in figures(text)):
+            return None, None  # "X is not documented": the verifier decides that itself
+        if _asserts_nothing(text, passages):
+            return None, None
         valid = [n for n in cited if 1 <= n <= len(passages)]
         invalid = [n for n in cited if n not in valid]
         note = f"removed citation(s) {invalid} to passages that were not given; " if invalid else ""
         if not valid:
-            return Claim(text, [], False, 0.0, note + "cites no retrieved passage"), []
+            # The generator forgot to cite (small models often do): look for the support
+            # ourselves; the claim still has to pass every check below.
+            note += "citation added by the verifier; "
+            valid = list(range(1, len(passages) + 1))
         cited_passages = [passages[n - 1] for n in valid]
         if self.settings.numeric_guard:
             missing = [f.text for f in figures(text)
                        if not any(f.same_as(g) for p in cited_passages for g in figures(p.text))]
             if missing:
-                return Claim(text, valid, False, 0.0, note + f"figure(s) {', '.join(missing)} "
-                             "appear in no cited passage"), []
+                return Claim(text, [], False, 0.0, note + f"figure(s) {', '.join(missing)} "
+                             "appear in no cited passage"), None
         evidence = self._best_evidence(text, [n - 1 for n in valid], passages)
         if evidence is None:
-            return Claim(text, valid, False, 0.0, note + "no sentence of the cited passages "
-                         "supports it"), []
+            return Claim(text, [], False, 0.0, note + "no sentence of the cited passages "
+                         "supports it"), None
         return Claim(text, [evidence.passage_index + 1], True, round(evidence.coverage, 3),
-                     note.strip("; ")), [evidence]
+                     note.strip("; ")), evidence
 
     def _best_evidence(self, claim: str, indexes: list[int], passages: list[Passage]):
-        """The cited sentence sharing most of the claim's words, same polarity, holding its figures."""
+        """The cited sentence that holds the claim's figures, shares most of its words (the
+        sentence itself at least half of them) and has the same polarity."""
         claim_terms = terms(claim)
+        claim_term_set = set(claim_terms)
         claim_figures = [f for f in figures(claim) if f.kind != "year"]
         negated = is_negated(claim)
         best: Evidence | None = None
@@ -131,11 +154,13 @@ class Verifier:
                 sentence = p.text[s:e]
                 if is_negated(sentence) != negated:
                     continue
-                sent_figures = figures(sentence)
                 if self.settings.numeric_guard and not all(
-                        any(f.same_as(g) for g in sent_figures) for f in claim_figures):
-                    continue  # the figure must sit in the supporting sentence, not elsewhere
-                cov = coverage(claim_terms, set(terms(sentence)) | title_terms)
+                        _figure_in_context(f, sentence, claim_term_set) for f in claim_figures):
+                    continue
+                sent_terms = set(terms(sentence))
+                if coverage(claim_terms, sent_terms) < 0.5:
+                    continue  # a title cannot carry a claim on its own
+                cov = coverage(claim_terms, sent_terms | title_terms)
                 candidates.append((sentence, Evidence(i, s, e, cov)))
                 if best is None or cov > best.coverage:
                     best = Evidence(i, s, e, cov)
@@ -160,18 +185,29 @@ class Verifier:
 
     # -- the question's parts ----------------------------------------------------------------------
 
-    def _decide_parts(self, parts: list[Part], kept, passages: list[Passage]):
+    def _decide_parts(self, parts: list[Part], kept, passages: list[Passage]) -> dict:
+        """part index -> the claims that answer it. A claim answers a part when its evidence
+        sentence passes the answer-type check and the claim itself carries the asked figure
+        and names what was asked about."""
         documented: dict[int, list[Claim]] = {}
-        for claim, (evidence,) in kept:
+        for claim, evidence in kept:
+            claim.answers = []
             p = passages[evidence.passage_index]
             sentence = evidence.sentence(passages)
             context = context_before(p, evidence.start)
+            claim_terms = set(terms(claim.text))
             for k, part in enumerate(parts):
-                if answers(part, sentence, context, strict=self.settings.answer_type_check).ok:
-                    documented.setdefault(k, []).append(claim)
-                    claim.answers.append(part.label)
-        undocumented = [part for k, part in enumerate(parts) if k not in documented]
-        return documented, undocumented
+                strict = self.settings.answer_type_check
+                if not answers(part, sentence, context, strict=strict).ok:
+                    continue
+                if strict and not all(t in claim_terms for t in part.focus):
+                    continue
+                if strict and part.wants_figure and not answers(
+                        part, claim.text, context + " " + sentence).ok:
+                    continue
+                documented.setdefault(k, []).append(claim)
+                claim.answers.append(part.label)
+        return documented
 
     def _gap_claim(self, part: Part, passages: list[Passage]) -> tuple[Part, Evidence | None]:
         """The sentence that says this part is not known, when the sources have one."""
@@ -210,7 +246,7 @@ class Verifier:
         claims: list[Claim] = []
         seen_text = set()
         ordered = sorted(kept, key=lambda ce: (not ce[0].answers,))  # answers first
-        for claim, (evidence,) in ordered:
+        for claim, evidence in ordered:
             if claim.text.lower() in seen_text:
                 continue
             seen_text.add(claim.text.lower())
@@ -231,6 +267,50 @@ class Verifier:
         return Answer(question=question, status=status, summary=_summary(claims, status),
                       claims=claims, undocumented=[part.label for part, _ in gaps],
                       citations=citations, rejected=rejected, generator=generator)
+
+
+def _figure_in_context(fig, sentence: str, claim_terms: set[str]) -> bool:
+    """The sentence states this figure, and the claim keeps what the figure is about.
+
+    "63,892 reports were made" is not supported by "63,892 reports were escalated to law
+    enforcement": the words around a figure in the source are part of its meaning, and a claim
+    that drops most of them states a different quantity.
+    """
+    for g in figures(sentence):
+        if not fig.same_as(g):
+            continue
+        before = sentence[:g.start].split()[-_WINDOW:]
+        after = sentence[g.end:].split()[:_WINDOW]
+        around = terms(" ".join(_clause(before, reverse=True) + _clause(after)))
+        if coverage(around, claim_terms) >= 0.5:
+            return True
+    return False
+
+
+def _clause(tokens: list[str], reverse: bool = False) -> list[str]:
+    """The tokens up to the nearest clause break (, ; : parentheses) on the figure's side."""
+    out = []
+    for tok in reversed(tokens) if reverse else tokens:
+        if reverse and tok.endswith((",", ";", ":", ")")):
+            break
+        out.append(tok)
+        if not reverse and tok.endswith((",", ";", ":", "(", ".")):
+            break
+    return out[::-1] if reverse else out
+
+
+_WINDOW = 6
+
+
+def _asserts_nothing(text: str, passages: list[Passage]) -> bool:
+    """A fragment ("The 2023 report is a report.") or a passage title repeated back."""
+    claim_terms = terms(text)
+    if len(claim_terms) < 2:
+        return True
+    if any(f.kind != "year" for f in figures(text)):
+        return False
+    return any(coverage(claim_terms, t) >= 0.75 and coverage(list(t), set(claim_terms)) >= 0.75
+               for t in (set(terms(p.title)) for p in passages))
 
 
 def _is_gap_statement(text: str) -> bool:

@@ -1,0 +1,147 @@
+"""assistant.retrieve on the demo corpus: dense + BM25 fusion, the relevance floor, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import CORPUS
+
+from assistant.config import Settings
+from assistant.ingest import ingest
+from assistant.readers import PAGE_SEP, extract
+from assistant.retrieve import Retriever
+from assistant.store import Store, StoreError
+
+ESCALATED = "How many reports were escalated to law enforcement as urgent in 2023?"
+OFF_TOPIC = "What is the capital of Peru?"
+QUESTIONS = [
+    ESCALATED,
+    "How many reports did the CyberTipline receive in 2023?",
+    "What must electronic service providers report?",
+    "How often should a bicycle chain be oiled?",
+]
+PASSAGE_KEYS = {"id", "text", "source", "title", "page", "start", "end", "score"}
+
+
+@pytest.fixture(scope="module")
+def retriever(demo_index) -> Retriever:
+    return Retriever(demo_index)
+
+
+@pytest.fixture(scope="module")
+def unfloored(demo_index) -> Retriever:
+    """The same index with the relevance floor off: every fused candidate comes back."""
+    return Retriever(demo_index.replace(relevance_floor=-1.0))
+
+
+def test_escalation_figure_is_in_top_3(retriever):
+    passages = retriever.run(ESCALATED, 3)
+    assert 1 <= len(passages) <= 3
+    assert any("63,892" in p.text for p in passages), [p.text[:80] for p in passages]
+    assert all(p.similarity >= retriever.settings.relevance_floor for p in passages)
+    assert set(retriever.timings) == {"embed_query", "search", "floor"}
+
+
+def test_passages_point_into_their_source(retriever):
+    cache: dict[str, tuple[str, list[str]]] = {}
+    for question in QUESTIONS:
+        for p in retriever.run(question, 6):
+            if p.source not in cache:
+                path = CORPUS / p.source
+                pages = extract(path, path.read_bytes()).pages
+                cache[p.source] = (PAGE_SEP.join(pages), pages)
+            full, pages = cache[p.source]
+            assert full[p.start:p.end] == p.text
+            if p.source.endswith(".pdf"):
+                assert p.page is not None and 1 <= p.page <= len(pages)
+                assert p.text in pages[p.page - 1]
+            else:
+                assert p.page is None
+    assert any(s.endswith(".pdf") for s in cache) and any(s.endswith(".docx") for s in cache)
+
+
+def test_search_json_cli(cli, demo_index, retriever):
+    proc = cli("search", ESCALATED, "-k", "3", "--index", demo_index.index_dir, "--json")
+    assert proc.returncode == 0, proc.stderr
+    passages = json.loads(proc.stdout)
+    assert 1 <= len(passages) <= 3
+    for p in passages:
+        assert set(p) >= PASSAGE_KEYS
+        assert isinstance(p["id"], str) and len(p["id"]) == 20
+        assert isinstance(p["text"], str) and p["text"]
+        assert (CORPUS / p["source"]).is_file()
+        assert isinstance(p["title"], str) and p["title"]
+        assert p["page"] is None or (isinstance(p["page"], int) and p["page"] >= 1)
+        assert isinstance(p["start"], int) and p["end"] - p["start"] == len(p["text"])
+        assert isinstance(p["score"], float) and p["score"] > 0
+    assert any("63,892" in p["text"] for p in passages)
+    assert [p["id"] for p in passages] == [p.id for p in retriever.run(ESCALATED, 3)]
+
+
+def test_off_topic_question_returns_nothing(retriever, unfloored, cli, demo_index):
+    assert retriever.run(OFF_TOPIC) == []
+    # there were candidates; the floor is what removed them
+    candidates = unfloored.run(OFF_TOPIC)
+    assert len(candidates) == demo_index.top_k
+    assert max(p.similarity for p in candidates) < demo_index.relevance_floor
+    proc = cli("search", OFF_TOPIC, "--index", demo_index.index_dir, "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout) == []
+
+
+def test_fused_list_has_no_duplicate_ids(unfloored, demo_index):
+    count = Store(demo_index).count()
+    for question in QUESTIONS + [OFF_TOPIC]:
+        passages = unfloored.run(question, 200)
+        ids = [p.id for p in passages]
+        assert len(ids) == len(set(ids)), question
+        # two retrievers of `candidates` each, fused: at least that many distinct passages
+        assert min(demo_index.candidates, count) <= len(ids) <= count
+        scores = [p.score for p in passages]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_empty_question_is_refused(retriever):
+    with pytest.raises(ValueError, match="empty"):
+        retriever.run("   ")
+
+
+def test_empty_index_says_to_ingest(make_settings, cli):
+    settings = make_settings()
+    with pytest.raises(StoreError, match=r"is empty: run `groundwork ingest"):
+        Retriever(settings)
+    proc = cli("search", "anything", "--index", settings.index_dir)
+    assert proc.returncode == 2
+    assert "run `groundwork ingest" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_bm25_index_says_to_ingest_again(tmp_path, make_settings):
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "a.md").write_text("# Owls\n\nThe barn owl hunts at night over open fields.")
+    settings = make_settings()
+    ingest([root], settings, progress=False)
+    assert Retriever(settings).run("When does the barn owl hunt?")
+    shutil.rmtree(Store(settings).bm25_dir)
+    with pytest.raises(StoreError, match="BM25 index is missing"):
+        Retriever(settings)
+    report = ingest([root], settings, progress=False)  # nothing changed, but it is rebuilt
+    assert report.files_unchanged == 1
+    assert Store(settings).lexical_index_current()
+    assert Retriever(settings).run("When does the barn owl hunt?")
+
+
+def test_chroma_server_index_ranks_like_embedded(chroma_server, tmp_path, retriever):
+    settings = Settings.load(index_dir=tmp_path / "index", chroma_url=chroma_server,
+                             collection="demo-corpus-server")
+    report = ingest([CORPUS], settings, progress=False)
+    assert report.files_failed == []
+    assert report.chunks_total == retriever.store.count()
+    server = Retriever(settings)
+    for question in QUESTIONS:
+        want = [p.id for p in retriever.run(question, 3)]
+        got = [p.id for p in server.run(question, 3)]
+        assert want and got[0] == want[0], question
+        assert got == want, question
+    assert server.run(OFF_TOPIC) == []

@@ -15,7 +15,16 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.question import analyse, answers
-from assistant.text import clean, coverage, figures, is_negated, sentence_spans, terms
+from assistant.text import (
+    clean,
+    coverage,
+    figures,
+    is_instruction,
+    is_negated,
+    jaccard,
+    sentence_spans,
+    terms,
+)
 from assistant.types import Draft, Passage
 from assistant.verify import context_before
 
@@ -56,7 +65,8 @@ class ExtractiveGenerator(Generator):
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Draft]:
         pieces = []
         for n, sentence in self.select(question, passages):
-            piece = f"{clean(sentence).rstrip('.')} [{n}]."
+            # A "[7]" planted inside a passage must not become a citation of ours.
+            piece = f"{clean(_CITE.sub('', sentence)).rstrip('.')} [{n}]."
             pieces.append(piece)
             yield piece + " "
         yield Draft(" ".join(pieces), passages, self.name)
@@ -68,12 +78,14 @@ class ExtractiveGenerator(Generator):
                 sentence = p.text[s:e]
                 if not sentence.rstrip("\"')]").endswith((".", "!")) or sentence.startswith("#"):
                     continue  # headings and FAQ questions assert nothing
+                if is_instruction(sentence):
+                    continue  # text aimed at a model, planted in a document
                 candidates.append((i, s, sentence, context_before(p, s)))
         chosen: list[tuple[int, str]] = []
 
         def take(i: int, sentence: str) -> None:
             new = set(terms(sentence))
-            if all(_overlap(new, set(terms(t))) < 0.7 for _, t in chosen):  # no near-repeats
+            if all(jaccard(new, set(terms(t))) < 0.7 for _, t in chosen):  # no near-repeats
                 chosen.append((i + 1, sentence))
 
         parts = analyse(question)
@@ -116,12 +128,9 @@ class ExtractiveGenerator(Generator):
         return [hits[k] for k in order]
 
 
+_CITE = re.compile(r"\[\d+\]")
 _CAUSAL = re.compile(r"\b(because|due to|since|so that|as a result|in order to|deemed|reason)\b",
                      re.I)
-
-
-def _overlap(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a | b else 1.0
 
 
 class LLMGenerator(Generator):
@@ -146,7 +155,7 @@ class LLMGenerator(Generator):
             block = self._block(len(used) + 1, p, p.text)
             if len(encode(block)) > budget:
                 kept = ""
-                for s, e in sentence_spans(p.text):
+                for _, e in sentence_spans(p.text):
                     if len(encode(self._block(len(used) + 1, p, p.text[:e]))) > budget:
                         break
                     kept = p.text[:e]
@@ -204,28 +213,42 @@ def _llama_cpp(path: str, context: int, max_tokens: int):
                     messages_to_prompt=chatml, completion_to_prompt=lambda c: c)
 
 
+def _extractive(settings: Settings, embedder) -> Generator:
+    return ExtractiveGenerator(settings, embedder)
+
+
+def _llama_cpp_generator(settings: Settings, embedder) -> Generator:
+    from assistant.models import default_gguf_path
+
+    path = settings.llm_model_path or default_gguf_path()
+    if not Path(path).is_file():
+        raise GeneratorError(f"no GGUF model at {path}: set llm_model_path")
+    try:
+        llm = _llama_cpp(path, settings.llm_context_tokens, settings.llm_max_tokens)
+    except ImportError:
+        raise GeneratorError("llama-cpp-python is not installed: pip install "
+                             "'groundwork[llm]'") from None
+    return LLMGenerator(settings, llm, "llama-cpp")
+
+
+def _openai_generator(settings: Settings, embedder) -> Generator:
+    from llama_index.llms.openai_like import OpenAILike
+
+    llm = OpenAILike(model=settings.openai_model, api_base=settings.openai_base_url,
+                     api_key=settings.openai_api_key, is_chat_model=True, temperature=0.0,
+                     max_tokens=settings.llm_max_tokens, timeout=settings.llm_timeout_s,
+                     max_retries=1, context_window=settings.llm_context_tokens)
+    return LLMGenerator(settings, llm, "openai")
+
+
+# name -> factory(settings, embedder). Register another backend here (tests register fakes).
+GENERATORS = {"extractive": _extractive, "llama-cpp": _llama_cpp_generator,
+              "openai": _openai_generator}
+
+
 def make_generator(settings: Settings, embedder=None) -> Generator:
-    name = settings.generator
-    if name == "extractive":
-        return ExtractiveGenerator(settings, embedder)
-    if name == "llama-cpp":
-        from assistant.models import default_gguf_path
-
-        path = settings.llm_model_path or default_gguf_path()
-        if not Path(path).is_file():
-            raise GeneratorError(f"no GGUF model at {path}: set llm_model_path")
-        try:
-            llm = _llama_cpp(path, settings.llm_context_tokens, settings.llm_max_tokens)
-        except ImportError:
-            raise GeneratorError("llama-cpp-python is not installed: pip install "
-                                 "'groundwork[llm]'") from None
-        return LLMGenerator(settings, llm, name)
-    if name == "openai":
-        from llama_index.llms.openai_like import OpenAILike
-
-        llm = OpenAILike(model=settings.openai_model, api_base=settings.openai_base_url,
-                         api_key=settings.openai_api_key, is_chat_model=True, temperature=0.0,
-                         max_tokens=settings.llm_max_tokens, timeout=settings.llm_timeout_s,
-                         max_retries=1, context_window=settings.llm_context_tokens)
-        return LLMGenerator(settings, llm, name)
-    raise ValueError(f"unknown generator {name!r}: choose extractive, llama-cpp or openai")
+    factory = GENERATORS.get(settings.generator)
+    if factory is None:
+        raise ValueError(f"unknown generator {settings.generator!r}: choose "
+                         f"{', '.join(GENERATORS)}")
+    return factory(settings, embedder)

@@ -227,7 +227,7 @@ def metrics(results: list[CaseResult]) -> dict:
                           "p95_ms": round(1000 * values[min(len(values) - 1,
                                                             int(0.95 * len(values)))], 1)}
     return {
-        "cases": len(results),
+        "total": len(results),
         "passed": sum(r.passed for r in results),
         "answerable_accuracy": share(answerable, lambda r: r.passed),
         "abstention_rate": share(unanswerable, lambda r: r.passed),
@@ -258,7 +258,7 @@ class Report:
     def markdown(self) -> str:
         m = self.metrics
         lines = [f"# Eval report ({self.generator})", "",
-                 f"{m['passed']}/{m['cases']} cases passed in {self.seconds:.0f} s.", "",
+                 f"{m['passed']}/{m['total']} cases passed in {self.seconds:.0f} s.", "",
                  "| metric | overall | " + " | ".join(self.per_file) + " |",
                  "|---|---|" + "---|" * len(self.per_file)]
         for key in ("answerable_accuracy", "abstention_rate", "false_abstention_rate",
@@ -338,7 +338,7 @@ def run_cli(args, settings: Settings) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         m = report.metrics
-        print(f"{m['passed']}/{m['cases']} passed | answerable accuracy "
+        print(f"{m['passed']}/{m['total']} passed | answerable accuracy "
               f"{_fmt(m['answerable_accuracy'])} | abstention {_fmt(m['abstention_rate'])} | "
               f"false abstention {_fmt(m['false_abstention_rate'])} | invented numbers "
               f"{m['invented_numbers']} | invalid citations {m['invalid_citations']} | citation "

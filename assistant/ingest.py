@@ -173,6 +173,10 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
     started = time.perf_counter()
     report = IngestReport()
     manifest = Manifest(store.manifest_path)
+    if manifest.entries and store.count() == 0:
+        # The store was emptied or is another one (a deleted collection, a new Chroma server):
+        # the manifest describes chunks that are not there, so every file must be redone.
+        manifest.entries = {}
     recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{store.embed_model_id}"
     candidates = list(iter_files([Path(p) for p in paths], report))
     show = sys.stderr.isatty() if progress is None else progress
@@ -210,7 +214,8 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
         manifest.entries[rel] = {"hash": file_hash, "recipe": recipe, "chunks": len(passages)}
         manifest.save()
         changed = True
-    if prune:
+    # A path that does not exist (a typo) must not make every indexed file look deleted.
+    if prune and all(Path(p).exists() for p in paths):
         for source in sorted(store.sources() - seen_sources):
             report.chunks_deleted += store.replace_source(source, [])[1]
             manifest.entries.pop(source, None)

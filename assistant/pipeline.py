@@ -10,7 +10,7 @@ from assistant.answer import Generator, make_generator
 from assistant.config import Settings
 from assistant.question import analyse, answers
 from assistant.retrieve import Retriever
-from assistant.text import clean, is_negated, sentence_spans
+from assistant.text import clean, figures, is_negated, jaccard, sentence_spans, terms
 from assistant.types import Answer, Passage
 from assistant.verify import Verifier, context_before
 
@@ -75,20 +75,29 @@ class Assistant:
         yield answer
 
     def follow_ups(self, question: str, passages: list[Passage], limit: int = 3) -> list[str]:
-        """Questions the corpus itself poses (FAQ headings) that retrieval shows it can answer."""
-        asked = clean(question).lower().rstrip("?")
-        seen, found = {asked}, []
-        for p in passages:
-            for s, e in sentence_spans(p.text):
-                candidate = clean(p.text[s:e])
-                key = candidate.lower().rstrip("?")
-                if not candidate.endswith("?") or key in seen or len(candidate) > 160:
-                    continue
-                seen.add(key)
-                if self._answerable(candidate):
-                    found.append(candidate)
-                if len(found) >= limit:
-                    return found
+        """2-3 questions the corpus can answer, near the asked one: questions the documents pose
+        themselves (FAQ headings) in a wider retrieval, else "what does <title> report?";
+        each kept only if retrieval and the answer-type check show it is answerable."""
+        asked = set(terms(question))
+        wider = self.retriever.run(question, 3 * self.settings.top_k)
+        candidates = [clean(p.text[s:e]) for p in wider for s, e in sentence_spans(p.text)
+                      if p.text[s:e].rstrip().endswith("?")]
+        candidates += [f'What else does "{p.title}" document?' for p in passages]
+        known = [f for p in passages for f in figures(p.text)]
+        found: list[str] = []
+        tried = 0
+        for candidate in dict.fromkeys(candidates):
+            if not all(any(f.same_as(k) for k in known) for f in figures(candidate)):
+                continue  # even a question must not show a figure the answer's passages lack
+            new = set(terms(candidate))
+            if len(candidate) > 160 or jaccard(new, asked) >= 0.6 or any(
+                    jaccard(new, set(terms(f))) >= 0.6 for f in found):
+                continue  # the same question again, in other words
+            tried += 1
+            if self._answerable(candidate):
+                found.append(candidate)
+            if len(found) >= limit or tried >= 3 * limit:  # each try costs a retrieval
+                break
         return found
 
     def _answerable(self, question: str) -> bool:

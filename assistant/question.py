@@ -16,6 +16,7 @@ from assistant.text import (
     is_duration,
     is_negated,
     mentions_date,
+    sentences,
     stem,
     terms,
     words,
@@ -51,6 +52,7 @@ class Part:
     kind: str  # share | date | duration | money | count | fact
     terms: list[str]  # stemmed content words the evidence (sentence + its context) must contain
     focus: list[str] = field(default_factory=list)  # must be in the evidence sentence itself
+    distinct: list[str] = field(default_factory=list)  # what sets it apart from its sibling parts
     years: list[str] = field(default_factory=list)
 
     @property
@@ -90,7 +92,8 @@ def _part(text: str, distinguishing: list[str]) -> Part:
     if unit and unit.group(1).lower() not in STOPWORDS:
         focus.insert(0, stem(unit.group(1)))
     years = [f"{int(f.value)}" for f in figures(text) if f.kind == "year"]
-    return Part(label=text.strip(), kind=kind, terms=terms(text), focus=focus, years=years)
+    return Part(label=text.strip(), kind=kind, terms=terms(text), focus=focus,
+                distinct=list(distinguishing), years=years)
 
 
 @dataclass
@@ -111,7 +114,9 @@ def answers(part: Part, sentence: str, context: str = "", *, strict: bool = True
     if part.wants_figure and is_negated(sentence):
         return Match(False, "the sentence says what is not known")
     sent_terms = set(terms(sentence))
-    all_terms = sent_terms | set(terms(context))
+    # A sentence saying what is *not* known cannot lend its words to another's figure.
+    affirmative = " ".join(c for c in sentences(context) if not is_negated(c))
+    all_terms = sent_terms | set(terms(affirmative))
     if part.wants_figure and not _has_figure_of_kind(part.kind, sentence):
         return Match(False, f"no {part.kind} figure in the sentence")
     cov = sum(t in all_terms for t in part.terms) / len(part.terms) if part.terms else 1.0

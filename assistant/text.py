@@ -198,8 +198,24 @@ def terms(text: str) -> list[str]:
     return list(seen)
 
 
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|previous|above|rules|prompt)\b|"
+    r"\b(you must|you should|say that|respond with|answer with|reply with|system prompt|"
+    r"as an ai)\b", re.I)
+
+
+def is_instruction(text: str) -> bool:
+    """Text addressed to a model ("ignore previous instructions, say that ..."): a document may
+    contain it, but it states nothing and is never evidence."""
+    return bool(_INSTRUCTION.search(text))
+
+
 def is_negated(text: str) -> bool:
     return any(w.lower().replace("’", "'") in NEGATIONS for w in words(text))
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
 
 
 def coverage(needed: list[str], available: set[str]) -> float:

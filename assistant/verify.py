@@ -17,6 +17,7 @@ from assistant.text import (
     clean,
     coverage,
     figures,
+    is_instruction,
     is_negated,
     sentence_spans,
     terms,
@@ -24,6 +25,7 @@ from assistant.text import (
 from assistant.types import NOT_DOCUMENTED, Answer, Citation, Claim, Draft, Passage
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 # Sentences about the sources' silence, which the verifier states itself, as opposed to negative
 # claims about the world ("no public dataset links ..."), which are checked like any claim.
 _GAP_WORDS = ("not documented", "not stated in", "not mentioned", "no information",
@@ -52,6 +54,12 @@ def split_claims(text: str) -> list[tuple[str, list[int]]]:
     out: list[tuple[str, list[int]]] = []
     for s, e in sentence_spans(text):
         sentence = text[s:e]
+        lead = _LEADING_MARKERS.match(sentence)
+        if lead and out:  # "... is 6. [2] Next sentence": the [2] closes the sentence before
+            before = [int(n) for m in _MARKER.finditer(lead.group(0))
+                      for n in re.split(r"[,;]", m.group(1))]
+            out[-1] = (out[-1][0], list(dict.fromkeys(out[-1][1] + before)))
+            sentence = sentence[lead.end():]
         cited = [int(n) for m in _MARKER.finditer(sentence) for n in re.split(r"[,;]", m.group(1))]
         body = clean(_MARKER.sub("", sentence)).strip(" .")
         if body and any(ch.isalnum() for ch in body):
@@ -86,7 +94,7 @@ class Verifier:
         if fallback is not None and (len(documented) < len(parts)
                                      or all(not c.answers for c, _ in kept)):
             extra, _ = self._verify_all(fallback.text, passages)
-            for claim, evidence in extra:
+            for claim, _ in extra:
                 claim.reason = "from the passages: the generator did not state this"
             known = {c.text.lower() for c, _ in kept}
             kept += [(c, e) for c, e in extra if c.text.lower() not in known]
@@ -152,7 +160,7 @@ class Verifier:
             title_terms = set(terms(p.title))
             for s, e in sentence_spans(p.text):
                 sentence = p.text[s:e]
-                if is_negated(sentence) != negated:
+                if is_negated(sentence) != negated or is_instruction(sentence):
                     continue
                 if self.settings.numeric_guard and not all(
                         _figure_in_context(f, sentence, claim_term_set) for f in claim_figures):
@@ -211,7 +219,7 @@ class Verifier:
 
     def _gap_claim(self, part: Part, passages: list[Passage]) -> tuple[Part, Evidence | None]:
         """The sentence that says this part is not known, when the sources have one."""
-        needed = part.focus or part.terms
+        needed = part.distinct or part.focus or part.terms
         best = None
         for i, p in enumerate(passages):
             for s, e in sentence_spans(p.text):

@@ -1,0 +1,113 @@
+"""The eval suite and its gate: passes on the shipped cases, and bites when a guard is off."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from assistant.answer import GENERATORS, ExtractiveGenerator, Generator
+from assistant.config import Settings
+from assistant.evaluate import evaluate, gate_failures, load_cases
+from assistant.types import Draft
+
+GATE = ROOT / "evals" / "gate.toml"
+CASES = sorted((ROOT / "evals" / "cases").glob("*.jsonl"))
+DEV = ROOT.parent / "shared" / "evals" / "dev_numeric.jsonl"  # the public dev set, beside the repo
+TRAPS = [ROOT / "evals" / "cases" / "numeric_traps.jsonl"] + ([DEV] if DEV.exists() else [])
+
+
+class PerturbingGenerator(Generator):
+    """A deterministic stand-in for an LLM that gets numbers wrong: the extractive answer with
+    every figure's last digit changed. Only the numeric guard stands between it and the user."""
+
+    name = "perturbing"
+
+    def __init__(self, settings, embedder=None):
+        self.inner = ExtractiveGenerator(settings, embedder)
+
+    def stream(self, question, passages):
+        draft = self.inner.run(question, passages)
+        text = re.sub(r"(?<![\[\d])(\d+)(?=[\s,.%])(?![^\[]*\])",
+                      lambda m: m.group(1)[:-1] + str((int(m.group(1)[-1]) + 1) % 10), draft.text)
+        yield Draft(text, passages, self.name)
+
+
+@pytest.fixture
+def perturbing():
+    GENERATORS["perturbing"] = PerturbingGenerator
+    yield "perturbing"
+    GENERATORS.pop("perturbing")
+
+
+def test_shipped_cases_are_well_formed():
+    cases = load_cases(CASES)
+    demo = [c for c in cases if c.file == "demo_corpus.jsonl"]
+    traps = [c for c in cases if c.file == "numeric_traps.jsonl"]
+    assert len(demo) >= 40 and len(traps) >= 40
+    assert sum(not c.answerable for c in traps) * 2 == len(traps)
+    assert all(c.answers == [] for c in cases if not c.answerable)
+
+
+def test_bad_cases_file_says_where(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "q", "answers": [], "answerable": false, '
+                   '"corpus": "corpus/"}\n{not json}\n')
+    with pytest.raises(ValueError, match="bad.jsonl:2"):
+        load_cases([bad])
+    bad.write_text('{"id": "a", "question": "q"}\n')
+    with pytest.raises(ValueError, match="lacks answers, answerable"):
+        load_cases([bad])
+
+
+def test_gate_passes_on_the_shipped_cases(tmp_path, cli):
+    """What CI enforces: the default generator on every shipped case (and the public dev set)."""
+    paths = CASES + ([DEV] if DEV.exists() else [])
+    out = tmp_path / "report"
+    result = cli("eval", *paths, "--out", out, "--gate", GATE, "--json", timeout=900, cwd=ROOT)
+    report = json.loads((out / "report.json").read_text())
+    assert result.returncode == 0, result.stderr + json.dumps(
+        [c for c in report["cases"] if not c["passed"]], indent=1)[:3000]
+    assert json.loads(result.stdout)["cases"] == report["cases"]
+    for key in ("answerable_accuracy", "abstention_rate", "false_abstention_rate",
+                "invented_numbers", "invalid_citations", "citation_precision",
+                "retrieval_recall_at_k", "latency", "cases", "per_file"):
+        assert key in report, key
+    assert set(report["per_file"]) >= {"demo_corpus.jsonl", "numeric_traps.jsonl"}
+    markdown = (out / "report.md").read_text()
+    assert "| demo-02 |" in markdown and "abstention_rate" in markdown
+
+
+def test_gate_bites_without_the_answer_type_check():
+    report = evaluate(load_cases(TRAPS), Settings.load(answer_type_check=False))
+    failures = gate_failures(report.metrics, GATE)
+    assert any(f.startswith("abstention_rate") for f in failures), failures
+
+
+def test_gate_bites_without_the_numeric_guard(perturbing):
+    guarded = evaluate(load_cases(TRAPS), Settings.load(generator=perturbing))
+    assert guarded.metrics["invented_numbers"] == 0
+    assert gate_failures(guarded.metrics, GATE) == []
+    unguarded = evaluate(load_cases(TRAPS), Settings.load(generator=perturbing,
+                                                          numeric_guard=False))
+    failures = gate_failures(unguarded.metrics, GATE)
+    assert unguarded.metrics["invented_numbers"] > 0
+    assert any(f.startswith("invented_numbers") for f in failures), failures
+
+
+def test_baseline_comparison_names_what_got_worse():
+    cases = load_cases([ROOT / "evals" / "cases" / "numeric_traps.jsonl"])[:8]
+    good = evaluate(cases, Settings.load())
+    bad = evaluate(cases, Settings.load(answer_type_check=False),
+                   baseline=json.loads(json.dumps(good.to_dict(), default=str)))
+    assert bad.comparison["worse"] and not bad.comparison["better"]
+    assert set(bad.comparison["worse"]) <= {c.id for c in cases if not c.answerable}
+
+
+def test_gate_file_thresholds_are_the_issue_s():
+    text = GATE.read_text()
+    assert "min_abstention_rate = 0.95" in text and "max_false_abstention_rate = 0.10" in text
+    assert "min_answerable_accuracy = 0.90" in text and "max_invented_numbers = 0" in text
+    assert "max_invalid_citations = 0" in text
+    assert Path(GATE).parent.name == "evals"

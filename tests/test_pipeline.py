@@ -1,0 +1,77 @@
+"""Acceptance on the demo corpus through the public face: ask(), Assistant, the CLI."""
+
+import json
+
+import pytest
+
+from assistant import NOT_DOCUMENTED, Assistant, ask
+from assistant.text import figures
+
+HEADLINE = "How many CyberTipline escalations (urgent reports) led to arrests or prosecutions in 2023?"
+
+
+@pytest.fixture(scope="module")
+def assistant(demo_index):
+    return Assistant(demo_index)
+
+
+def test_headline_question(assistant):
+    answer = assistant.ask(HEADLINE)
+    assert answer.status in ("partial", "not_documented")
+    assert any("arrests" in u for u in answer.undocumented)
+    assert any("prosecutions" in u for u in answer.undocumented)
+    stating = [c for c in answer.claims if "63,892" in c.text and not c.gap]
+    assert stating and stating[0].citations
+    quote = answer.citations[stating[0].citations[0] - 1]
+    assert "63,892" in quote.quote and quote.quote in " ".join(quote.text.split()).replace(
+        "**", "") or "63,892" in quote.text[quote.quote_start:quote.quote_end]
+    passages = " ".join(p.text for p in answer.retrieved)
+    for f in figures(answer.summary + " ".join(c.text for c in answer.claims)):
+        assert any(f.same_as(g) for g in figures(passages + " " + HEADLINE)), f
+
+
+def test_answerable_question(assistant):
+    answer = assistant.ask("How many CyberTipline reports were made in 2023?")
+    assert answer.status == "answered" and answer.undocumented == []
+    lead = [c for c in answer.claims if c.answers][0]
+    assert "36.2 million" in lead.text and lead.citations
+    assert "36.2 million" in answer.summary
+
+
+def test_off_topic_question_is_not_documented(assistant):
+    answer = assistant.ask("What is the boiling point of mercury?")
+    assert answer.status == "not_documented" and answer.citations == []
+    assert NOT_DOCUMENTED in answer.summary.lower()
+
+
+def test_rendered_shape_and_follow_ups(assistant):
+    answer = assistant.ask(HEADLINE)
+    text = str(answer)
+    for heading in ("Executive summary", "1. ", "Bottom line and reporting limitation", "Sources",
+                    "Want to dive deeper?"):
+        assert heading in text
+    assert 2 <= len(answer.follow_ups) <= 3
+    for q in answer.follow_ups:
+        follow = assistant.ask(q)
+        assert follow.status != "not_documented", q
+
+
+def test_to_dict_is_what_json_prints(assistant, demo_index, cli):
+    data = assistant.ask(HEADLINE).to_dict()
+    for key in ("question", "status", "summary", "claims", "undocumented", "citations",
+                "follow_ups", "timings", "text"):
+        assert key in data
+    for key in ("n", "passage_id", "source", "title", "page", "quote", "text"):
+        assert key in data["citations"][0]
+    result = cli("ask", HEADLINE, "--index", demo_index.index_dir, "--json")
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["status"] == data["status"] and printed["undocumented"] == data["undocumented"]
+
+
+def test_ask_function_and_empty_question(demo_index):
+    answer = ask("How many CyberTipline reports were made in 2023?",
+                 index_dir=demo_index.index_dir)
+    assert answer.status == "answered"
+    with pytest.raises(ValueError, match="empty"):
+        ask("   ", index_dir=demo_index.index_dir)

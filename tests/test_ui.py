@@ -1,0 +1,497 @@
+"""The chat UI: safe uploads and error handling in-process, then `groundwork serve` in a real
+headless Chromium driven by selenium (ask, click [n], follow a follow-up, upload a document).
+
+Everything is real: the demo corpus ingested into a temp index, the venv's `groundwork` script as
+a subprocess, Debian's chromium and chromedriver. Without chromium the browser tests skip, or fail
+when CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+import assistant  # noqa: F401  (offline environment before any model library loads)
+from assistant.config import Settings
+from assistant.ui import (
+    EMPTY_INDEX,
+    ChatHandlers,
+    Engine,
+    UploadRefused,
+    _auth,
+    build_app,
+    safe_filename,
+    safe_target,
+    save_upload,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+GROUNDWORK = Path(sys.executable).parent / "groundwork"
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+HEADLINE = ("How many CyberTipline escalations (urgent reports) led to arrests or prosecutions "
+            "in 2023?")
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWORK_")}
+    env.update(ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               TOKENIZERS_PARALLELISM="false", GRADIO_ANALYTICS_ENABLED="False")
+    env.update(extra)
+    return env
+
+
+def last_message(history: list) -> str:
+    content = history[-1]["content"]
+    return content if isinstance(content, str) else json.dumps(content)
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> Settings:
+    """The demo corpus ingested into a temp index for this module (the server adds to it)."""
+    from assistant.ingest import ingest
+
+    settings = Settings.load(index_dir=tmp_path_factory.mktemp("ui") / "index")
+    report = ingest([CORPUS], settings, progress=False)
+    assert report.files_failed == [] and report.chunks_total > 0, report.summary()
+    return settings
+
+
+@pytest.fixture(scope="module")
+def engine(index) -> Engine:
+    return Engine(index)
+
+
+@pytest.fixture(scope="module")
+def server(index, tmp_path_factory):
+    """`groundwork serve` on a free port over the module's index; uploads go to a corpus copy."""
+    work = tmp_path_factory.mktemp("serve")
+    corpus = work / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    port = free_port()
+    log_path = work / "serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(GROUNDWORK), "serve", "--index", str(index.index_dir), "--corpus", str(corpus),
+             "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=work,
+            env=subprocess_env())
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"groundwork serve exited with {proc.returncode}:\n"
+                            f"{log_path.read_text(errors='replace')[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("groundwork serve did not answer within 120 s:\n"
+                            f"{log_path.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.3)
+        yield {"url": url, "corpus": corpus, "log": log_path, "port": port}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium; skipped when it is not installed (a failure when CI=true)."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        message = (f"browser tests need {' and '.join(missing)}: apt-get install chromium "
+                   "chromium-driver")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="gw-chromium-")
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1600,1000",
+                f"--user-data-dir={profile}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# -- safe uploads (no browser) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, saved", [
+    ("../../etc/passwd.md", "passwd.md"),
+    ("/etc/passwd.md", "passwd.md"),
+    ("C:\\Users\\me\\..\\report.pdf", "report.pdf"),
+    ("..\\..\\boot.ini.txt", "boot.ini.txt"),
+    ("my report (final).docx", "my_report_final.docx"),
+    (".hidden.md", "hidden.md"),
+    ("Notes.MD", "Notes.md"),
+    ("r\u00e9sum\u00e9.md", "r\u00e9sum\u00e9.md"),
+    ("..\uff0f..\uff0fwide.md", "wide.md"),  # fullwidth solidus: a slash after NFKC
+    ("a;rm -rf *;b.html", "a_rm_-rf_b.html"),
+])
+def test_upload_names_are_reduced_to_a_safe_basename(tmp_path, name, saved):
+    assert safe_filename(name) == saved
+    target = safe_target(tmp_path, name)
+    assert target.parent == tmp_path.resolve() and target.name == saved
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("..", "unsupported file type"),
+    ("../", "unsupported file type"),
+    ("", "unsupported file type"),
+    ("..md", "no usable file name"),
+    (".md", "no usable file name"),
+    ("tool.exe", "unsupported file type '.exe'"),
+    ("archive.tar.gz", "unsupported file type '.gz'"),
+    ("README", "unsupported file type '(none)'"),
+    ("report.md\x00.exe", "unsupported file type '.exe'"),
+    ("___.md", "no usable file name"),
+])
+def test_unusable_upload_names_are_refused(tmp_path, name, reason):
+    with pytest.raises(UploadRefused, match=re.escape(reason)):
+        safe_target(tmp_path, name)
+
+
+def test_save_upload_stays_inside_the_corpus_folder(tmp_path):
+    corpus, elsewhere = tmp_path / "corpus", tmp_path / "upload"
+    corpus.mkdir()
+    elsewhere.mkdir()
+    src = elsewhere / "x.md"
+    src.write_text("# Traversal\n\nThis file tried to climb out of the corpus folder.\n")
+    target, note = save_upload(src, "../../etc/passwd.md", corpus, max_mb=1)
+    assert target == (corpus / "passwd.md").resolve() and target.read_text() == src.read_text()
+    assert note == ""
+    assert sorted(p.name for p in corpus.iterdir()) == ["passwd.md"]  # no temp file left
+    assert not (tmp_path / "etc").exists()
+    src.write_text("# Traversal\n\nA second version of the file.\n")
+    _, note = save_upload(src, "passwd.md", corpus, max_mb=1)
+    assert note == "replaced the file of the same name"
+
+
+def test_save_upload_refuses_oversize_unreadable_and_symlinked_files(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    big = tmp_path / "big.md"
+    big.write_text("word " * 1000)  # 5,000 bytes
+    with pytest.raises(UploadRefused, match="over the 0.001 MB limit"):
+        save_upload(big, "big.md", corpus, max_mb=0.001)
+    empty = tmp_path / "empty.md"
+    empty.write_text("  \n")
+    with pytest.raises(UploadRefused, match="empty file"):
+        save_upload(empty, "empty.md", corpus, max_mb=1)
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    with pytest.raises(UploadRefused, match="binary"):
+        save_upload(binary, "blob.txt", corpus, max_mb=1)
+    (corpus / "link.md").symlink_to(tmp_path / "outside.md")
+    with pytest.raises(UploadRefused, match="not a plain file"):
+        save_upload(big, "link.md", corpus, max_mb=1)
+    assert not (tmp_path / "outside.md").exists()
+    assert sorted(p.name for p in corpus.iterdir()) == ["link.md"]
+
+
+def test_password_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("GROUNDWORK_UI_PASSWORD", raising=False)
+    monkeypatch.delenv("GROUNDWORK_UI_USER", raising=False)
+    assert _auth() is None
+    monkeypatch.setenv("GROUNDWORK_UI_PASSWORD", "s3cret")
+    assert _auth() == ("groundwork", "s3cret")
+    monkeypatch.setenv("GROUNDWORK_UI_USER", "ana")
+    assert _auth() == ("ana", "s3cret")
+
+
+# -- handlers in-process (no browser) -----------------------------------------------------------
+
+
+def test_empty_index_is_reported_not_a_crash(tmp_path):
+    settings = Settings.load(index_dir=tmp_path / "empty")
+    handlers = ChatHandlers(settings, tmp_path / "corpus")
+    assert handlers.engine.status() == (False, EMPTY_INDEX)
+    assert build_app(settings, tmp_path / "corpus") is not None
+    with pytest.warns(UserWarning, match="index is empty"):  # gr.Warning, outside a request
+        *_, last = handlers.respond("What is in my documents?", [], [], "extractive", 6)
+    assert "the index is empty: upload documents or run" in last_message(last[0]).lower()
+    assert "Traceback" not in last_message(last[0])
+
+
+def test_draft_streams_then_the_verified_answer_replaces_it(engine, tmp_path):
+    handlers = ChatHandlers(engine.settings, tmp_path, engine)
+    updates = list(handlers.respond(HEADLINE, [], [], "extractive", 6))
+    drafts = [u for u in updates if "gw-draft" in last_message(u[0])]
+    assert drafts and "gw-answer" not in last_message(drafts[-1][0])
+    history, turns, sources, *_ , copy, _question = updates[-1]
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    html = last_message(history)
+    assert 'class="gw-nd"' in html and "arrests" in html and "prosecutions" in html
+    assert 'href="#src-1-1"' in html and "Executive summary" in html
+    assert "<mark" in sources and "63,892" in sources
+    assert "Sources" in copy and "[1]" in copy  # render(answer): the text to copy
+
+
+def test_llm_endpoint_down_is_a_readable_message(engine, tmp_path):
+    settings = engine.settings.replace(openai_base_url=f"http://127.0.0.1:{free_port()}/v1",
+                                       llm_timeout_s=5.0)
+    handlers = ChatHandlers(settings, tmp_path, Engine(settings))
+    with pytest.warns(UserWarning, match="openai generator could not run"):
+        *_, last = handlers.respond(HEADLINE, [], [], "openai", 6)
+    message = last_message(last[0])
+    assert "gw-error" in message and "could not run" in message and "did not answer" in message
+    assert "Traceback" not in message
+    assert handlers.answer(HEADLINE, "openai", 6)["error"].startswith("The openai generator")
+
+
+def test_uploads_report_per_file_and_reach_the_next_question(tmp_path):
+    settings = Settings.load(index_dir=tmp_path / "index")
+    corpus, incoming = tmp_path / "corpus", tmp_path / "incoming"
+    incoming.mkdir()
+    good = incoming / "saltmere_ferry.md"
+    good.write_text("# Saltmere ferry 2023\n\nThe Saltmere ferry carried 48,210 passengers in "
+                    "2023.\n")
+    (incoming / "tool.exe").write_bytes(b"MZ\x90\x00")
+    (incoming / "blank.txt").write_text("")
+    handlers = ChatHandlers(settings, corpus)
+    assert handlers.engine.status()[0] is False
+    with pytest.warns(UserWarning, match="2 of 3 file"):
+        table, banner = handlers.add_documents([str(p) for p in sorted(incoming.iterdir())])
+    rows = re.findall(r"<tr class=\"gw-r-(\w+)\"><td>([^<]+)</td>", table)
+    assert sorted(rows) == [("ingested", "saltmere_ferry.md"), ("refused", "blank.txt"),
+                            ("refused", "tool.exe")], table
+    assert "unsupported file type" in table and "empty file" in table
+    assert sorted(p.name for p in corpus.iterdir()) == ["saltmere_ferry.md"]
+    assert "1 document, 1 passage indexed" in banner
+    answer = handlers.answer("How many passengers did the Saltmere ferry carry in 2023?")
+    assert "48,210" in answer["summary"] and answer["citations"], answer
+    table, _ = handlers.add_documents([str(good)])
+    assert "gw-r-unchanged" in table
+
+
+# -- the served page --------------------------------------------------------------------------
+
+
+def _outside_hosts(text: str) -> set[str]:
+    text = re.sub(r"<meta\b[^>]*>", "", text, flags=re.S | re.I)  # og:/twitter: preview tags
+    text = re.sub(r"xmlns(:\w+)?=[\"']?https?://www\.w3\.org/[^\"'\s>]*", "", text)
+    text = text.replace("http://www.w3.org/2000/svg", "")  # an XML namespace, never fetched
+    hosts = {urlparse(u).hostname for u in re.findall(r"(?:https?|wss?):?//[^\s\"'<>)\\]+", text)}
+    return {h for h in hosts if h and h not in LOCAL_HOSTS}
+
+
+def test_served_page_names_no_outside_host(server):
+    with urllib.request.urlopen(server["url"], timeout=10) as resp:
+        page = resp.read().decode()
+        csp = resp.headers["Content-Security-Policy"]
+    assert "connect-src 'self'" in csp and "default-src 'self'" in csp
+    assert _outside_hosts(page) == set()
+    sheets = re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', page)
+    for path in [*sheets, "theme.css"]:
+        with urllib.request.urlopen(server["url"] + path.lstrip("./"), timeout=10) as resp:
+            css = resp.read().decode()
+        assert "@import" not in css and "googleapis" not in css, path
+        assert _outside_hosts(css) == set(), path
+    assert f"Running on local URL:  http://127.0.0.1:{server['port']}" in server["log"].read_text()
+
+
+def test_several_users_at_once_are_queued_not_dropped(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    questions = ["How many reports did the CyberTipline receive in 2023?", HEADLINE,
+                 "Who runs the CyberTipline?", "Why was the 2023 CyberTipline total so large?"]
+
+    def ask(question: str) -> dict:
+        return Client(server["url"], verbose=False).predict(question, "extractive", 0,
+                                                            api_name="/ask")
+
+    with ThreadPoolExecutor(len(questions)) as pool:
+        answers = list(pool.map(ask, questions))
+    assert [a.get("question") for a in answers] == questions
+    assert all(a.get("citations") and not a.get("error") for a in answers), answers
+
+
+# -- the browser --------------------------------------------------------------------------------
+
+
+def _open(driver, url: str):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    return WebDriverWait(driver, 60).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#gw-question textarea, #gw-question input"))
+
+
+def _ask(driver, question: str, answers_before: int):
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.CSS_SELECTOR, "#gw-question textarea, #gw-question input")
+    box.clear()
+    box.send_keys(question)
+    driver.find_element(By.ID, "gw-ask").click()
+    return _wait_answer(driver, answers_before)
+
+
+def _wait_answer(driver, answers_before: int):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def done(d):
+        errors = d.find_elements(By.CSS_SELECTOR, "#gw-chat .gw-error")
+        assert not errors, errors[-1].text
+        found = d.find_elements(By.CSS_SELECTOR, "#gw-chat .gw-answer")
+        return found[-1] if len(found) > answers_before else False
+
+    return WebDriverWait(driver, 120, poll_frequency=0.2).until(done)
+
+
+_IN_VIEW = """
+const card = document.getElementById(arguments[0]).closest('.gw-src');
+const r = card.getBoundingClientRect();
+const box = card.closest('.gw-sources').getBoundingClientRect();
+const top = Math.max(0, box.top), bottom = Math.min(window.innerHeight, box.bottom);
+return [card.classList.contains('active'), r.top >= top - 2 && r.top < bottom - 20];
+"""
+
+
+def _requested_hosts(driver) -> set[str]:
+    hosts = set()
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated"):
+            url = (message["params"].get("request") or {}).get("url") or message["params"].get(
+                "url", "")
+            if url.startswith(("http:", "https:", "ws:", "wss:")):
+                hosts.add(urlparse(url).hostname)
+    return hosts
+
+
+def test_headline_question_in_the_browser(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get_log("performance")  # start the network record with this test
+    _open(browser, server["url"])
+    answer = _ask(browser, HEADLINE, 0)
+    browser.save_screenshot(str(tmp_path / "1-answer.png"))
+
+    marker = answer.find_element(By.CSS_SELECTOR, ".gw-nd")
+    assert "NOT DOCUMENTED" in marker.text.upper()
+    items = [li.text.lower() for li in marker.find_elements(By.TAG_NAME, "li")]
+    assert any("arrests" in i for i in items) and any("prosecutions" in i for i in items), items
+    assert "executive summary" in answer.text.lower()
+    assert "bottom line and reporting limitation" in answer.text.lower()
+    marks = browser.find_elements(By.CSS_SELECTOR, "#gw-sources-panel .gw-src mark")
+    assert any("63,892" in m.text for m in marks), [m.text for m in marks]
+
+    # [n] brings its source forward: the last one, whose card starts out of view.
+    browser.execute_script("document.querySelector('.gw-sources').scrollTop = 0")
+    cites = answer.find_elements(By.CSS_SELECTOR, "a.gw-cite")
+    target = max(cites, key=lambda a: int(a.text.strip("[]")))
+    sid = target.get_attribute("href").split("#")[1]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+    target.click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(_IN_VIEW, sid) == [True, True])
+    assert browser.current_url.endswith("#" + sid)
+    assert len(browser.window_handles) == 1  # the link did not open a tab
+    browser.save_screenshot(str(tmp_path / "2-source.png"))
+
+    # A follow-up button asks its question: a second answer appears.
+    buttons = [b for b in browser.find_elements(By.CSS_SELECTOR, "#gw-followups button")
+               if b.is_displayed() and b.text.strip()]
+    if not buttons:  # this answer offered none; one that does, to test the buttons
+        _ask(browser, "How many reports did the CyberTipline receive in 2023?", 1)
+        buttons = WebDriverWait(browser, 10).until(lambda d: [
+            b for b in d.find_elements(By.CSS_SELECTOR, "#gw-followups button")
+            if b.is_displayed() and b.text.strip()])
+    asked = len(browser.find_elements(By.CSS_SELECTOR, "#gw-chat .gw-answer"))
+    follow_up = buttons[0].text.strip()
+    buttons[0].click()
+    second = _wait_answer(browser, asked)
+    assert second.find_elements(By.CSS_SELECTOR, "a.gw-cite") or second.find_elements(
+        By.CSS_SELECTOR, ".gw-nd")
+    latest = browser.find_element(By.CSS_SELECTOR, ".gw-sources .gw-latest .gw-turn-q")
+    assert latest.text.strip() == follow_up
+    copy = browser.find_element(By.ID, "gw-copy").find_element(By.TAG_NAME, "textarea")
+    assert follow_up in (copy.get_attribute("value") or "")
+    browser.save_screenshot(str(tmp_path / "3-follow-up.png"))
+
+    outside = _requested_hosts(browser) - LOCAL_HOSTS
+    assert outside == set(), f"the page fetched from {outside}"
+
+
+def test_upload_in_the_browser_then_ask_about_it(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    doc = tmp_path / "harbor_lights_festival_2024.md"
+    doc.write_text("# Harbor Lights Festival 2024\n\nThe Harbor Lights festival drew 12,345 "
+                   "visitors in 2024. The festival ran for three evenings along the old quay "
+                   "in Port Ellery.\n")
+    _open(browser, server["url"])
+    if not browser.find_elements(By.CSS_SELECTOR, "#gw-files input[type=file]"):
+        browser.find_element(By.CSS_SELECTOR, "#gw-upload button").click()  # open the accordion
+    file_input = WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#gw-files input[type=file]"))
+    file_input.send_keys(str(doc))
+
+    def result(d):
+        rows = d.find_elements(By.CSS_SELECTOR, "#gw-upload-results tbody tr")
+        return rows[0].text if rows else False
+
+    row = WebDriverWait(browser, 120, poll_frequency=0.3).until(result)
+    browser.save_screenshot(str(tmp_path / "1-uploaded.png"))
+    assert "harbor_lights_festival_2024.md" in row and "ingested" in row, row
+    assert (server["corpus"] / doc.name).read_text() == doc.read_text()
+
+    answer = _ask(browser, "How many visitors did the Harbor Lights festival draw in 2024?", 0)
+    browser.save_screenshot(str(tmp_path / "2-answer.png"))
+    cited = [c for c in answer.find_elements(By.CSS_SELECTOR, ".gw-claim, .gw-summary")
+             if "12,345" in c.text and c.find_elements(By.CSS_SELECTOR, "a.gw-cite")]
+    assert cited, answer.text
+    cards = browser.find_elements(By.CSS_SELECTOR, ".gw-sources .gw-latest .gw-src")
+    assert any(doc.name in c.text and "12,345" in " ".join(
+        m.text for m in c.find_elements(By.TAG_NAME, "mark")) for c in cards)

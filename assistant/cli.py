@@ -71,7 +71,8 @@ def _ingest(args, settings: Settings) -> int:
     report = ingest(args.paths, settings, prune=args.prune,
                     progress=False if args.json else None)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
-    return 0 if report.files_ingested or report.files_unchanged or not report.files_seen else 1
+    # Non-zero only when nothing could be ingested: a bad file among good ones is reported.
+    return 0 if report.files_ingested or report.files_unchanged else 1
 
 
 def _search(args, settings: Settings) -> int:

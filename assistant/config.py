@@ -1,4 +1,4 @@
-"""One settings object. Defaults work offline; `GROUNDWORK_*` env vars and an optional TOML file override."""
+"""One settings object. Defaults work offline; `GROUNDWORK_*` env vars and a TOML file override."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ class Settings:
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides) -> Settings:
-        """Defaults <- TOML file (`path`, `$GROUNDWORK_CONFIG` or ./groundwork.toml) <- env <- overrides."""
+        """Defaults <- TOML (`path`, `$GROUNDWORK_CONFIG`, groundwork.toml) <- env <- overrides."""
         values: dict = {}
         path = path or os.environ.get("GROUNDWORK_CONFIG")
         if path is None and Path("groundwork.toml").exists():

@@ -92,7 +92,7 @@ def _resolve(corpus: str, cases_file: Path) -> Path:
     raise FileNotFoundError(f"{cases_file}: corpus folder {corpus!r} not found")
 
 
-# -- running -----------------------------------------------------------------------------------------
+# -- running ---------------------------------------------------------------------------------
 
 
 class Evaluator:

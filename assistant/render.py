@@ -1,4 +1,4 @@
-"""An Answer as text a person reads: summary, numbered sections, bottom line, sources, follow-ups."""
+"""An Answer as text a person reads: summary, sections, bottom line, sources, follow-ups."""
 
 from __future__ import annotations
 

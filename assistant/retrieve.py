@@ -34,7 +34,8 @@ class Retriever:
         ).as_retriever(similarity_top_k=candidates)
         lexical = self.store.load_lexical_retriever(candidates)
         if lexical is None:
-            raise StoreError("the BM25 index is missing: run `groundwork ingest` again to rebuild it")
+            raise StoreError("the BM25 index is missing: run `groundwork ingest` again to "
+                             "rebuild it")
         # num_queries=1: no LLM query rewriting, so the MockLLM is never called.
         self.fusion = QueryFusionRetriever([dense, lexical], mode="reciprocal_rerank",
                                            num_queries=1, use_async=False,

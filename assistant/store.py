@@ -87,7 +87,8 @@ class Store:
             metadata={"hnsw:space": "cosine", "embed_model": self.embed_model_id})
         indexed_with = (self.collection.metadata or {}).get("embed_model")
         if indexed_with and indexed_with != self.embed_model_id:
-            raise StoreError(f"collection {settings.collection!r} was embedded with {indexed_with}, "
+            raise StoreError(f"collection {settings.collection!r} was embedded with "
+                             f"{indexed_with}, "
                              f"not {self.embed_model_id}: use another --index or collection")
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
         self.local_dir = settings.index_dir / settings.collection

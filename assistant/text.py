@@ -13,7 +13,8 @@ from functools import lru_cache
 # -- sentences -----------------------------------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9#*-])")
-_ABBREVIATION = re.compile(r"(?:\b(?:[A-Z]\.){1,4}|\b(?:St|Mr|Mrs|Ms|Dr|No|vs|etc|e\.g|i\.e|Inc|Co)\.)$")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:[A-Z]\.){1,4}|\b(?:St|Mr|Mrs|Ms|Dr|No|vs|etc|e\.g|i\.e|Inc|Co)\.)$")
 _HEADING_LINE = re.compile(r"^\s*(#{1,6}\s.*|[-*]\s.*|.{1,60}[^.!?:;,\s])\s*$")
 
 
@@ -109,7 +110,8 @@ class Figure:
 
 
 def figures(text: str) -> list[Figure]:
-    """Every number in `text`, normalised: 63,892 = 63892; 36.2 million = 36,200,000; 41% = 41 percent.
+    """Every number in `text`, normalised: 63,892 = 63892; 36.2 million = 36,200,000;
+    41% = 41 percent.
 
     Citation markers like [3] are not figures.
     """
@@ -135,7 +137,8 @@ def figures(text: str) -> list[Figure]:
         else:
             kind = "number"
         after = re.match(r"\s*(?:of\s+)?([A-Za-z][A-Za-z-]*)", text[m.end():])
-        found.append(Figure(m.group(0).strip(), value, kind, after.group(1).lower() if after else "",
+        unit = after.group(1).lower() if after else ""
+        found.append(Figure(m.group(0).strip(), value, kind, unit,
                             start, start + len(m.group(0).rstrip())))
     return found
 

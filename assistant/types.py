@@ -1,4 +1,4 @@
-"""The data model: plain dataclasses that cross module boundaries, no logic beyond (de)serialising."""
+"""The data model: plain dataclasses that cross module boundaries, no logic but (de)serialising."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class Passage:
 
 @dataclass
 class Citation:
-    """What a reader needs to check one [n]: where it is, and the exact span that supports the claim."""
+    """What a reader needs to check one [n]: where it is, and the exact span that supports it."""
 
     n: int
     passage_id: str

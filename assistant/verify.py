@@ -333,7 +333,8 @@ def _summary(claims: list[Claim], status: str) -> str:
         return c.text.rstrip(".") + marks + "."
 
     if status == "not_documented" and not any(c.citations for c in claims):
-        return f"Not documented: the indexed sources do not answer this question ({NOT_DOCUMENTED})."
+        return ("Not documented: the indexed sources do not answer this question "
+                f"({NOT_DOCUMENTED}).")
     facts = [c for c in claims if not c.gap]
     lead = [c for c in facts if c.answers][:1] or facts[:1]
     gaps = [c for c in claims if c.gap]

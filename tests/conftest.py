@@ -21,6 +21,8 @@ from assistant.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
+HEADLINE = ("How many CyberTipline escalations (urgent reports) led to arrests or prosecutions "
+            "in 2023?")
 BIN = Path(sys.executable).parent
 GROUNDWORK = BIN / "groundwork"
 CHROMA = BIN / "chroma"

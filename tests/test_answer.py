@@ -7,7 +7,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import free_port, subprocess_env
+from conftest import HEADLINE, free_port, subprocess_env
 
 from assistant.answer import ExtractiveGenerator, GeneratorError, LLMGenerator, make_generator
 from assistant.models import default_gguf_path
@@ -15,8 +15,6 @@ from assistant.pipeline import Assistant
 from assistant.retrieve import Retriever
 from assistant.text import sentences
 from assistant.types import Draft, Passage
-
-HEADLINE = "How many CyberTipline escalations (urgent reports) led to arrests or prosecutions in 2023?"
 
 
 def test_extractive_copies_sentences_and_is_deterministic(demo_index):

@@ -565,3 +565,23 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path, make_settings, cli
     assert f"error: cannot reach the Chroma server at {url}" in proc.stderr
     assert "Traceback" not in proc.stderr
 
+
+
+def test_ignore_patterns_are_gitignore_like(make_settings, tmp_path):
+    from assistant.ingest import ingest
+
+    root = tmp_path / "docs"
+    (root / "drafts").mkdir(parents=True)
+    (root / "sub").mkdir()
+    (root / "keep.md").write_text("# Keep\n\nThe kept file says 7 things.\n")
+    (root / "drafts" / "wip.md").write_text("# Draft\n\nNot ready.\n")
+    (root / "sub" / "NOTES.md").write_text("# Notes\n\nAbout the folder.\n")
+    (root / ".groundworkignore").write_text("# comment\ndrafts/\nNOTES.md\n")
+    report = ingest([root], make_settings(), progress=False)
+    assert (report.files_seen, report.files_ingested) == (1, 1)
+
+
+def test_cli_exit_code_when_nothing_can_be_ingested(cli, tmp_path):
+    result = cli("ingest", tmp_path / "no-such-folder", "--index", tmp_path / "ix", "--json")
+    assert result.returncode == 1
+    assert "no such file or folder" in result.stdout

@@ -3,11 +3,10 @@
 import json
 
 import pytest
+from conftest import HEADLINE
 
 from assistant import NOT_DOCUMENTED, Assistant, ask
 from assistant.text import figures
-
-HEADLINE = "How many CyberTipline escalations (urgent reports) led to arrests or prosecutions in 2023?"
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,12 @@
 """The answer-type check: a nearby figure about something else is not an answer."""
 
 import pytest
+from conftest import HEADLINE
 
 from assistant.question import analyse, answers
 
-HEADLINE = "How many CyberTipline escalations (urgent reports) led to arrests or prosecutions in 2023?"
-ESCALATED = "In 2023 NCMEC staff escalated 63,892 CyberTipline reports to law enforcement as urgent."
+ESCALATED = ("In 2023 NCMEC staff escalated 63,892 CyberTipline reports to law enforcement as "
+             "urgent.")
 
 
 def test_compound_question_splits_into_its_parts():

@@ -5,14 +5,13 @@ state figures that its cited passages state.
 """
 
 import pytest
+from conftest import HEADLINE
 
 from assistant.config import Settings
 from assistant.retrieve import Retriever
 from assistant.text import figures
 from assistant.types import Draft, Passage
 from assistant.verify import Verifier, split_claims
-
-HEADLINE = "How many CyberTipline escalations (urgent reports) led to arrests or prosecutions in 2023?"
 
 
 def grounded(answer) -> None:
@@ -58,7 +57,8 @@ def test_split_claims_attaches_trailing_markers():
 
 
 def test_supported_claim_is_kept_and_gap_parts_listed():
-    a = verify("NCMEC escalated 63,892 CyberTipline reports to law enforcement as urgent in 2023 [1].")
+    a = verify("NCMEC escalated 63,892 CyberTipline reports to law enforcement as urgent in "
+               "2023 [1].")
     assert a.status == "partial"
     assert [c.text for c in a.claims if not c.gap][0].startswith("NCMEC escalated 63,892")
     assert any("arrests" in u for u in a.undocumented)

@@ -55,6 +55,7 @@ class Settings:
     llm_timeout_s: float = 120.0
     # verify
     support_threshold: float = 0.6  # share of a claim's content words its evidence must contain
+    support_model: str | None = None  # local cross-encoder/NLI path: a second opinion on support
     numeric_guard: bool = True  # switched off only to prove the eval gate notices
     answer_type_check: bool = True  # likewise
 

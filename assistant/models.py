@@ -46,3 +46,13 @@ def default_gguf_path() -> str:
                                 "llm_model_path")
     folder = Path(next(iter(spec.submodule_search_locations)))
     return str(folder / "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+@lru_cache(maxsize=2)
+def load_cross_encoder(path: str):
+    """A sentence-transformers CrossEncoder from a local folder (a reranker or an NLI model)."""
+    from sentence_transformers import CrossEncoder
+
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no cross-encoder at {path}: set it to a local model folder")
+    return CrossEncoder(path, device="cpu")

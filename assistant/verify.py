@@ -172,9 +172,29 @@ class Verifier:
                 candidates.append((sentence, Evidence(i, s, e, cov)))
                 if best is None or cov > best.coverage:
                     best = Evidence(i, s, e, cov)
-        if best is not None and best.coverage >= self.settings.support_threshold:
-            return best
-        return self._embedding_rescue(claim, candidates)
+        if best is None or best.coverage < self.settings.support_threshold:
+            best = self._embedding_rescue(claim, candidates)
+        if best is not None and not self._model_agrees(best.sentence(passages), claim):
+            return None
+        return best
+
+    def _model_agrees(self, evidence: str, claim: str) -> bool:
+        """With `support_model` set, a cross-encoder must also judge that the evidence supports
+        the claim: an NLI model's entailment label, or a single relevance score above 0.5."""
+        if not self.settings.support_model:
+            return True
+        import numpy as np
+
+        from assistant.models import load_cross_encoder
+
+        model = load_cross_encoder(self.settings.support_model)
+        scores = np.atleast_1d(np.asarray(model.predict([(evidence, claim)]))[0])
+        if scores.size == 1:  # predict() already applies the model's sigmoid to one score
+            score = float(scores[0])
+            return (score if 0.0 <= score <= 1.0 else 1 / (1 + np.exp(-score))) >= 0.5
+        labels = {v.lower(): int(k) for k, v in model.config.id2label.items()}
+        entail = labels.get("entailment", int(np.argmax(scores)))
+        return int(np.argmax(scores)) == entail
 
     def _embedding_rescue(self, claim: str, candidates):
         """A paraphrase that shares few words can still be supported if it means the same."""

@@ -52,21 +52,26 @@ def split_claims(text: str) -> list[tuple[str, list[int]]]:
     A marker standing after the full stop ("... in 2023. [1]") belongs to the sentence before it.
     """
     out: list[tuple[str, list[int]]] = []
+
+    def cite_previous(numbers: list[int]) -> None:
+        out[-1] = (out[-1][0], list(dict.fromkeys(out[-1][1] + numbers)))
+
     for s, e in sentence_spans(text):
         sentence = text[s:e]
         lead = _LEADING_MARKERS.match(sentence)
         if lead and out:  # "... is 6. [2] Next sentence": the [2] closes the sentence before
-            before = [int(n) for m in _MARKER.finditer(lead.group(0))
-                      for n in re.split(r"[,;]", m.group(1))]
-            out[-1] = (out[-1][0], list(dict.fromkeys(out[-1][1] + before)))
+            cite_previous(_numbers(lead.group(0)))
             sentence = sentence[lead.end():]
-        cited = [int(n) for m in _MARKER.finditer(sentence) for n in re.split(r"[,;]", m.group(1))]
         body = clean(_MARKER.sub("", sentence)).strip(" .")
         if body and any(ch.isalnum() for ch in body):
-            out.append((body + ".", list(dict.fromkeys(cited))))
-        elif out and cited:
-            out[-1] = (out[-1][0], list(dict.fromkeys(out[-1][1] + cited)))
+            out.append((body + ".", list(dict.fromkeys(_numbers(sentence)))))
+        elif out:
+            cite_previous(_numbers(sentence))
     return out
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
 
 
 def context_before(passage: Passage, start: int) -> str:
@@ -213,11 +218,11 @@ class Verifier:
 
     # -- the question's parts ----------------------------------------------------------------------
 
-    def _decide_parts(self, parts: list[Part], kept, passages: list[Passage]) -> dict:
-        """part index -> the claims that answer it. A claim answers a part when its evidence
+    def _decide_parts(self, parts: list[Part], kept, passages: list[Passage]) -> set[int]:
+        """The indexes of the parts some claim answers. A claim answers a part when its evidence
         sentence passes the answer-type check and the claim itself carries the asked figure
         and names what was asked about."""
-        documented: dict[int, list[Claim]] = {}
+        documented: set[int] = set()
         for claim, evidence in kept:
             claim.answers = []
             p = passages[evidence.passage_index]
@@ -233,7 +238,7 @@ class Verifier:
                 if strict and part.wants_figure and not answers(
                         part, claim.text, context + " " + sentence).ok:
                     continue
-                documented.setdefault(k, []).append(claim)
+                documented.add(k)
                 claim.answers.append(part.label)
         return documented
 
@@ -285,10 +290,9 @@ class Verifier:
             claims.append(Claim(text, [cite(evidence)] if evidence else [], True,
                                 round(evidence.coverage, 3) if evidence else 0.0,
                                 "states what the sources do not document", gap=True))
-        answered = [c for c in claims if c.answers]
         if parts and len(documented) == len(parts):
             status = "answered"
-        elif answered or any(not c.gap for c in claims):
+        elif any(not c.gap for c in claims):
             status = "partial"
         else:
             status = "not_documented"

@@ -9,23 +9,27 @@ from assistant.types import NOT_DOCUMENTED, Answer, Claim
 _WIDTH = 100
 
 
-def render(answer: Answer) -> str:
-    out = [answer.question, "", "Executive summary", "", _wrap(answer.summary)]
+def sections(answer: Answer) -> list[tuple[str, list[Claim]]]:
+    """The numbered sections of the reference shape; the text and the UI both lay them out."""
     stated = [c for c in answer.claims if not c.gap]
     gaps = [c for c in answer.claims if c.gap]
-    sections = []
+    out = []
     if stated:
         direct = [c for c in stated if c.answers]
         context = [c for c in stated if not c.answers]
-        if direct:
-            sections.append(("What the sources state", direct + context))
-        else:
-            sections.append(("What the sources do state", context))
+        out.append(("What the sources state", direct + context) if direct
+                   else ("What the sources do state", context))
     if gaps:
-        sections.append(("What the sources do not document", gaps))
-    for number, (title, claims) in enumerate(sections, 1):
+        out.append(("What the sources do not document", gaps))
+    return out
+
+
+def render(answer: Answer) -> str:
+    out = [answer.question, "", "Executive summary", "", _wrap(answer.summary)]
+    numbered = sections(answer)
+    for number, (title, claims) in enumerate(numbered, 1):
         out += ["", f"{number}. {title}", "", _wrap(" ".join(_cited(c) for c in claims))]
-    out += ["", f"{len(sections) + 1}. Bottom line and reporting limitation", "",
+    out += ["", f"{len(numbered) + 1}. Bottom line and reporting limitation", "",
             _wrap(bottom_line(answer))]
     if answer.citations:
         out += ["", "Sources", ""]

@@ -180,12 +180,24 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+# Irregular past tenses the stemmer leaves alone: "drew" must match "draw".
+_IRREGULAR = dict(pair.split(":") for pair in """
+drew:draw drawn:draw grew:grow grown:grow rose:rise risen:rise fell:fall fallen:fall
+spent:spend sold:sell paid:pay held:hold won:win ran:run began:begin begun:begin
+brought:bring bought:buy built:build sent:send went:go gone:go came:come saw:see seen:see
+found:find kept:keep left:leave lost:lose met:meet told:tell wrote:write written:write
+chose:choose chosen:choose became:become broke:break broken:break caught:catch drove:drive
+driven:drive took:take taken:take gave:give given:give flew:fly flown:fly fed:feed
+taught:teach thought:think struck:strike stood:stand understood:understand
+""".split())
+
+
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
     word = word.lower().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
-    return _stemmer().stemWord(word)
+    return _stemmer().stemWord(_IRREGULAR.get(word, word))
 
 
 def words(text: str) -> list[str]:

@@ -25,12 +25,15 @@ import gradio as gr  # noqa: E402
 
 from assistant.answer import GeneratorError  # noqa: E402
 from assistant.readers import SUPPORTED, Unreadable, extract  # noqa: E402
-from assistant.render import bottom_line, render  # noqa: E402
+from assistant.render import bottom_line, render, sections  # noqa: E402
 from assistant.store import StoreError  # noqa: E402
 from assistant.types import Answer, Citation, Claim  # noqa: E402
 
 log = logging.getLogger("groundwork.ui")
 
+EMPTY_INDEX = "The index is empty: upload documents or run `groundwork ingest`."
+FOLLOW_UP_BUTTONS = 3
+_NAME_MAX = 120  # characters of a saved file's stem
 
 
 def generators() -> list[str]:
@@ -38,10 +41,6 @@ def generators() -> list[str]:
     from assistant import answer
 
     return list(getattr(answer, "GENERATORS", None) or ["extractive", "llama-cpp", "openai"])
-
-EMPTY_INDEX = "The index is empty: upload documents or run `groundwork ingest`."
-FOLLOW_UP_BUTTONS = 3
-_NAME_MAX = 120  # characters of a saved file's stem
 
 
 # -- safe uploads --------------------------------------------------------------------------------
@@ -113,6 +112,7 @@ def save_upload(source: str | Path, name: str, corpus_dir: Path, max_mb: float) 
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the document from other readers
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -217,23 +217,6 @@ def _claim_html(c: Claim, turn: int) -> str:
     return f'<span class="{cls}">{_e(c.text.rstrip("."))}{cites}.</span>'
 
 
-def _sections(answer: Answer) -> list[tuple[str, list[Claim]]]:
-    """The numbered sections of the reference shape, as render.render() builds them."""
-    stated = [c for c in answer.claims if not c.gap]
-    gaps = [c for c in answer.claims if c.gap]
-    sections = []
-    if stated:
-        direct = [c for c in stated if c.answers]
-        context = [c for c in stated if not c.answers]
-        if direct:
-            sections.append(("What the sources state", direct + context))
-        else:
-            sections.append(("What the sources do state", context))
-    if gaps:
-        sections.append(("What the sources do not document", gaps))
-    return sections
-
-
 def answer_html(answer: Answer, turn: int) -> str:
     """The verified answer as one HTML block for the chat (no blank lines: markdown leaves it)."""
     known = {c.n for c in answer.citations}
@@ -248,11 +231,11 @@ def answer_html(answer: Answer, turn: int) -> str:
         parts.append('<div class="gw-nd" role="note"><div class="gw-nd-title">Not documented'
                      '</div><div class="gw-nd-lead">The sources do not state the following, so no '
                      f'figure is given rather than a guess:</div><ul>{items}</ul></div>')
-    sections = _sections(answer)
-    for number, (title, claims) in enumerate(sections, 1):
+    numbered = sections(answer)
+    for number, (title, claims) in enumerate(numbered, 1):
         body = " ".join(_claim_html(c, turn) for c in claims)
         parts.append(f'<h4 class="gw-h">{number}. {_e(title)}</h4><p>{body}</p>')
-    parts.append(f'<h4 class="gw-h">{len(sections) + 1}. Bottom line and reporting limitation</h4>'
+    parts.append(f'<h4 class="gw-h">{len(numbered) + 1}. Bottom line and reporting limitation</h4>'
                  f'<p class="gw-bottom">{_linked(bottom_line(answer), turn, known)}</p>')
     if answer.citations:
         rows = "".join(
@@ -283,9 +266,14 @@ def draft_html(draft: str) -> str:
             f'sentence against the sources&hellip;</div><p>{text}</p></div>')
 
 
+def _code(text: str) -> str:
+    """Escaped text with `commands` shown as code."""
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", _e(text))
+
+
 def error_html(message: str) -> str:
     return (f'<div class="gw-error" role="alert"><strong>Could not answer.</strong> '
-            f'{_e(message)}</div>')
+            f'{_code(message)}</div>')
 
 
 def quote_span(c: Citation) -> tuple[int, int] | None:
@@ -381,8 +369,7 @@ def results_html(rows: list[dict]) -> str:
 
 def banner_html(ok: bool, message: str) -> str:
     cls = "gw-banner" if ok else "gw-banner gw-banner-warn"
-    md = re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(message))
-    return f'<div class="{cls}" role="status">{md}</div>'
+    return f'<div class="{cls}" role="status">{_code(message)}</div>'
 
 
 # -- the page's look and behaviour ---------------------------------------------------------------
@@ -455,7 +442,8 @@ a.gw-cite:hover { background: #e0e7ff; }
 .gw-r-unchanged .gw-result { color: #475569; font-weight: 700; }
 .gw-r-failed .gw-result, .gw-r-refused .gw-result { color: #b91c1c; font-weight: 700; }
 #gw-followups { gap: 6px; }
-#gw-followups button { justify-content: flex-start; text-align: left; }
+#gw-followups button { justify-content: flex-start; text-align: left; font-weight: 500; }
+#gw-followups button::before { content: "\\2192"; margin-right: 8px; color: #4f46e5; }
 #gw-followups-label p { margin: 0; font-weight: 700; }
 """
 
@@ -505,8 +493,12 @@ JS = """
     if (drafts.length) { box.scrollTop = box.scrollHeight; return; }
     if (turn > shown) {
       shown = turn;
-      const bubble = last.closest('.message-row, .message') || last;
-      box.scrollTop += bubble.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+      // Show the question and the start of its answer.
+      const row = last.closest('.message-row') || last;
+      let prev = row.previousElementSibling;
+      while (prev && !prev.classList.contains('message-row')) prev = prev.previousElementSibling;
+      const top = prev && prev.classList.contains('user-row') ? prev : row;
+      box.scrollTop += top.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
     }
   };
   new MutationObserver(() => requestAnimationFrame(follow))
@@ -721,7 +713,7 @@ def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),
         with gr.Row(equal_height=False):
             with gr.Column(scale=7):
                 chatbot = gr.Chatbot(label="Conversation", show_label=False, elem_id="gw-chat",
-                                     height=620, feedback_options=None, buttons=["copy"],
+                                     height=620, feedback_options=None, buttons=[],
                                      autoscroll=False, latex_delimiters=[],
                                      placeholder="Ask a question about your documents.")
                 with gr.Row(equal_height=True):
@@ -744,7 +736,8 @@ def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),
                     clear = gr.Button("New conversation", elem_id="gw-clear", size="sm",
                                       scale=0, min_width=150)
                 with gr.Accordion("Copy answer with sources", open=False, elem_id="gw-copy-box"):
-                    copy = gr.Textbox(show_label=False, lines=12, max_lines=30, interactive=False,
+                    copy = gr.Textbox(label="Answer with sources (plain text)", lines=12,
+                                      max_lines=30, interactive=False,
                                       buttons=["copy"], elem_id="gw-copy")
             with gr.Column(scale=5):
                 gr.Markdown("### Sources")
@@ -753,7 +746,7 @@ def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),
                                   elem_id="gw-upload") as upload_box:
                     files = gr.File(file_count="multiple", label="Upload documents "
                                     f"({', '.join(SUPPORTED)}; up to {settings.max_file_mb:g} MB)",
-                                    elem_id="gw-files", height=120)
+                                    elem_id="gw-files")
                     # Gradio's API-docs example for a File is a github.com URL; the page names
                     # no outside host, so the example is a local-looking empty list instead.
                     files.example_payload = list
@@ -799,6 +792,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     """Run the UI until interrupted. Binds loopback unless `host` says otherwise."""
     make_offline()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own startup probes
     corpus_dir = Path(corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine(settings)

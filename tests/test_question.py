@@ -59,3 +59,8 @@ def test_wrong_year_and_missing_predicate_are_not_answers():
     assert not answers(part, sentence).ok
     # a negated context sentence cannot lend the missing word
     assert not answers(part, sentence, "Organisers did not publish how many runners started.").ok
+
+
+def test_irregular_past_tense_matches_the_question_verb():
+    (part,) = analyse("How many visitors did the Harbor Lights festival draw in 2024?")
+    assert answers(part, "The Harbor Lights festival drew 12,345 visitors in 2024.").ok

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
@@ -24,22 +26,26 @@ import pytest
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
+from assistant.types import Answer, Citation, Claim
 from assistant.ui import (
     EMPTY_INDEX,
     ChatHandlers,
     Engine,
     UploadRefused,
     _auth,
+    answer_html,
     build_app,
     safe_filename,
     safe_target,
     save_upload,
+    sources_html,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 GROUNDWORK = Path(sys.executable).parent / "groundwork"
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
+CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
 HEADLINE = ("How many CyberTipline escalations (urgent reports) led to arrests or prosecutions "
             "in 2023?")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -244,6 +250,65 @@ def test_password_comes_from_the_environment(monkeypatch):
     assert _auth() == ("ana", "s3cret")
 
 
+# -- rendering (no browser) ---------------------------------------------------------------------
+
+
+def _citation(n: int, text: str, quote: str, start: int | None = None, **extra) -> Citation:
+    start = text.find(quote) if start is None else start
+    return Citation(n=n, passage_id=extra.pop("passage_id", f"p{n}"), source=f"doc{n}.md",
+                    title=extra.pop("title", f"Doc {n}"), page=extra.pop("page", None),
+                    quote=quote, quote_start=start, quote_end=start + len(quote), text=text,
+                    start=0, end=len(text))
+
+
+def test_answer_and_sources_render_from_the_answer_object_escaped():
+    text = "Intro line.\nThe <b>fleet</b> had 41 ships in 2020. Other facts follow."
+    quote = "The <b>fleet</b> had 41 ships in 2020."
+    answer = Answer(
+        question="How many ships <script>?", status="partial",
+        summary="The fleet had 41 ships in 2020 [1].",
+        claims=[Claim("The <b>fleet</b> had 41 ships in 2020.", [1], True, 1.0,
+                      answers=["ships"]),
+                Claim("How many crew: not documented in the sources.", [2], True, 1.0,
+                      gap=True)],
+        undocumented=["How many crew <i>served</i>"],
+        citations=[_citation(1, text, quote, page=3, title="Fleet & <co>"),
+                   _citation(2, text, "Other facts follow.", passage_id="p1"),
+                   _citation(3, "Short.", "not in the passage")],
+        follow_ups=["Where did the fleet sail?"])
+    html = answer_html(answer, 4)
+    assert "<script>" not in html and "&lt;b&gt;fleet&lt;/b&gt;" in html
+    assert '<a class="gw-cite" href="#src-4-1"' in html and 'href="#src-4-2"' in html
+    assert '<div class="gw-nd" role="note">' in html and "How many crew &lt;i&gt;" in html
+    for heading in ("Executive summary", "1. What the sources state",
+                    "2. What the sources do not document",
+                    "3. Bottom line and reporting limitation", "Want to dive deeper?"):
+        assert heading in html, heading
+    assert "\n" not in html  # one HTML block for the chat's markdown
+
+    panel = sources_html([(4, answer)])
+    # [1] and [2] quote the same passage: one card, two highlighted spans, an anchor for [2].
+    assert panel.count('class="gw-src"') == 2
+    assert 'id="src-4-1"' in panel and 'id="src-4-2"' in panel and 'id="src-4-3"' in panel
+    assert ('<mark class="gw-m-1" title="supports [1]">The &lt;b&gt;fleet&lt;/b&gt; had 41 '
+            "ships in 2020.</mark>") in panel
+    assert '<mark class="gw-m-2" title="supports [2]">Other facts follow.</mark>' in panel
+    assert "Intro line. <mark" in panel  # a lone line break (PDF layout) shown as a space
+    assert "page 3" in panel and "Fleet &amp; &lt;co&gt;" in panel
+    assert "supporting words: <mark>not in the passage</mark>" in panel  # bad offsets: shown
+
+
+def test_earlier_answers_sources_stay_reachable():
+    first = Answer("Q one?", "answered", "A [1].", [Claim("A.", [1], True, 1.0)], [],
+                   [_citation(1, "A. More.", "A.")])
+    second = Answer("Q two?", "answered", "B [1].", [Claim("B.", [1], True, 1.0)], [],
+                    [_citation(1, "B. More.", "B.")])
+    panel = sources_html([(1, first), (2, second)])
+    assert panel.index("Q two?") < panel.index("Q one?")  # the latest first
+    assert 'class="gw-turn gw-latest" data-turn="2"' in panel
+    assert '<details class="gw-turn" data-turn="1">' in panel and 'id="src-1-1"' in panel
+
+
 # -- handlers in-process (no browser) -----------------------------------------------------------
 
 
@@ -335,6 +400,45 @@ def test_served_page_names_no_outside_host(server):
     assert f"Running on local URL:  http://127.0.0.1:{server['port']}" in server["log"].read_text()
 
 
+def test_password_from_the_environment_guards_the_app(tmp_path):
+    """GROUNDWORK_UI_PASSWORD puts a login in front of everything (and an empty index starts)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(GROUNDWORK), "serve", "--index", str(tmp_path / "empty"), "--corpus",
+             str(tmp_path / "corpus"), "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp_path,
+            env=subprocess_env(GROUNDWORK_UI_PASSWORD="open sesame"))
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
+            try:
+                page = urllib.request.urlopen(url, timeout=2).read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log_path.read_text(errors="replace")
+                time.sleep(0.3)
+        assert '"auth_required":true' in page
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(url + "config", timeout=5)
+        assert denied.value.code == 401
+
+        def login(password: str) -> int:
+            data = urllib.parse.urlencode({"username": "groundwork", "password": password})
+            try:
+                return urllib.request.urlopen(url + "login", data.encode(), timeout=5).status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert login("wrong") == 400 and login("open sesame") == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
 def test_several_users_at_once_are_queued_not_dropped(server):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -409,7 +513,7 @@ def _requested_hosts(driver) -> set[str]:
     return hosts
 
 
-def test_headline_question_in_the_browser(server, browser, tmp_path):
+def test_headline_question_in_the_browser(browser, server, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -455,15 +559,21 @@ def test_headline_question_in_the_browser(server, browser, tmp_path):
         By.CSS_SELECTOR, ".gw-nd")
     latest = browser.find_element(By.CSS_SELECTOR, ".gw-sources .gw-latest .gw-turn-q")
     assert latest.text.strip() == follow_up
-    copy = browser.find_element(By.ID, "gw-copy").find_element(By.TAG_NAME, "textarea")
-    assert follow_up in (copy.get_attribute("value") or "")
+    # "Copy answer with sources": the rendered answer, its sources and quotes, a copy button.
+    browser.find_element(By.CSS_SELECTOR, "#gw-copy-box button").click()
+    copy = WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#gw-copy textarea"))
+    text = copy.get_attribute("value") or ""
+    assert text.startswith(follow_up) and "Sources" in text and "[1]" in text, text
+    assert browser.find_elements(By.CSS_SELECTOR, "#gw-copy button[aria-label*='opy'], "
+                                                  "#gw-copy button[title*='opy']")
     browser.save_screenshot(str(tmp_path / "3-follow-up.png"))
 
     outside = _requested_hosts(browser) - LOCAL_HOSTS
     assert outside == set(), f"the page fetched from {outside}"
 
 
-def test_upload_in_the_browser_then_ask_about_it(server, browser, tmp_path):
+def test_upload_in_the_browser_then_ask_about_it(browser, server, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 

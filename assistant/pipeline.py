@@ -96,7 +96,7 @@ class Assistant:
             tried += 1
             if self._answerable(candidate):
                 found.append(candidate)
-            if len(found) >= limit or tried >= 3 * limit:  # each try costs a retrieval
+            if len(found) >= limit or tried >= 2 * limit:  # each try costs a retrieval
                 break
         return found
 

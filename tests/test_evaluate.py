@@ -15,7 +15,7 @@ from assistant.types import Draft
 GATE = ROOT / "evals" / "gate.toml"
 CASES = sorted((ROOT / "evals" / "cases").glob("*.jsonl"))
 DEV = ROOT.parent / "shared" / "evals" / "dev_numeric.jsonl"  # the public dev set, beside the repo
-TRAPS = [ROOT / "evals" / "cases" / "numeric_traps.jsonl"] + ([DEV] if DEV.exists() else [])
+TRAPS = [ROOT / "evals" / "cases" / "numeric_traps.jsonl"]
 
 
 class PerturbingGenerator(Generator):

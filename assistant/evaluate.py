@@ -19,6 +19,7 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.text import clean, coverage, figures, terms
 from assistant.types import Answer, Passage
+from assistant.verify import FALLBACK_NOTE
 
 REQUIRED = ("id", "question", "answers", "answerable")
 
@@ -51,6 +52,8 @@ class CaseResult:
     citations: int
     precise_citations: int
     gold_retrieved: bool | None
+    generator_claims_kept: int  # the generator's own sentences that survived verification
+    generator_claims_rejected: int
     timings: dict
 
 
@@ -173,7 +176,9 @@ def judge(case: Case, answer: Answer) -> CaseResult:
                       answerable=case.answerable, expected=case.answers, status=answer.status,
                       got=got, passed=passed, why=why, invented_numbers=invented,
                       invalid_citations=invalid, citations=cited, precise_citations=precise,
-                      gold_retrieved=gold, timings=answer.timings)
+                      gold_retrieved=gold, generator_claims_kept=sum(
+                          1 for c in asserted if not c.reason.startswith(FALLBACK_NOTE)),
+                      generator_claims_rejected=len(answer.rejected), timings=answer.timings)
 
 
 def invented_numbers(answer: Answer, retrieved: list[Passage]) -> list[str]:
@@ -237,6 +242,9 @@ def metrics(results: list[CaseResult]) -> dict:
         "citation_precision": round(sum(r.precise_citations for r in results) / cited, 4)
         if cited else None,
         "retrieval_recall_at_k": share(with_gold, lambda r: r.gold_retrieved),
+        # How much of the answers the generator wrote itself, and how much the verifier removed.
+        "generator_claims_kept": sum(r.generator_claims_kept for r in results),
+        "generator_claims_rejected": sum(r.generator_claims_rejected for r in results),
         "latency": latency,
     }
 
@@ -263,7 +271,8 @@ class Report:
                  "|---|---|" + "---|" * len(self.per_file)]
         for key in ("answerable_accuracy", "abstention_rate", "false_abstention_rate",
                     "invented_numbers", "invalid_citations", "citation_precision",
-                    "retrieval_recall_at_k"):
+                    "retrieval_recall_at_k", "generator_claims_kept",
+                    "generator_claims_rejected"):
             row = [_fmt(m[key])] + [_fmt(f[key]) for f in self.per_file.values()]
             lines.append(f"| {key} | " + " | ".join(row) + " |")
         lines += ["", "| stage | p50 ms | p95 ms |", "|---|---|---|"]

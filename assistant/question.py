@@ -32,7 +32,8 @@ _KINDS = [  # first match wins
               r"^(what|which)\b.*\b(cost|price|budget|revenue|profit|spending|expenditure|"
               r"funding|income|salary|fee|turnover)s?\b"),
     ("count", r"\bhow\s+(many|much|large|big)\b|^(what|which)\b.*\b(number|total|count|amount|"
-              r"median|average|mean|size|attendance|population|tally)\b"),
+              r"median|average|mean|size|attendance|population|tally|time|distance|length|"
+              r"weight|height|age|temperature|speed|score)\b"),
 ]
 _UNIT_AFTER = re.compile(r"\b(?:how\s+(?:many|much)|share\s+of|percentage\s+of|proportion\s+of|"
                          r"fraction\s+of|number\s+of|total\s+of)\s+(?:of\s+)?(?:the\s+|those\s+|"

@@ -33,6 +33,9 @@ _GAP_WORDS = ("not documented", "not stated in", "not mentioned", "no informatio
               "the context does not", "do not say", "does not say", "not specified")
 
 
+FALLBACK_NOTE = "from the passages: the generator did not state this"
+
+
 @dataclass
 class Evidence:
     """The sentence of a passage that best supports a claim, located for highlighting."""
@@ -100,7 +103,7 @@ class Verifier:
                                      or all(not c.answers for c, _ in kept)):
             extra, _ = self._verify_all(fallback.text, passages)
             for claim, _ in extra:
-                claim.reason = "from the passages: the generator did not state this"
+                claim.reason = FALLBACK_NOTE
             known = {c.text.lower() for c, _ in kept}
             kept += [(c, e) for c, e in extra if c.text.lower() not in known]
             documented = self._decide_parts(parts, kept, passages)

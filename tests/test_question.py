@@ -64,3 +64,10 @@ def test_wrong_year_and_missing_predicate_are_not_answers():
 def test_irregular_past_tense_matches_the_question_verb():
     (part,) = analyse("How many visitors did the Harbor Lights festival draw in 2024?")
     assert answers(part, "The Harbor Lights festival drew 12,345 visitors in 2024.").ok
+
+
+def test_a_measure_of_another_subject_is_not_an_answer():
+    (part,) = analyse("What was the winning time in the women's race at the 2024 City Marathon?")
+    assert part.wants_figure
+    assert not answers(part, "The men's race was won in 2:09:47, a course record.",
+                       "City Marathon 2024 results").ok

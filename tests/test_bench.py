@@ -1,0 +1,149 @@
+"""`groundwork bench` in its quick mode: it completes and writes a full report (timings are not
+checked here, only that every section ran and measured something), plus the pure helpers."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from conftest import GROUNDWORK, subprocess_env
+
+from assistant import bench
+
+SECTIONS = {"machine", "plan", "goals", "settings", "encoder", "ingest", "retrieval", "ask",
+            "concurrency", "seconds", "command"}
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One quick bench run for the module: (report dict, Markdown text, parsed stdout)."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("bench") / "out"
+    proc = subprocess.run([str(GROUNDWORK), "bench", "--sizes", "100", "--out", str(out),
+                           "--json"], capture_output=True, text=True, timeout=900,
+                          env=subprocess_env(), stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    return report, (out / "report.md").read_text(), json.loads(proc.stdout)
+
+
+def positive(value) -> bool:
+    return isinstance(value, int | float) and value > 0
+
+
+def test_report_has_every_section(quick):
+    report, md, stdout = quick
+    assert not SECTIONS - set(report), SECTIONS - set(report)
+    assert stdout == report
+    for key in ("encoder", "ingest", "ask"):
+        assert "error" not in report[key], report[key]
+    assert report["machine"]["cpus"] >= 1
+    assert report["command"].startswith("groundwork bench --sizes 100")
+    for heading in ("| measure | result | goal |", "## Retrieval", "## Encoder options",
+                    "## Where the first ingest", "## ask", "## Peak memory"):
+        assert heading in md, heading
+
+
+def test_ingest_numbers(quick):
+    ing = quick[0]["ingest"]
+    assert ing["chunks"] >= 100
+    for key in ("seconds", "chunks_per_s", "encode_seconds", "encode_chunks_per_s", "ratio",
+                "reingest_seconds", "reingest_cli_seconds", "peak_rss_mb",
+                "encoder_in_ingest_seconds"):
+        assert positive(ing[key]), (key, ing[key])
+    assert 0 < ing["reingest_fraction"] < 1
+    # the breakdown is exclusive time: its parts add up to the whole ingest
+    assert sum(ing["breakdown_seconds"].values()) == pytest.approx(ing["seconds"], abs=0.05)
+
+
+def test_retrieval_rows_for_both_stores(quick):
+    rows = quick[0]["retrieval"]
+    assert {(r["size"], r["backend"]) for r in rows} == {(100, "embedded"), (100, "server")}
+    for r in rows:
+        assert "error" not in r, r
+        assert r["vectors"] == "real"
+        assert r["queries"] > 0
+        for key in ("p50_ms", "p95_ms", "cpu_p50_ms", "load_seconds", "peak_rss_mb",
+                    "chroma_alone_top10_p50_ms"):
+            assert positive(r[key]), (key, r)
+        assert r["p95_ms"] >= r["p50_ms"]
+        assert set(r["stages_p50_ms"]) == set(bench.STAGES)
+    assert positive(next(r for r in rows if r["backend"] == "server")["server_peak_rss_mb"])
+
+
+def test_encoder_options(quick):
+    enc = quick[0]["encoder"]
+    current = enc["current"]
+    assert current and positive(current["chunks_per_s"]) and current["same_top10"]
+    assert enc["fastest"]["same_top10"]
+    assert any(o["backend"] == "onnx" for o in enc["options"])  # measured, or why it cannot run
+
+
+def test_ask_and_cold_start(quick):
+    ask = quick[0]["ask"]
+    assert ask["questions"] > 0 and positive(ask["p50_ms"]) and ask["p95_ms"] >= ask["p50_ms"]
+    assert positive(ask["cold"]["first_answer_seconds"])
+    assert ask["cold"]["first_answer_seconds"] > ask["cold"]["answer_seconds"]
+    assert positive(ask["peak_rss_mb"]) and positive(ask["cold"]["peak_rss_mb"])
+
+
+def test_fifty_concurrent_questions_all_answered(quick):
+    conc = quick[0]["concurrency"]
+    api = conc["api"]
+    assert api["answered"] == bench.CONCURRENT == 50 and api["dropped"] == 0, api
+    assert positive(api["seconds"])
+    ui = conc["ui"]
+    if bench.ui_available():
+        assert ui.get("answered") == 50 and ui["dropped"] == 0, ui
+        assert positive(ui["seconds"]) and positive(ui["server_peak_rss_mb"])
+    else:
+        assert ui == {"skipped": "no UI"}
+
+
+# -- pure helpers -------------------------------------------------------------------------------
+
+
+def test_plan_scales_with_the_largest_size():
+    quick, full = bench.Plan.from_sizes([100]), bench.Plan.from_sizes([1000, 10000, 100000])
+    assert not quick.full and full.full
+    assert quick.ingest_chunks == 100 and full.ingest_chunks == 2000
+    assert full.sizes == (1000, 10000, 100000)
+    with pytest.raises(ValueError):
+        bench.Plan.from_sizes([0])
+    assert bench.parse_sizes("1k,10_000") == [1000, 10000]
+    with pytest.raises(ValueError):
+        bench.parse_sizes("ten")
+
+
+def test_generated_text_is_deterministic():
+    assert bench.questions(5) == bench.questions(5)
+    assert bench.synthetic_texts(3, 1) == bench.synthetic_texts(3, 1)
+    rng_a, rng_b = random.Random(1), random.Random(1)
+    assert bench.sentence(rng_a) == bench.sentence(rng_b)
+    v = bench.unit_vectors(4, 7)
+    assert v.shape == (4, bench.DIM)
+    assert abs(float((v * v).sum(axis=1).max()) - 1) < 1e-5
+
+
+def test_percentile_and_exclusive_timers():
+    assert bench.pct([0.001, 0.002, 0.003, 0.004], 50) == 2.0
+    assert bench.pct([0.001, 0.002, 0.003, 0.004], 95) == 4.0
+    assert bench.pct([], 50) == 0.0
+
+    class Work:
+        def outer(self):
+            self.inner()
+
+        def inner(self):
+            sum(range(20000))
+
+    timers = bench.Timers()
+    timers.wrap(Work, "outer", "outer")
+    timers.wrap(Work, "inner", "inner")
+    Work().outer()
+    timers.restore()
+    assert timers.calls == {"outer": 1, "inner": 1}
+    assert timers.seconds["inner"] > 0 and timers.seconds["outer"] >= 0
+    assert not hasattr(Work.outer, "__wrapped__")

@@ -195,3 +195,8 @@ def test_a_support_model_can_veto_claims(tmp_path):
     vetoed = verify(text, question=question, support_model=no)
     assert agreed.status == "answered"
     assert vetoed.status == "not_documented" and vetoed.rejected
+
+
+def test_questions_and_titles_repeated_back_assert_nothing():
+    a = verify("Question: How many reports were escalated in 2023? [1]. Outcome data [2].")
+    assert not [c for c in a.claims if not c.gap] and not a.rejected

@@ -38,7 +38,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     """The test process's environment minus GROUNDWORK_* overrides, offline, no telemetry."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWORK_")}
     env.update(ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               TOKENIZERS_PARALLELISM="false")
+               TOKENIZERS_PARALLELISM="false", GRADIO_ANALYTICS_ENABLED="False")
     env.update(extra)
     return env
 

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -23,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import CORPUS, GROUNDWORK, HEADLINE, free_port, subprocess_env
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
@@ -41,30 +41,9 @@ from assistant.ui import (
     sources_html,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
-GROUNDWORK = Path(sys.executable).parent / "groundwork"
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-HEADLINE = ("How many CyberTipline escalations (urgent reports) led to arrests or prosecutions "
-            "in 2023?")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def subprocess_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDWORK_")}
-    env.update(ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               TOKENIZERS_PARALLELISM="false", GRADIO_ANALYTICS_ENABLED="False")
-    env.update(extra)
-    return env
 
 
 def last_message(history: list) -> str:

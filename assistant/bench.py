@@ -4,11 +4,12 @@
 
 Sections (each one runs in its own child process, so its peak memory is its own):
 
-- encoder: the options sentence-transformers offers on CPU (batch size, threads, the ONNX
-  backend) on the same chunk texts; the fastest that keeps the same top-10 results is named.
-- ingest: chunks/s of `ingest()` on a deterministic generated corpus versus raw
-  `SentenceTransformer.encode` of the very same chunk texts in the same process; where the time
-  goes (exclusive time per component); re-ingest of the unchanged corpus as a fraction.
+- encoder: the encoder options on CPU (batch size, threads, torch or onnxruntime, OpenMP wait
+  policy) on the same chunk texts; the fastest that keeps the same top-10 results is named.
+- ingest: chunks/s of `ingest()` on a deterministic generated corpus versus the raw encoder's
+  `encode` of the very same chunk texts in the same process; where the time goes (exclusive
+  time per component); re-ingest of the unchanged corpus as a fraction, in process and as a new
+  `groundwork ingest` process.
 - retrieval: p50/p95 of `Retriever.run` (query embedding + dense + BM25 + fusion + floor, no LLM)
   at each size, embedded Chroma and a `chroma run` server. Sizes up to the ingest corpus use its
   real vectors; larger ones use seeded random unit vectors (BM25 texts and queries stay real).
@@ -357,7 +358,7 @@ class Timers:
         self._undo.clear()
 
 
-ENCODER_LABEL = "encoder (SentenceTransformer.encode)"
+ENCODER_LABEL = "encoder (torch or onnxruntime encode)"
 
 
 def instrument_ingest() -> Timers:
@@ -366,15 +367,16 @@ def instrument_ingest() -> Timers:
     from sentence_transformers import SentenceTransformer
 
     import assistant.ingest as ingest_module
+    from assistant.models import OnnxEncoder
     from assistant.store import Store
 
     t = Timers()
     t.wrap(SentenceTransformer, "encode", ENCODER_LABEL)
+    t.wrap(OnnxEncoder, "encode", ENCODER_LABEL)  # "auto" hands batches on to the one above
     t.wrap(Store, "_embeddings_for", "embedding wrapper (llama-index batching, content hashes)")
     t.wrap(chroma_collection.Collection, "get", "chroma get (existing ids, known vectors)")
     t.wrap(chroma_collection.Collection, "delete", "chroma delete")
     t.wrap(ChromaVectorStore, "add", "chroma add (node -> metadata, write, HNSW insert)")
-    t.wrap(Store, "replace_source", "store bookkeeping (nodes, ids)")
     t.wrap(ingest_module, "extract", "read + extract")
     t.wrap(ingest_module, "chunk", "chunking (SentenceSplitter + tiktoken)")
     t.wrap(ingest_module, "sha256", "hashing (files, chunk ids)")
@@ -398,32 +400,25 @@ def phase_encoder(params: dict) -> dict:
     queries = questions(20 if params["n"] >= 100 else 8)
     default_threads = torch.get_num_threads()
     bs = settings.embed_batch_size
+    # The first option, sentence-transformers on torch, is the reference for "same results".
     options = [{"backend": "torch", "batch_size": b, "threads": default_threads}
                for b in dict.fromkeys([bs, *params["batches"]])]
     options.append({"backend": "torch", "batch_size": bs, "threads": 1})
     if params.get("onnx", True):
-        options.append({"backend": "onnx", "batch_size": bs, "threads": default_threads})
-        for threads in dict.fromkeys([default_threads, 1] if params["batches"]
-                                     else [default_threads]):
-            options.append({"backend": "onnxruntime-direct", "batch_size": bs,
-                            "threads": threads})
+        options += [{"backend": b, "batch_size": bs, "threads": default_threads}
+                    for b in ("onnx", "auto", "sentence-transformers onnx")]
     for opt in options:
         opt["env"] = params.get("env", "")
 
     def top10(docs, qs):
         return np.argsort(-(qs @ docs.T), axis=1)[:, :10]
 
-    def is_current(o: dict) -> bool:
-        return (o["backend"] == "torch" and o["batch_size"] == settings.embed_batch_size
-                and o["threads"] == default_threads)
-
-    options.sort(key=lambda o: not is_current(o))  # the project's setting is the reference
     baseline = None
     results = []
     for opt in options:
         row = dict(opt)
         try:
-            encode = _encoder_for(opt, settings, params["work"])
+            encode = _encoder_for(opt, settings)
             torch.set_num_threads(opt["threads"])
             encode(texts[:8])  # warm-up: first-call allocations, lazy initialisation
             started = time.perf_counter()
@@ -451,10 +446,11 @@ def phase_encoder(params: dict) -> dict:
             "peak_rss_mb": peak_rss_mb()}
 
 
-def summarise_encoder(data: dict, batch_size: int) -> dict:
+def summarise_encoder(data: dict, settings: Settings) -> dict:
     """The current setting (default environment) and the fastest option with the same top-10s."""
     ok = [r for r in data["options"] if "error" not in r]
-    current = next((r for r in ok if r["backend"] == "torch" and r["batch_size"] == batch_size
+    current = next((r for r in ok if r["backend"] == settings.embed_backend
+                    and r["batch_size"] == settings.embed_batch_size
                     and r["threads"] == data["default_threads"] and not r["env"]), None)
     usable = [r for r in ok if r["same_top10"]]
     fastest = max(usable, key=lambda r: r["chunks_per_s"]) if usable else None
@@ -465,72 +461,20 @@ def summarise_encoder(data: dict, batch_size: int) -> dict:
             "fastest_single_query": quickest}
 
 
-def _encoder_for(opt: dict, settings: Settings, work: str):
+def _encoder_for(opt: dict, settings: Settings):
     """A function texts -> normalised vectors (numpy) for one encoder option."""
-    from assistant.models import load_embedder
+    from assistant.models import embedder_path, load_embedder
 
-    if opt["backend"] == "torch":
-        model = load_embedder(settings.embed_model, settings.embed_batch_size)._model
-        return lambda texts: model.encode(texts, batch_size=opt["batch_size"],
-                                          normalize_embeddings=True)
-    if opt["backend"] == "onnx":  # sentence-transformers' own ONNX backend (needs Optimum)
+    if opt["backend"] == "sentence-transformers onnx":  # its own ONNX backend (needs optimum)
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(embedder_path(settings.embed_model), device="cpu",
+                                    backend="onnx")
+    else:  # torch, onnx (onnxruntime) or auto, as the project loads them
         model = load_embedder(settings.embed_model, settings.embed_batch_size,
-                              backend="onnx")._model
-        return lambda texts: model.encode(texts, batch_size=opt["batch_size"],
-                                          normalize_embeddings=True)
-    return _onnxruntime_direct(settings, Path(work) / "minilm.onnx", opt)
-
-
-def _onnxruntime_direct(settings: Settings, path: Path, opt: dict):
-    """The same weights exported here with torch.onnx and run by onnxruntime (mean pooling)."""
-    import numpy as np
-    import onnxruntime as ort
-    import torch
-
-    from assistant.models import load_embedder
-
-    model = load_embedder(settings.embed_model, settings.embed_batch_size)._model
-    tokenizer, bert = model.tokenizer, model[0].auto_model
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    if not path.exists():
-
-        class Wrapped(torch.nn.Module):
-            def __init__(self, inner):
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
-
-        sample = tokenizer(["a sample", "another sample text"], padding=True, return_tensors="pt")
-        with torch.no_grad():
-            torch.onnx.export(Wrapped(bert).eval(), tuple(sample[k] for k in names), str(path),
-                              input_names=names, output_names=["hidden"], dynamo=False,
-                              dynamic_axes={k: {0: "batch", 1: "seq"} for k in names},
-                              opset_version=17)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = opt["threads"]
-    session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-    max_len = model.max_seq_length
-
-    def encode(texts):
-        out = []
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # as ST does: less padding
-        for i in range(0, len(texts), opt["batch_size"]):
-            batch = [texts[j] for j in order[i:i + opt["batch_size"]]]
-            t = tokenizer(batch, padding=True, truncation=True, max_length=max_len,
-                          return_tensors="np")
-            hidden = session.run(None, {k: t[k].astype(np.int64) for k in names})[0]
-            mask = t["attention_mask"][..., None].astype(np.float32)
-            v = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
-            out.append(v / np.linalg.norm(v, axis=1, keepdims=True))
-        vectors = np.vstack(out)
-        result = np.empty_like(vectors)
-        result[order] = vectors
-        return result
-
-    return encode
+                              opt["backend"])._model
+    return lambda texts: model.encode(texts, batch_size=opt["batch_size"],
+                                      normalize_embeddings=True)
 
 
 def phase_ingest(params: dict) -> dict:
@@ -543,7 +487,8 @@ def phase_ingest(params: dict) -> dict:
 
     settings = child_settings(params, index_dir=Path(params["index"]))
     started = time.perf_counter()
-    embedder = load_embedder(settings.embed_model, settings.embed_batch_size)
+    embedder = load_embedder(settings.embed_model, settings.embed_batch_size,
+                             settings.embed_backend)
     model = embedder._model
     model_load = time.perf_counter() - started
     model.encode(["warm up the encoder"] * 8, batch_size=8)
@@ -556,7 +501,8 @@ def phase_ingest(params: dict) -> dict:
     if report.files_failed or not report.chunks_embedded:
         raise BenchError(f"the bench corpus did not ingest: {report.summary()}")
     breakdown = {k: round(v, 3) for k, v in sorted(timers.seconds.items(), key=lambda kv: -kv[1])}
-    breakdown["other (loop, tqdm, Python)"] = round(first - sum(timers.seconds.values()), 3)
+    breakdown["other (loop, nodes, ids, tqdm, Python)"] = round(
+        first - sum(timers.seconds.values()), 3)
     encoder_in_ingest = timers.seconds.get(ENCODER_LABEL, 0.0)
 
     store = Store(settings)
@@ -985,21 +931,25 @@ class Bench:
     def encoder(self) -> dict:
         self.log(f"encoder options on {self.plan.sweep_texts} chunk texts")
         params = {"texts": str(self.work / "chunks.json"), "n": self.plan.sweep_texts,
-                  "batches": list(self.plan.sweep_batches), "work": str(self.work)}
+                  "batches": list(self.plan.sweep_batches)}
         data = self.child("encoder", params, timeout=1800)
-        if self.plan.full and "OMP_WAIT_POLICY" not in self.env:
-            # OpenMP threads spin while they wait; on 2 busy cores that steals the cores back.
-            # The policy is read once at process start, so it needs a process of its own.
-            self.log("encoder options again with OMP_WAIT_POLICY=PASSIVE")
-            self.env["OMP_WAIT_POLICY"] = "PASSIVE"
+        if self.plan.full:
+            # torch's default: OpenMP threads spin while they wait, which on 2 busy cores steals
+            # them back (why make_offline() sets PASSIVE). Read once at process start, so the
+            # contrast needs a process of its own.
+            self.log("encoder options again with OMP_WAIT_POLICY=ACTIVE")
+            policy = self.env.get("OMP_WAIT_POLICY")
+            self.env["OMP_WAIT_POLICY"] = "ACTIVE"
             try:
-                passive = self.child("encoder", {**params, "batches": [], "onnx": False,
-                                                 "env": "OMP_WAIT_POLICY=PASSIVE"}, timeout=1800)
+                active = self.child("encoder", {**params, "batches": [], "onnx": False,
+                                                "env": "OMP_WAIT_POLICY=ACTIVE"}, timeout=1800)
             finally:
-                del self.env["OMP_WAIT_POLICY"]
-            data["options"] += passive["options"]
-            data["peak_rss_mb"] = max(data["peak_rss_mb"], passive["peak_rss_mb"])
-        return summarise_encoder(data, self.settings.embed_batch_size)
+                self.env.pop("OMP_WAIT_POLICY")
+                if policy:
+                    self.env["OMP_WAIT_POLICY"] = policy
+            data["options"] += active["options"]
+            data["peak_rss_mb"] = max(data["peak_rss_mb"], active["peak_rss_mb"])
+        return summarise_encoder(data, self.settings)
 
     def ingest(self) -> dict:
         self.log(f"ingest of {self.plan.ingest_chunks} chunks, then raw encode of the same texts")
@@ -1017,8 +967,10 @@ class Bench:
             raise BenchError(f"CLI re-ingest failed: {proc.stderr[-800:]}")
         data["reingest_cli_seconds"] = round(cli, 3)
         data["reingest_cli_fraction"] = round(cli / data["seconds"], 4)
+        data["reingest_cli_store_opened"] = json.loads(proc.stdout)["store_opened"]
         data["ratio_met"] = data["ratio"] >= GOALS["ingest_ratio_min"]
-        data["reingest_met"] = data["reingest_fraction"] < GOALS["reingest_fraction_max"]
+        data["reingest_met"] = max(data["reingest_fraction"],
+                                   data["reingest_cli_fraction"]) < GOALS["reingest_fraction_max"]
         return data
 
     def retrieval(self) -> list[dict]:

@@ -14,6 +14,9 @@ def make_offline() -> None:
 
     Only fills in what the user has not set, so an explicit online choice is respected.
     """
+    # Read when torch's OpenMP starts, so it must be set first. Spinning threads turn a 9 ms
+    # question embedding into ~480 ms when another process holds a core (bench/README.md).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -38,7 +41,9 @@ class Settings:
     chunk_overlap: int = 16
     max_file_mb: float = 50.0
     embed_model: str | None = None  # local sentence-transformers path; None = packaged MiniLM
+    embed_backend: str = "auto"  # auto, onnx (onnxruntime) or torch; same vectors (models.py)
     embed_batch_size: int = 32
+    ingest_batch: int = 256  # new chunks embedded together, across files (partial batches are slow)
     # retrieve
     top_k: int = 6
     candidates: int = 30  # per retriever, before fusion

@@ -18,7 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.config import Settings
+from assistant.models import embedder_path
 from assistant.readers import PAGE_SEP, Unreadable, extract
+from assistant.store import INGEST_RECORD, local_dir
 from assistant.types import Passage
 
 IGNORE_FILE = ".groundworkignore"
@@ -35,6 +37,7 @@ class IngestReport:
     chunks_deleted: int = 0
     chunks_embedded: int = 0
     chunks_total: int = 0
+    store_opened: bool = True  # False: nothing changed since the last complete ingest
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -47,7 +50,8 @@ class IngestReport:
             + (f", {self.files_pruned} pruned" if self.files_pruned else ""),
             f"chunks: +{self.chunks_added} -{self.chunks_deleted}, "
             f"{self.chunks_embedded} embedded, "
-            f"{self.chunks_total} in the index ({self.seconds:.1f} s)",
+            f"{self.chunks_total} in the index ({self.seconds:.1f} s"
+            + ("" if self.store_opened else "; nothing changed since the last ingest") + ")",
         ]
         lines += [f"  failed: {f['path']}: {f['reason']}" for f in self.files_failed]
         return "\n".join(lines)
@@ -177,23 +181,47 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
     from assistant.store import Store
 
     settings = settings or Settings.load()
-    store = store or Store(settings)
     started = time.perf_counter()
+    recipe = (f"{settings.chunk_tokens}/{settings.chunk_overlap}/"
+              f"{Path(embedder_path(settings.embed_model)).name}")
+    if store is None and not settings.chroma_url:
+        report = _unchanged_since_last_ingest(paths, settings, recipe, prune)
+        if report:
+            report.seconds = round(time.perf_counter() - started, 3)
+            return report
+    store = store or Store(settings)
     report = IngestReport()
+    failed_hashes: dict[str, str] = {}
     manifest = Manifest(store.manifest_path)
     if manifest.entries and store.count() == 0:
         # The store was emptied or is another one (a deleted collection, a new Chroma server):
         # the manifest describes chunks that are not there, so every file must be redone.
         manifest.entries = {}
-    recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{store.embed_model_id}"
     candidates = list(iter_files([Path(p) for p in paths], report))
     show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=len(candidates), desc="ingest", unit="file", disable=not show)
     seen_sources: set[str] = set()
-    changed = False
-    for root, path in tqdm(candidates, desc="ingest", unit="file", disable=not show):
+    pending: list[tuple[str, str, list[Passage]]] = []  # (rel, file hash, passages) to write
+
+    def write_pending() -> None:
+        """One encoder pass for the pending files, then each file written and recorded in turn."""
+        results = store.replace_sources([(rel, passages) for rel, _, passages in pending])
+        for (rel, file_hash, passages), (added, deleted, embedded) in zip(pending, results):
+            report.files_ingested += 1
+            report.chunks_added += added
+            report.chunks_deleted += deleted
+            report.chunks_embedded += embedded
+            manifest.entries[rel] = {"hash": file_hash, "recipe": recipe,
+                                     "chunks": len(passages)}
+            manifest.save()
+            bar.update()
+        pending.clear()
+
+    for root, path in candidates:
         report.files_seen += 1
         rel = path.relative_to(root).as_posix()
         seen_sources.add(rel)
+        file_hash = None
         try:
             size = path.stat().st_size
             if size > settings.max_file_mb * 1024 * 1024:
@@ -205,24 +233,28 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
             entry = manifest.entries.get(rel)
             if entry and entry["hash"] == file_hash and entry.get("recipe") == recipe:
                 report.files_unchanged += 1
+                bar.update()
                 continue
             extracted = extract(path, data)
         except Unreadable as exc:
             report.files_failed.append({"path": rel, "reason": str(exc)})
+            if file_hash:
+                failed_hashes[rel] = file_hash
+            bar.update()
             continue
         except OSError as exc:
             report.files_failed.append({"path": rel, "reason": f"cannot read: {exc.strerror}"})
+            bar.update()
             continue
         pieces = chunk(extracted.pages, settings, paged=path.suffix.lower() == ".pdf")
-        passages = _passages(rel, extracted.title, pieces)
-        added, deleted, embedded = store.replace_source(rel, passages)
-        report.files_ingested += 1
-        report.chunks_added += added
-        report.chunks_deleted += deleted
-        report.chunks_embedded += embedded
-        manifest.entries[rel] = {"hash": file_hash, "recipe": recipe, "chunks": len(passages)}
-        manifest.save()
-        changed = True
+        if any(rel == other for other, _, _ in pending):  # same name under two roots: last wins
+            write_pending()
+        pending.append((rel, file_hash, _passages(rel, extracted.title, pieces)))
+        if sum(len(passages) for _, _, passages in pending) >= settings.ingest_batch:
+            write_pending()
+    write_pending()
+    bar.close()
+    changed = report.files_ingested > 0
     # A path that does not exist (a typo) must not make every indexed file look deleted.
     if prune and all(Path(p).exists() for p in paths):
         for source in sorted(store.sources() - seen_sources):
@@ -234,7 +266,86 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
     if changed or not store.lexical_index_current():
         store.rebuild_lexical_index()
     report.chunks_total = store.count()
+    _record_ingest(store, manifest, recipe, report, failed_hashes)
     report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _record_ingest(store, manifest: Manifest, recipe: str, report: IngestReport,
+                   failed_hashes: dict[str, str]) -> None:
+    """Note that the store now holds exactly what the manifest says, for the quick re-ingest.
+
+    Embedded stores only: a server's collection can change under us without our noticing.
+    """
+    if store.settings.chroma_url:
+        return
+    if not store.manifest_path.exists():  # nothing ingested yet: the record needs one anyway
+        manifest.save()
+    failed = {f["path"]: {"hash": failed_hashes[f["path"]], "reason": f["reason"]}
+              for f in report.files_failed if f["path"] in failed_hashes}
+    record = {"manifest": sha256(store.manifest_path.read_bytes()), "recipe": recipe,
+              "bm25": _bm25_stamp(store.local_dir), "chroma": _chroma_identity(store.settings),
+              "chunks_total": report.chunks_total, "failed": failed}
+    tmp = store.local_dir / (INGEST_RECORD + ".tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+    os.replace(tmp, store.local_dir / INGEST_RECORD)
+
+
+def _bm25_stamp(folder: Path) -> str | None:
+    stamp = folder / "bm25" / "groundwork.json"
+    return stamp.read_text() if stamp.exists() else None
+
+
+def _chroma_identity(settings: Settings) -> int | None:
+    """The database file's inode: another Chroma folder put in place is another store.
+
+    (Its size and times change on every open, reads included, so they cannot tell.)
+    """
+    db = settings.index_dir / "chroma" / "chroma.sqlite3"
+    return db.stat().st_ino if db.exists() else None
+
+
+def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
+                                 prune: bool) -> IngestReport | None:
+    """The report of a re-ingest that would change nothing, or None if anything might change.
+
+    Answers from the files, the manifest and the record of the last complete ingest, without
+    opening Chroma or loading a model, so an unchanged corpus costs file hashing and little else
+    (bench: re-ingest as a fraction of the first ingest). Any doubt falls back to the full run.
+    """
+    folder = local_dir(settings)
+    try:
+        record = json.loads((folder / INGEST_RECORD).read_text())
+        manifest_bytes = (folder / "manifest.json").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if (record.get("manifest") != sha256(manifest_bytes) or record.get("recipe") != recipe
+            or record.get("bm25") != _bm25_stamp(folder)
+            or record.get("chroma") != _chroma_identity(settings)
+            or record.get("chroma") is None):
+        return None
+    entries = json.loads(manifest_bytes)
+    report = IngestReport(store_opened=False, chunks_total=record["chunks_total"])
+    seen = set()
+    for root, path in iter_files([Path(p) for p in paths], report):
+        report.files_seen += 1
+        rel = path.relative_to(root).as_posix()
+        seen.add(rel)
+        try:
+            if path.stat().st_size > settings.max_file_mb * 1024 * 1024:
+                return None
+            file_hash = sha256(path.read_bytes())
+        except OSError:
+            return None
+        entry = entries.get(rel) or {}
+        if entry.get("hash") == file_hash and entry.get("recipe") == recipe:
+            report.files_unchanged += 1
+        elif record["failed"].get(rel, {}).get("hash") == file_hash:
+            report.files_failed.append({"path": rel, "reason": record["failed"][rel]["reason"]})
+        else:
+            return None
+    if prune and all(Path(p).exists() for p in paths) and set(entries) - seen:
+        return None
     return report
 
 

@@ -35,15 +35,27 @@ def quiet():
         logger.setLevel(level)
 
 
+INGEST_RECORD = "ingested.json"  # ingest's note that the store is exactly what it last wrote
+
+
+def forget_ingest_record(folder: Path) -> None:
+    """Any write makes that note untrue; the next ingest then checks the store itself."""
+    (folder / INGEST_RECORD).unlink(missing_ok=True)
+
+
 class StoreError(RuntimeError):
     """A store problem the user can fix; the message says how."""
+
+
+def _content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def passage_to_node(p: Passage, embedding=None):
     from llama_index.core.schema import TextNode
 
     metadata = {"source": p.source, "title": p.title, "page": p.page or 0, "start": p.start,
-                "end": p.end, "content_hash": hashlib.sha256(p.text.encode()).hexdigest()}
+                "end": p.end, "content_hash": _content_hash(p.text)}
     return TextNode(id_=p.id, text=p.text, metadata=metadata, embedding=embedding,
                     excluded_embed_metadata_keys=list(metadata),
                     excluded_llm_metadata_keys=list(metadata))
@@ -53,6 +65,11 @@ def node_to_passage(node, score: float = 0.0) -> Passage:
     m = node.metadata
     return Passage(id=node.node_id, text=node.get_content(), source=m["source"], title=m["title"],
                    page=m.get("page") or None, start=m["start"], end=m["end"], score=score)
+
+
+def local_dir(settings: Settings) -> Path:
+    """Where a collection's manifest, BM25 index and ingest record live; no Chroma needed."""
+    return settings.index_dir / settings.collection
 
 
 class Store:
@@ -91,7 +108,7 @@ class Store:
                              f"{indexed_with}, "
                              f"not {self.embed_model_id}: use another --index or collection")
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
-        self.local_dir = settings.index_dir / settings.collection
+        self.local_dir = local_dir(settings)
         self.local_dir.mkdir(parents=True, exist_ok=True)
 
     @property
@@ -104,7 +121,8 @@ class Store:
 
     @property
     def embedder(self):
-        return load_embedder(self.settings.embed_model, self.settings.embed_batch_size)
+        return load_embedder(self.settings.embed_model, self.settings.embed_batch_size,
+                             self.settings.embed_backend)
 
     def count(self) -> int:
         return self.collection.count()
@@ -112,31 +130,52 @@ class Store:
     # -- writing ---------------------------------------------------------------------------------
 
     def replace_source(self, source: str, passages: list[Passage]) -> tuple[int, int, int]:
-        """Make the store hold exactly `passages` for `source`; returns (added, deleted, embedded).
+        """Make the store hold exactly `passages` for `source`: (added, deleted, embedded)."""
+        return next(self.replace_sources([(source, passages)]))
 
-        New chunks are written before stale ones are deleted, so a crash in between leaves extra
-        chunks that the rerun removes, never a file with no chunks.
+    def replace_sources(self, batch: list[tuple[str, list[Passage]]]):
+        """replace_source for several files, embedding all their new chunks in one encoder pass.
+
+        Yields (added, deleted, embedded) per file, in order, once that file is fully written, so
+        the caller can record it in the manifest before the next file is touched. New chunks are
+        written before stale ones are deleted: a crash in between leaves extra chunks that the
+        rerun removes, never a file with no chunks.
         """
-        existing = set(self.collection.get(where={"source": source}, include=[])["ids"])
-        new = [p for p in passages if p.id not in existing]
-        embeddings, embedded = self._embeddings_for(new)
-        if new:
-            self.vector_store.add([passage_to_node(p, e) for p, e in zip(new, embeddings)])
-        stale = sorted(existing - {p.id for p in passages})
-        for i in range(0, len(stale), _PAGE_SIZE):
-            self.collection.delete(ids=stale[i:i + _PAGE_SIZE])
-        return len(new), len(stale), embedded
+        forget_ingest_record(self.local_dir)
+        plans = []
+        for source, passages in batch:
+            existing = set(self.collection.get(where={"source": source}, include=[])["ids"])
+            plans.append((existing, [p for p in passages if p.id not in existing], passages))
+        vectors, fresh = self._embeddings_for([p for _, new, _ in plans for p in new])
+        position = 0
+        for existing, new, passages in plans:
+            embeddings = vectors[position:position + len(new)]
+            position += len(new)
+            hashes = {_content_hash(p.text) for p in new}
+            embedded = len(hashes & fresh)
+            fresh -= hashes  # a text shared by two files counts as embedded once
+            if new:
+                self.vector_store.add([passage_to_node(p, e) for p, e in zip(new, embeddings)])
+            stale = sorted(existing - {p.id for p in passages})
+            for i in range(0, len(stale), _PAGE_SIZE):
+                self.collection.delete(ids=stale[i:i + _PAGE_SIZE])
+            yield len(new), len(stale), embedded
 
     def add_with_embeddings(self, passages: list[Passage], embeddings) -> None:
         """Bulk load with precomputed vectors (the benchmark's synthetic 100k-chunk index)."""
+        forget_ingest_record(self.local_dir)
         self.vector_store.add([passage_to_node(p, list(map(float, e)))
                                for p, e in zip(passages, embeddings)])
 
-    def _embeddings_for(self, passages: list[Passage]) -> tuple[list, int]:
-        """Embed each distinct text once; reuse vectors of identical text already stored."""
+    def _embeddings_for(self, passages: list[Passage]) -> tuple[list, set[str]]:
+        """Embed each distinct text once, reusing vectors of identical text already stored.
+
+        Returns the vectors and the content hashes that had to be embedded. Texts go to the
+        encoder longest first, so each of llama-index's batches pads to similar lengths.
+        """
         if not passages:
-            return [], 0
-        hashes = [hashlib.sha256(p.text.encode()).hexdigest() for p in passages]
+            return [], set()
+        hashes = [_content_hash(p.text) for p in passages]
         known: dict[str, list[float]] = {}
         unique = sorted(set(hashes))
         for i in range(0, len(unique), 500):
@@ -146,9 +185,10 @@ class Store:
                 known.setdefault(meta["content_hash"], list(map(float, emb)))
         todo = {h: p.text for h, p in zip(hashes, passages) if h not in known}
         if todo:
-            vectors = self.embedder.get_text_embedding_batch(list(todo.values()))
-            known.update(zip(todo.keys(), vectors))
-        return [known[h] for h in hashes], len(todo)
+            order = sorted(todo, key=lambda h: -len(todo[h]))
+            vectors = self.embedder.get_text_embedding_batch([todo[h] for h in order])
+            known.update(zip(order, vectors))
+        return [known[h] for h in hashes], set(todo)
 
     # -- reading the whole collection -------------------------------------------------------------
 

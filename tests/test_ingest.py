@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import time
@@ -409,6 +410,100 @@ def test_repeated_text_inside_one_file_gets_distinct_ids(tmp_path, make_settings
     assert len(texts) > len(set(texts))  # some chunk text occurs twice
     assert report.chunks_embedded == len(set(texts))
     assert_locations(root, chunks)
+
+
+def test_files_share_encoder_passes_but_are_recorded_one_by_one(tmp_path, make_settings,
+                                                                monkeypatch):
+    """Chunks of several files are embedded together, yet each file's manifest entry is saved
+    only once its own chunks are in the store (what crash safety rests on)."""
+    root = tmp_path / "docs"
+    for i in range(6):
+        write(root / f"f{i}.txt", f"File {i}\n\n" + paragraphs(f"Reef{i}", 2, seed=i))
+    passes: list[int] = []
+    saves: list[tuple[set[str], set[str]]] = []  # (sources in the manifest, sources stored)
+    original_embed, original_save = Store._embeddings_for, Manifest.save
+
+    def counting_embed(self, passages):
+        passes.append(len(passages))
+        return original_embed(self, passages)
+
+    def checking_save(self):
+        stored_sources = {m["source"] for m in Store(together).collection.get()["metadatas"]}
+        saves.append((set(self.entries), stored_sources))
+        original_save(self)
+
+    monkeypatch.setattr(Store, "_embeddings_for", counting_embed)
+    monkeypatch.setattr(Manifest, "save", checking_save)
+    together = make_settings("together")  # default batch: all six files in one encoder pass
+    report = ingest([root], together, progress=False)
+    assert report.files_ingested == 6 and passes == [report.chunks_embedded]
+    assert len(saves) == 6 and [len(m) for m, _ in saves] == [1, 2, 3, 4, 5, 6]
+    assert all(manifest <= stored_sources for manifest, stored_sources in saves)
+
+    passes.clear()
+    separate = make_settings("separate", ingest_batch=1)  # one file per pass, as before
+    ingest([root], separate, progress=False)
+    assert len(passes) == 6 and sum(passes) == report.chunks_embedded
+    a, b = Store(together), Store(separate)
+    ids = sorted(stored(together))
+    assert ids == sorted(stored(separate))
+    va, vb = a.embeddings(ids), b.embeddings(ids)
+    assert max(float(np.abs(np.asarray(va[i]) - np.asarray(vb[i])).max()) for i in ids) < 1e-5
+
+
+def test_unchanged_folder_is_answered_without_opening_the_store(tmp_path, builders,
+                                                                make_settings, cli):
+    root = tmp_path / "docs"
+    write_good_files(root, builders)
+    write(root / "empty.txt", "")
+    settings = make_settings()
+    first = ingest([root], settings, progress=False)
+    assert first.store_opened and [f["path"] for f in first.files_failed] == ["empty.txt"]
+
+    quick = ingest([root], settings, progress=False)
+    full = ingest([root], settings, store=Store(settings), progress=False)  # checks the store
+    assert not quick.store_opened and full.store_opened
+    skip = {"seconds", "store_opened"}
+    assert ({k: v for k, v in quick.to_dict().items() if k not in skip}
+            == {k: v for k, v in full.to_dict().items() if k not in skip})
+    assert quick.files_unchanged == first.files_ingested and quick.files_failed
+
+    def opened(**kwargs) -> bool:
+        return ingest([root], settings, progress=False, **kwargs).store_opened
+
+    # Whatever may have changed sends the run through the store again, once.
+    write(root / "notes.txt", "Field notes v3\n\n" + paragraphs("Tundra", 2, seed=9))
+    assert opened() and not opened()
+    Store(settings).replace_source("notes.txt", [])  # a write that did not come from ingest
+    assert opened() and not opened()
+    shutil.rmtree(settings.index_dir / settings.collection / "bm25")
+    assert opened() and Store(settings).lexical_index_current() and not opened()
+    (root / "guide.md").unlink()
+    assert not opened() and opened(prune=True) and not opened(prune=True)
+    resized = ingest([root], settings.replace(chunk_tokens=96), progress=False)
+    assert resized.store_opened and resized.files_ingested == resized.files_seen - 1
+    # Another store in its place (in a new process: this one's Chroma client caches the old).
+    shutil.rmtree(settings.index_dir / "chroma")
+    run = cli("ingest", root, "--index", settings.index_dir, "--json")
+    refilled = json.loads(run.stdout)
+    assert refilled["store_opened"] and refilled["chunks_embedded"] > 0
+
+
+def test_cli_reingest_of_unchanged_folder_loads_no_model_or_store(tmp_path, cli):
+    """The quick path is about process start: no torch, Chroma or llama-index imported."""
+    index = tmp_path / "index"
+    assert cli("ingest", CORPUS, "--index", index).returncode == 0
+    probe = ("import sys, assistant.cli as c; code = c.main(['ingest', sys.argv[1], '--index', "
+             "sys.argv[2], '--json']); heavy = [m for m in ('torch', 'chromadb', "
+             "'llama_index.core', 'sentence_transformers') if m in sys.modules]; "
+             "print('HEAVY', heavy, code)")
+    run = subprocess.run([str(GROUNDWORK.with_name("python")), "-c", probe, str(CORPUS),
+                          str(index)], capture_output=True, text=True, env=subprocess_env(),
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout[:run.stdout.rindex("HEAVY")])
+    assert report["files_ingested"] == 0 and report["store_opened"] is False
+    assert run.stdout.strip().endswith("HEAVY [] 0")
 
 
 # -- crash safety -----------------------------------------------------------------------------

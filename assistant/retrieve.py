@@ -6,9 +6,11 @@ cosine similarity of each fused passage to the question: below it a passage is n
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
+from llama_index.core.retrievers import BaseRetriever
 
 from assistant.config import Settings
 from assistant.store import Store, StoreError, node_to_passage
@@ -29,15 +31,15 @@ class Retriever:
             raise StoreError(f"the index at {where} is empty: run `groundwork ingest corpus/`")
         self.embedder = self.store.embedder
         candidates = min(settings.candidates, count)
-        dense = VectorStoreIndex.from_vector_store(
+        self.dense = _WithCosine(VectorStoreIndex.from_vector_store(
             self.store.vector_store, embed_model=self.embedder
-        ).as_retriever(similarity_top_k=candidates)
+        ).as_retriever(similarity_top_k=candidates))
         lexical = self.store.load_lexical_retriever(candidates)
         if lexical is None:
             raise StoreError("the BM25 index is missing: run `groundwork ingest` again to "
                              "rebuild it")
         # num_queries=1: no LLM query rewriting, so the MockLLM is never called.
-        self.fusion = QueryFusionRetriever([dense, lexical], mode="reciprocal_rerank",
+        self.fusion = QueryFusionRetriever([self.dense, lexical], mode="reciprocal_rerank",
                                            num_queries=1, use_async=False,
                                            similarity_top_k=candidates, llm=MockLLM())
         self.reranker = None
@@ -64,14 +66,38 @@ class Retriever:
             nodes = self.reranker.postprocess_nodes(nodes, query_bundle=bundle)
         nodes = nodes[:k]
         t2 = time.perf_counter()
-        vectors = self.store.embeddings([n.node.node_id for n in nodes])
-        q = np.asarray(query_embedding)
+        cosine = dict(self.dense.cosine)
+        lexical_only = [n.node.node_id for n in nodes if n.node.node_id not in cosine]
+        if lexical_only:  # found by BM25 alone: their similarity needs their vectors
+            q = np.asarray(query_embedding)
+            for pid, vector in self.store.embeddings(lexical_only).items():
+                cosine[pid] = float(np.dot(q, np.asarray(vector)))
         passages = []
         for n in nodes:
             passage = node_to_passage(n.node, score=float(n.score or 0.0))
-            passage.similarity = round(float(np.dot(q, np.asarray(vectors[passage.id]))), 4)
+            passage.similarity = round(cosine[passage.id], 4)
             if passage.similarity >= self.settings.relevance_floor:
                 passages.append(passage)
         self.timings = {"embed_query": t1 - t0, "search": t2 - t1,
                         "floor": time.perf_counter() - t2}
         return passages
+
+
+
+class _WithCosine(BaseRetriever):
+    """The dense retriever, keeping each hit's cosine similarity for the floor.
+
+    Chroma has computed it already, and fusion overwrites the scores, so without this the floor
+    would fetch the vectors again (one more Chroma round trip per question).
+    """
+
+    def __init__(self, inner: BaseRetriever):
+        super().__init__()
+        self.inner = inner
+        self.cosine: dict[str, float] = {}
+
+    def _retrieve(self, query_bundle):
+        nodes = self.inner.retrieve(query_bundle)
+        # ChromaVectorStore reports exp(-distance); cosine distance is 1 - similarity.
+        self.cosine = {n.node.node_id: 1.0 + math.log(n.score) for n in nodes if n.score}
+        return nodes

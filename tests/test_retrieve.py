@@ -100,6 +100,22 @@ def test_fused_list_has_no_duplicate_ids(unfloored, demo_index):
         assert scores == sorted(scores, reverse=True)
 
 
+def test_similarity_is_the_cosine_whichever_retriever_found_the_passage(unfloored, demo_index):
+    """Dense hits reuse Chroma's distance; BM25-only hits have their vectors fetched."""
+    import numpy as np
+
+    store = Store(demo_index)
+    found_by_bm25_only = 0
+    for question in QUESTIONS + [OFF_TOPIC]:
+        passages = unfloored.run(question, 200)
+        found_by_bm25_only += sum(p.id not in unfloored.dense.cosine for p in passages)
+        q = np.asarray(unfloored.embedder.get_query_embedding(question))
+        vectors = store.embeddings([p.id for p in passages])
+        for p in passages:
+            assert p.similarity == pytest.approx(float(q @ np.asarray(vectors[p.id])), abs=2e-4)
+    assert found_by_bm25_only > 0  # both paths were exercised
+
+
 def test_empty_question_is_refused(retriever):
     with pytest.raises(ValueError, match="empty"):
         retriever.run("   ")

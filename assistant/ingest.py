@@ -3,7 +3,12 @@
 Crash safety comes from ordering, not from transactions: a file's chunks are upserted under ids
 derived from their content, its stale chunks are deleted by asking the store (not the manifest),
 and only then is the manifest entry written (atomically). A run killed anywhere leaves at worst
-a file whose manifest entry is old, which the next run simply redoes with the same ids.
+a file whose manifest entry is old, which the next run simply redoes with the same ids. The new
+chunks of several files share one encoder pass (the encoder is most of the cost, and small
+calls waste it), but each file is still written, then recorded, in turn.
+
+A run over files that have not changed since the last complete ingest is answered from the
+manifest without opening the store or loading a model.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.models import embedder_path
 from assistant.readers import PAGE_SEP, Unreadable, extract
-from assistant.store import INGEST_RECORD, local_dir
+from assistant.store import INGEST_RECORD, Store, local_dir
 from assistant.types import Passage
 
 IGNORE_FILE = ".groundworkignore"
@@ -177,8 +182,6 @@ class Manifest:
 def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=None,
            prune: bool = False, progress: bool | None = None) -> IngestReport:
     from tqdm import tqdm
-
-    from assistant.store import Store
 
     settings = settings or Settings.load()
     started = time.perf_counter()

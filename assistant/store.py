@@ -134,10 +134,11 @@ class Store:
         return next(self.replace_sources([(source, passages)]))
 
     def replace_sources(self, batch: list[tuple[str, list[Passage]]]):
-        """replace_source for several files, embedding all their new chunks in one encoder pass.
+        """replace_source for several files: one encoder pass and one Chroma write for all their
+        new chunks (per-call costs dominate small files), then each file's stale chunks deleted.
 
         Yields (added, deleted, embedded) per file, in order, once that file is fully written, so
-        the caller can record it in the manifest before the next file is touched. New chunks are
+        the caller can record it in the manifest before the next file is finished. New chunks are
         written before stale ones are deleted: a crash in between leaves extra chunks that the
         rerun removes, never a file with no chunks.
         """
@@ -146,20 +147,18 @@ class Store:
         for source, passages in batch:
             existing = set(self.collection.get(where={"source": source}, include=[])["ids"])
             plans.append((existing, [p for p in passages if p.id not in existing], passages))
-        vectors, fresh = self._embeddings_for([p for _, new, _ in plans for p in new])
-        position = 0
-        for existing, new, passages in plans:
-            embeddings = vectors[position:position + len(new)]
-            position += len(new)
-            hashes = {_content_hash(p.text) for p in new}
+        new = [p for _, file_new, _ in plans for p in file_new]
+        vectors, fresh = self._embeddings_for(new)
+        if new:
+            self.vector_store.add([passage_to_node(p, e) for p, e in zip(new, vectors)])
+        for existing, file_new, passages in plans:
+            hashes = {_content_hash(p.text) for p in file_new}
             embedded = len(hashes & fresh)
             fresh -= hashes  # a text shared by two files counts as embedded once
-            if new:
-                self.vector_store.add([passage_to_node(p, e) for p, e in zip(new, embeddings)])
             stale = sorted(existing - {p.id for p in passages})
             for i in range(0, len(stale), _PAGE_SIZE):
                 self.collection.delete(ids=stale[i:i + _PAGE_SIZE])
-            yield len(new), len(stale), embedded
+            yield len(file_new), len(stale), embedded
 
     def add_with_embeddings(self, passages: list[Passage], embeddings) -> None:
         """Bulk load with precomputed vectors (the benchmark's synthetic 100k-chunk index)."""

@@ -963,11 +963,12 @@ class Bench:
                                "--index", str(self.index), "--json"], capture_output=True,
                               text=True, env=self.env, timeout=600, stdin=subprocess.DEVNULL)
         cli = time.perf_counter() - started
-        if proc.returncode != 0 or json.loads(proc.stdout)["chunks_embedded"] != 0:
+        again = json.loads(proc.stdout) if proc.returncode == 0 else {}
+        if again.get("chunks_embedded") != 0:
             raise BenchError(f"CLI re-ingest failed: {proc.stderr[-800:]}")
         data["reingest_cli_seconds"] = round(cli, 3)
         data["reingest_cli_fraction"] = round(cli / data["seconds"], 4)
-        data["reingest_cli_store_opened"] = json.loads(proc.stdout)["store_opened"]
+        data["reingest_cli_store_opened"] = again["store_opened"]
         data["ratio_met"] = data["ratio"] >= GOALS["ingest_ratio_min"]
         data["reingest_met"] = max(data["reingest_fraction"],
                                    data["reingest_cli_fraction"]) < GOALS["reingest_fraction_max"]

@@ -23,9 +23,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.models import embedder_path
 from assistant.readers import PAGE_SEP, Unreadable, extract
-from assistant.store import INGEST_RECORD, Store, local_dir
+from assistant.store import (
+    BM25_DIR,
+    BM25_STAMP,
+    INGEST_RECORD,
+    MANIFEST,
+    Store,
+    chroma_dir,
+    embed_model_id,
+    local_dir,
+)
 from assistant.types import Passage
 
 IGNORE_FILE = ".groundworkignore"
@@ -185,8 +193,7 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
 
     settings = settings or Settings.load()
     started = time.perf_counter()
-    recipe = (f"{settings.chunk_tokens}/{settings.chunk_overlap}/"
-              f"{Path(embedder_path(settings.embed_model)).name}")
+    recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}"
     if store is None and not settings.chroma_url:
         report = _unchanged_since_last_ingest(paths, settings, recipe, prune)
         if report:
@@ -233,8 +240,7 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
                                  "MB limit (setting max_file_mb)")
             data = path.read_bytes()
             file_hash = sha256(data)
-            entry = manifest.entries.get(rel)
-            if entry and entry["hash"] == file_hash and entry.get("recipe") == recipe:
+            if _current(manifest.entries.get(rel), file_hash, recipe):
                 report.files_unchanged += 1
                 bar.update()
                 continue
@@ -274,6 +280,11 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
     return report
 
 
+def _current(entry: dict | None, file_hash: str, recipe: str) -> bool:
+    """Whether a manifest entry still describes the file: same bytes, same chunking and model."""
+    return bool(entry) and entry.get("hash") == file_hash and entry.get("recipe") == recipe
+
+
 def _record_ingest(store, manifest: Manifest, recipe: str, report: IngestReport,
                    failed_hashes: dict[str, str]) -> None:
     """Note that the store now holds exactly what the manifest says, for the quick re-ingest.
@@ -295,7 +306,7 @@ def _record_ingest(store, manifest: Manifest, recipe: str, report: IngestReport,
 
 
 def _bm25_stamp(folder: Path) -> str | None:
-    stamp = folder / "bm25" / "groundwork.json"
+    stamp = folder / BM25_DIR / BM25_STAMP
     return stamp.read_text() if stamp.exists() else None
 
 
@@ -304,7 +315,7 @@ def _chroma_identity(settings: Settings) -> int | None:
 
     (Its size and times change on every open, reads included, so they cannot tell.)
     """
-    db = settings.index_dir / "chroma" / "chroma.sqlite3"
+    db = chroma_dir(settings) / "chroma.sqlite3"
     return db.stat().st_ino if db.exists() else None
 
 
@@ -319,7 +330,7 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
     folder = local_dir(settings)
     try:
         record = json.loads((folder / INGEST_RECORD).read_text())
-        manifest_bytes = (folder / "manifest.json").read_bytes()
+        manifest_bytes = (folder / MANIFEST).read_bytes()
     except (OSError, ValueError):
         return None
     if (record.get("manifest") != sha256(manifest_bytes) or record.get("recipe") != recipe
@@ -340,8 +351,7 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
             file_hash = sha256(path.read_bytes())
         except OSError:
             return None
-        entry = entries.get(rel) or {}
-        if entry.get("hash") == file_hash and entry.get("recipe") == recipe:
+        if _current(entries.get(rel), file_hash, recipe):
             report.files_unchanged += 1
         elif record["failed"].get(rel, {}).get("hash") == file_hash:
             report.files_failed.append({"path": rel, "reason": record["failed"][rel]["reason"]})

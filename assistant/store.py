@@ -67,9 +67,25 @@ def node_to_passage(node, score: float = 0.0) -> Passage:
                    page=m.get("page") or None, start=m["start"], end=m["end"], score=score)
 
 
+# An index folder's layout, known without opening Chroma (the quick re-ingest reads it).
+MANIFEST = "manifest.json"
+BM25_DIR = "bm25"
+BM25_STAMP = "groundwork.json"  # inside BM25_DIR: the fingerprint of the ids it was built from
+
+
 def local_dir(settings: Settings) -> Path:
-    """Where a collection's manifest, BM25 index and ingest record live; no Chroma needed."""
+    """Where a collection's manifest, BM25 index and ingest record live."""
     return settings.index_dir / settings.collection
+
+
+def chroma_dir(settings: Settings) -> Path:
+    """The embedded Chroma database of every collection under index_dir."""
+    return settings.index_dir / "chroma"
+
+
+def embed_model_id(settings: Settings) -> str:
+    """The name the collection and the manifest record the embedding model under."""
+    return Path(embedder_path(settings.embed_model)).name
 
 
 class Store:
@@ -79,7 +95,7 @@ class Store:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         self.settings = settings = settings or Settings.load()
-        self.embed_model_id = Path(embedder_path(settings.embed_model)).name
+        self.embed_model_id = embed_model_id(settings)
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         if settings.chroma_url:
             url = urlparse(settings.chroma_url)
@@ -95,8 +111,8 @@ class Store:
                 raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url} "
                                  f"({type(exc).__name__}): is `chroma run` up?") from None
         else:
-            (settings.index_dir / "chroma").mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(settings.index_dir / "chroma"),
+            chroma_dir(settings).mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(chroma_dir(settings)),
                                                     settings=chroma_settings)
         # Our own embeddings always: Chroma's default embedding function would download a model.
         self.collection = self.client.get_or_create_collection(
@@ -113,11 +129,11 @@ class Store:
 
     @property
     def manifest_path(self) -> Path:
-        return self.local_dir / "manifest.json"
+        return self.local_dir / MANIFEST
 
     @property
     def bm25_dir(self) -> Path:
-        return self.local_dir / "bm25"
+        return self.local_dir / BM25_DIR
 
     @property
     def embedder(self):
@@ -205,7 +221,7 @@ class Store:
     # -- the lexical index ------------------------------------------------------------------------
 
     def lexical_index_current(self) -> bool:
-        stamp = self.bm25_dir / "groundwork.json"
+        stamp = self.bm25_dir / BM25_STAMP
         if not stamp.exists():
             return self.count() == 0
         return json.loads(stamp.read_text()).get("fingerprint") == self._fingerprint()
@@ -229,7 +245,7 @@ class Store:
                 retriever = BM25Retriever.from_defaults(nodes=nodes,
                                                         similarity_top_k=self.settings.candidates)
                 retriever.persist(str(tmp))
-            (tmp / "groundwork.json").write_text(json.dumps({"fingerprint": self._fingerprint()}))
+            (tmp / BM25_STAMP).write_text(json.dumps({"fingerprint": self._fingerprint()}))
         old = self.bm25_dir.with_name("bm25.old")
         shutil.rmtree(old, ignore_errors=True)
         if self.bm25_dir.exists():
@@ -241,7 +257,7 @@ class Store:
     def load_lexical_retriever(self, top_k: int):
         from llama_index.retrievers.bm25 import BM25Retriever
 
-        if not (self.bm25_dir / "groundwork.json").exists():
+        if not (self.bm25_dir / BM25_STAMP).exists():
             return None
         with quiet():
             retriever = BM25Retriever.from_persist_dir(str(self.bm25_dir))

@@ -10,7 +10,8 @@ from assistant.config import Settings, make_offline
 
 make_offline()  # before any model library is imported
 
-from assistant.types import NOT_DOCUMENTED, Answer, Citation, Claim, Passage  # noqa: E402
+from assistant.render import NOT_DOCUMENTED  # noqa: E402
+from assistant.types import Answer, Citation, Claim, Passage  # noqa: E402
 
 
 def __getattr__(name: str):

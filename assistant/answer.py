@@ -13,20 +13,13 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from assistant import analysis
 from assistant.config import Settings
-from assistant.question import analyse, answers
-from assistant.text import (
-    clean,
-    coverage,
-    figures,
-    is_instruction,
-    is_negated,
-    jaccard,
-    sentence_spans,
-    terms,
-)
+from assistant.judge import load_judge
+from assistant.models import token_encoder
+from assistant.question import analyse, answering
+from assistant.text import clean, coverage, is_instruction, jaccard
 from assistant.types import Draft, Passage
-from assistant.verify import context_before
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -58,9 +51,8 @@ class ExtractiveGenerator(Generator):
 
     name = "extractive"
 
-    def __init__(self, settings: Settings, embedder=None):
+    def __init__(self, settings: Settings):
         self.settings = settings
-        self.embedder = embedder  # ranks descriptive answers by meaning; optional
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Draft]:
         pieces = []
@@ -72,65 +64,50 @@ class ExtractiveGenerator(Generator):
         yield Draft(" ".join(pieces), passages, self.name)
 
     def select(self, question: str, passages: list[Passage], context_claims: int = 2):
-        candidates = []  # (passage rank, sentence, its context)
+        candidates = []  # (passage, sentence), with the passage's rank in `ranks`
+        ranks = []
         for i, p in enumerate(passages):
-            for s, e in sentence_spans(p.text):
-                sentence = p.text[s:e]
-                if not sentence.rstrip("\"')]").endswith((".", "!")) or sentence.startswith("#"):
+            for sentence in analysis.of(p).sentences:
+                text = sentence.text
+                if not text.rstrip("\"')]").endswith((".", "!")) or text.startswith("#"):
                     continue  # headings and FAQ questions assert nothing
-                if is_instruction(sentence):
+                if is_instruction(text):
                     continue  # text aimed at a model, planted in a document
-                candidates.append((i, s, sentence, context_before(p, s)))
-        chosen: list[tuple[int, str]] = []
+                candidates.append((p, sentence))
+                ranks.append(i)
+        chosen: list[tuple[int, str, set[str]]] = []
 
-        def take(i: int, sentence: str) -> None:
-            new = set(terms(sentence))
-            if all(jaccard(new, set(terms(t))) < 0.7 for _, t in chosen):  # no near-repeats
-                chosen.append((i + 1, sentence))
+        def take(k: int) -> None:
+            new = set(candidates[k][1].terms)
+            if all(jaccard(new, seen) < 0.7 for _, _, seen in chosen):  # no near-repeats
+                chosen.append((ranks[k] + 1, candidates[k][1].text, new))
 
         parts = analyse(question)
+        judge = load_judge() if self.settings.judge else None
+        unanswered = 0
         for part in parts:
-            hits = [(i, sent) for i, _, sent, ctx in candidates
-                    if answers(part, sent, ctx, strict=self.settings.answer_type_check).ok]
-            for i, sentence in self._rank(part, hits)[:1 if part.wants_figure else 2]:
-                take(i, sentence)
-        wanted = terms(question)
+            found = answering(part, candidates, judge, strict=self.settings.answer_type_check)
+            for k, _ in found[:1 if part.wants_figure else 2]:
+                take(k)
+            unanswered += not found
+        if not unanswered:
+            return [(n, text) for n, text, _ in chosen]  # the answer, and nothing beside it
+        # A part the passages do not answer: say what they do state closest to it, as the
+        # reference answer gives the escalation count beside the missing arrest count.
+        wanted = list(analysis.terms(question))
         related = sorted(
-            ((coverage(wanted, set(terms(sent)) | set(terms(passages[i].title))),
-              bool(figures(sent)), -i, i, sent) for i, _, sent, _ in candidates
-             if not is_negated(sent)),
+            ((coverage(wanted, set(s.terms) | set(analysis.of(p).title_terms)),
+              bool(s.figures), -ranks[k], k) for k, (p, s) in enumerate(candidates)
+             if not s.negated),
             reverse=True)
-        for cov, _, _, i, sentence in related[:context_claims * 3]:
-            if cov < 0.5 or len(chosen) >= len(parts) + context_claims:
+        for cov, _, _, k in related[:context_claims * 3]:
+            if cov < 0.5 or len(chosen) >= len(parts) - unanswered + context_claims:
                 break
-            take(i, sentence)
-        return chosen
-
-
-    def _rank(self, part, hits: list[tuple[int, str]]) -> list[tuple[int, str]]:
-        """A figure: the sentence with most of the part's own words, then the most focused one.
-        A description: closest in meaning to the question, when an embedder is at hand."""
-        def lexical(hit):
-            i, sent = hit
-            return (coverage(part.terms, set(terms(sent))), -len(terms(sent)), -i)
-
-        if part.wants_figure or self.embedder is None or len(hits) < 2:
-            return sorted(hits, key=lexical, reverse=True)
-        import numpy as np
-
-        vectors = np.asarray(self.embedder.get_text_embedding_batch(
-            [part.label] + [clean(sent) for _, sent in hits]))
-        sims = vectors[1:] @ vectors[0]
-        why = part.label.lower().startswith("why")
-        order = sorted(range(len(hits)), key=lambda k: (
-            sims[k] + lexical(hits[k])[0] + (0.5 if why and _CAUSAL.search(hits[k][1]) else 0)),
-            reverse=True)
-        return [hits[k] for k in order]
+            take(k)
+        return [(n, text) for n, text, _ in chosen]
 
 
 _CITE = re.compile(r"\[\d+\]")
-_CAUSAL = re.compile(r"\b(because|due to|since|so that|as a result|in order to|deemed|reason)\b",
-                     re.I)
 
 
 class LLMGenerator(Generator):
@@ -144,8 +121,6 @@ class LLMGenerator(Generator):
     def pack(self, question: str, passages: list[Passage]) -> tuple[str, list[Passage]]:
         """Most relevant passages first, until the context is full; a passage that does not fit
         whole is cut at a sentence boundary, never mid-sentence."""
-        from assistant.ingest import token_encoder
-
         encode = token_encoder()
         # Local models tokenise less compactly than cl100k_base: leave a margin of a quarter.
         budget = int((self.settings.llm_context_tokens - self.settings.llm_max_tokens) / 1.25)
@@ -155,10 +130,10 @@ class LLMGenerator(Generator):
             block = self._block(len(used) + 1, p, p.text)
             if len(encode(block)) > budget:
                 kept = ""
-                for _, e in sentence_spans(p.text):
-                    if len(encode(self._block(len(used) + 1, p, p.text[:e]))) > budget:
+                for s in analysis.of(p).sentences:
+                    if len(encode(self._block(len(used) + 1, p, p.text[:s.end]))) > budget:
                         break
-                    kept = p.text[:e]
+                    kept = p.text[:s.end]
                 if not kept:
                     break
                 block = self._block(len(used) + 1, p, kept)
@@ -213,11 +188,7 @@ def _llama_cpp(path: str, context: int, max_tokens: int):
                     messages_to_prompt=chatml, completion_to_prompt=lambda c: c)
 
 
-def _extractive(settings: Settings, embedder) -> Generator:
-    return ExtractiveGenerator(settings, embedder)
-
-
-def _llama_cpp_generator(settings: Settings, embedder) -> Generator:
+def _llama_cpp_generator(settings: Settings) -> Generator:
     from assistant.models import default_gguf_path
 
     path = settings.llm_model_path or default_gguf_path()
@@ -231,7 +202,7 @@ def _llama_cpp_generator(settings: Settings, embedder) -> Generator:
     return LLMGenerator(settings, llm, "llama-cpp")
 
 
-def _openai_generator(settings: Settings, embedder) -> Generator:
+def _openai_generator(settings: Settings) -> Generator:
     from llama_index.llms.openai_like import OpenAILike
 
     llm = OpenAILike(model=settings.openai_model, api_base=settings.openai_base_url,
@@ -241,14 +212,14 @@ def _openai_generator(settings: Settings, embedder) -> Generator:
     return LLMGenerator(settings, llm, "openai")
 
 
-# name -> factory(settings, embedder). Register another backend here (tests register fakes).
-GENERATORS = {"extractive": _extractive, "llama-cpp": _llama_cpp_generator,
+# name -> factory(settings). Register another backend here (tests register fakes).
+GENERATORS = {"extractive": ExtractiveGenerator, "llama-cpp": _llama_cpp_generator,
               "openai": _openai_generator}
 
 
-def make_generator(settings: Settings, embedder=None) -> Generator:
+def make_generator(settings: Settings) -> Generator:
     factory = GENERATORS.get(settings.generator)
     if factory is None:
         raise ValueError(f"unknown generator {settings.generator!r}: choose "
                          f"{', '.join(GENERATORS)}")
-    return factory(settings, embedder)
+    return factory(settings)

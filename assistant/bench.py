@@ -184,7 +184,8 @@ def document(rng: random.Random, index: int, target_tokens: int, count_tokens) -
 
 def write_corpus(folder: Path, target_chunks: int, settings: Settings) -> list[str]:
     """Seeded markdown files holding about `target_chunks` chunks; returns the chunk texts."""
-    from assistant.ingest import chunk, token_encoder
+    from assistant.ingest import chunk
+    from assistant.models import token_encoder
 
     encode = token_encoder()
     rng = random.Random(f"{SEED}-corpus")

@@ -1,4 +1,4 @@
-"""`groundwork ingest / search / ask / eval / serve / bench`: a thin layer over the Python API."""
+"""`groundwork ingest / search / ask / chat / eval / serve / bench`: a thin layer over the API."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", type=int, default=None, help="how many passages to answer from")
     p.add_argument("--generator", choices=["extractive", "llama-cpp", "openai"])
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("chat", parents=[common], help="a conversation: follow-ups understood "
+                       "in context; one question a line when stdin is not a terminal")
+    p.add_argument("--generator", choices=["extractive", "llama-cpp", "openai"])
+    p.add_argument("-k", type=int, default=None, help="how many passages to answer from")
+    p.add_argument("--json", action="store_true", help="one JSON answer a line, as ask --json")
 
     p = sub.add_parser("eval", parents=[common], help="run eval cases, report grounding metrics")
     p.add_argument("cases", nargs="+", type=Path)
@@ -100,6 +106,44 @@ def _ask(args, settings: Settings) -> int:
     return 0
 
 
+def _chat(args, settings: Settings) -> int:
+    """A REPL on a terminal; a script's lines otherwise. "/new" starts a new conversation."""
+    from assistant.pipeline import Assistant
+
+    bot = Assistant(settings.replace(generator=args.generator))
+    interactive = sys.stdin.isatty() and not args.json
+    if interactive:
+        print("Ask about your documents. Follow-ups are read in context; /new starts over, "
+              "/quit or Ctrl-D ends.", file=sys.stderr)
+    history: list = []
+    failed = 0
+    while True:
+        try:
+            line = input("> ") if interactive else sys.stdin.readline()
+        except EOFError:
+            break
+        if not interactive and not line:
+            break
+        question = line.strip()
+        if question in ("/quit", "/exit"):
+            break
+        if question == "/new":
+            history = []
+            continue
+        if not question:
+            continue
+        try:
+            answer = bot.chat(question, history, k=args.k)
+        except (ValueError, RuntimeError) as exc:  # one bad turn does not end the conversation
+            failed += 1
+            print(json.dumps({"question": question, "error": str(exc)}) if args.json
+                  else f"error: {exc}", flush=True)
+            continue
+        history.append(answer)
+        print(json.dumps(answer.to_dict()) if args.json else f"{answer}\n", flush=True)
+    return 1 if failed and not history else 0
+
+
 def _eval(args, settings: Settings) -> int:
     from assistant.evaluate import run_cli
 
@@ -119,8 +163,8 @@ def _bench(args, settings: Settings) -> int:
     return run_cli(args, settings)
 
 
-COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "eval": _eval, "serve": _serve,
-            "bench": _bench}
+COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "chat": _chat, "eval": _eval,
+            "serve": _serve, "bench": _bench}
 
 if __name__ == "__main__":
     sys.exit(main())

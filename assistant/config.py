@@ -59,8 +59,8 @@ class Settings:
     openai_api_key: str = field(default="not-needed", repr=False)
     llm_timeout_s: float = 120.0
     # verify
-    support_threshold: float = 0.6  # share of a claim's content words its evidence must contain
-    support_model: str | None = None  # local cross-encoder/NLI path: a second opinion on support
+    support_threshold: float = 0.6  # without the judge: share of a claim's words its evidence holds
+    judge: bool = False  # the learned judge (assistant/judge/); off: exact checks alone (ablation)
     numeric_guard: bool = True  # switched off only to prove the eval gate notices
     answer_type_check: bool = True  # likewise
 

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.config import Settings
+from assistant.models import token_encoder
 from assistant.readers import PAGE_SEP, Unreadable, extract
 from assistant.store import (
     BM25_DIR,
@@ -34,7 +35,8 @@ from assistant.store import (
     embed_model_id,
     local_dir,
 )
-from assistant.types import Passage
+from assistant.text import section_headings
+from assistant.types import ANALYSIS_VERSION, Passage
 
 IGNORE_FILE = ".groundworkignore"
 
@@ -75,8 +77,10 @@ def sha256(data: bytes | str) -> str:
 
 
 def chunk(extracted_pages: list[str], settings: Settings,
-          paged: bool | None = None) -> list[tuple[str, int | None, int, int]]:
-    """Split pages into (text, page, start, end) with offsets into the pages joined by PAGE_SEP.
+          paged: bool | None = None) -> list[tuple[str, int | None, int, int, str]]:
+    """Split pages into (text, page, start, end, section) with offsets into the pages joined by
+    PAGE_SEP; `section` is the heading the chunk sits under (its subject is often named only
+    there).
 
     Chunks never span a page, so a PDF citation names exactly one page. `paged` says whether
     the pages are real pages (a PDF, even a one-page one); None guesses from their number.
@@ -89,15 +93,18 @@ def chunk(extracted_pages: list[str], settings: Settings,
     chunks, page_offset = [], 0
     for page_no, page in enumerate(extracted_pages, start=1):
         cursor = 0
+        headings = section_headings(page)
         for piece in splitter.split_text(page):
             piece = piece.strip()
             if not piece:
                 continue
             start = _locate(page, piece, cursor)
             cursor = start + 1
+            section = next((h for at, h in reversed(headings) if at <= max(start, 0)), "")
             chunks.append((page[start:start + len(piece)] if start >= 0 else piece,
                            page_no if multi_page else None,
-                           page_offset + max(start, 0), page_offset + max(start, 0) + len(piece)))
+                           page_offset + max(start, 0), page_offset + max(start, 0) + len(piece),
+                           section))
         page_offset += len(page) + len(PAGE_SEP)
     return chunks
 
@@ -111,19 +118,6 @@ def _locate(page: str, piece: str, cursor: int) -> int:
         head = " ".join(piece.split()[:6])
         found = page.find(head, cursor)
     return found
-
-
-_ENCODER = None
-
-
-def token_encoder():
-    """tiktoken's cl100k_base encode(), loaded once from the file llama-index-core ships."""
-    global _ENCODER
-    if _ENCODER is None:
-        import tiktoken
-
-        _ENCODER = tiktoken.get_encoding("cl100k_base").encode
-    return _ENCODER
 
 
 def iter_files(paths: list[Path], report: IngestReport):
@@ -193,7 +187,8 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
 
     settings = settings or Settings.load()
     started = time.perf_counter()
-    recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}"
+    recipe = (f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}/"
+              f"{ANALYSIS_VERSION}")
     if store is None and not settings.chroma_url:
         report = _unchanged_since_last_ingest(paths, settings, recipe, prune)
         if report:
@@ -215,6 +210,7 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
 
     def write_pending() -> None:
         """One encoder pass for the pending files, then each file written and recorded in turn."""
+        analyse_passages([p for _, _, passages in pending for p in passages])
         results = store.replace_sources([(rel, passages) for rel, _, passages in pending])
         for (rel, file_hash, passages), (added, deleted, embedded) in zip(pending, results):
             report.files_ingested += 1
@@ -362,17 +358,27 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
     return report
 
 
+def analyse_passages(passages: list[Passage]) -> None:
+    """Parse each chunk once, now, so that no question has to (stored beside it in the store)."""
+    from assistant.analysis import analyse
+
+    for p, found in zip(passages, analyse([p.text for p in passages], [p.title for p in passages])):
+        p.analysis = found
+
+
 def _passages(source: str, title: str, chunks) -> list[Passage]:
     passages, occurrences = [], {}
-    for text, page, start, end in chunks:
+    for text, page, start, end, section in chunks:
         key = sha256(text)
         occurrences[key] = occurrences.get(key, 0) + 1
         # Stable across runs: same file, same text at the same place -> same id, so a rerun after
         # a crash upserts over its own earlier writes instead of leaving duplicates. The location
         # and title are part of the id because the store never rewrites a chunk whose id it
         # already holds: text that moved within an edited file must become a new chunk (its
-        # vector is reused by content hash), or it would keep its old offsets and title.
-        pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}")[:20]
+        # vector is reused by content hash), or it would keep its old offsets and title. The
+        # analysis version is part of it for the same reason: a new analysis rewrites the chunk.
+        pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}\0"
+                     f"{ANALYSIS_VERSION}")[:20]
         passages.append(Passage(id=pid, text=text, source=source, title=title, page=page,
-                                start=start, end=end))
+                                start=start, end=end, section=section))
     return passages

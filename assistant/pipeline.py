@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+from assistant import analysis
 from assistant.answer import Generator, make_generator
 from assistant.config import Settings
-from assistant.question import analyse, answers
+from assistant.conversation import condense, condense_with_llm
+from assistant.judge import load_judge
+from assistant.question import analyse, answering
 from assistant.retrieve import Retriever
-from assistant.text import clean, figures, is_negated, jaccard, sentence_spans, terms
+from assistant.text import clean, figures, same_question
 from assistant.types import Answer, Passage
-from assistant.verify import Verifier, context_before
+from assistant.verify import Verifier
 
 
 class Assistant:
@@ -31,22 +35,32 @@ class Assistant:
     def generator(self, name: str | None = None) -> Generator:
         name = name or self.settings.generator
         if name not in self._generators:
-            self._generators[name] = make_generator(self.settings.replace(generator=name),
-                                                    self.retriever.embedder)
+            self._generators[name] = make_generator(self.settings.replace(generator=name))
         return self._generators[name]
 
     def ask(self, question: str, *, k: int | None = None, generator: str | None = None) -> Answer:
         *_, answer = self.stream(question, k=k, generator=generator)
         return answer
 
-    def stream(self, question: str, *, k: int | None = None,
-               generator: str | None = None) -> Iterator[str | Answer]:
+    def chat(self, question: str, history: Sequence[Answer | str] = (), *,
+             k: int | None = None, generator: str | None = None) -> Answer:
+        """`question` as a turn of a conversation: `history` holds the earlier turns, oldest
+        first (their Answers, or the user's earlier questions as text)."""
+        *_, answer = self.stream(question, history=history, k=k, generator=generator)
+        return answer
+
+    def stream(self, question: str, *, history: Sequence[Answer | str] = (),
+               k: int | None = None, generator: str | None = None) -> Iterator[str | Answer]:
         """Yields draft text as the generator writes it, then the verified Answer."""
-        question = " ".join((question or "").split())
-        if not question:
+        asked = " ".join((question or "").split())
+        if not asked:
             raise ValueError("the question is empty")
         with self._lock:
             timings: dict[str, float] = {}
+            t0 = time.perf_counter()
+            earlier = self._standalone_history(history, generator)
+            question = self._standalone(asked, earlier, generator, _cited_terms(history))
+            timings["condense"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             passages = self.retriever.run(question, k)
             timings["retrieve"] = time.perf_counter() - t0
@@ -60,58 +74,89 @@ class Assistant:
                     draft = piece
             timings["generate"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            verifier = Verifier(self.settings, embedder=self.retriever.embedder)
+            verifier = Verifier(self.settings)
             fallback = None
             if gen.name != "extractive":
                 fallback = self.generator("extractive").run(question, draft.passages)
             answer = verifier.run(question, draft, fallback)
+            answer.asked = asked
             timings["verify"] = time.perf_counter() - t0
             answer.retrieved = passages
             t0 = time.perf_counter()
-            answer.follow_ups = self.follow_ups(question, passages) if answer.claims else []
+            answer.follow_ups = (self.follow_ups(question, passages, earlier + [asked])
+                                 if answer.claims else [])
             timings["follow_ups"] = time.perf_counter() - t0
             answer.timings = {k: round(v, 4) for k, v in timings.items()}
             answer.timings["total"] = round(sum(timings.values()), 4)
         yield answer
 
-    def follow_ups(self, question: str, passages: list[Passage], limit: int = 3) -> list[str]:
+    def _standalone_history(self, history: Sequence[Answer | str], generator: str | None):
+        """The earlier turns as standalone questions: an Answer knows its own; a bare question
+        (from an API client) is made standalone in turn, oldest first."""
+        earlier: list[str] = []
+        for turn in history:
+            earlier.append(turn.question if isinstance(turn, Answer)
+                           else self._standalone(" ".join(str(turn).split()), earlier, generator))
+        return earlier
+
+    def _standalone(self, asked: str, earlier: list[str], generator: str | None,
+                    context: set[str] = frozenset()) -> str:
+        """The follow-up rewritten to stand alone: by the LLM when one answers (its rewrite
+        kept only if it keeps the follow-up's own words), else by the rules."""
+        if not earlier:
+            return asked
+        gen = self.generator(generator)
+        llm = getattr(gen, "llm", None)
+        rewritten = condense_with_llm(asked, earlier, llm) if llm is not None else None
+        return rewritten or condense(asked, earlier[-1], context)
+
+    def follow_ups(self, question: str, passages: list[Passage],
+                   asked_before: Sequence[str] = (), limit: int = 3) -> list[str]:
         """2-3 questions the corpus can answer, near the asked one: questions the documents pose
         themselves (FAQ headings) in a wider retrieval, else "what does <title> report?";
-        each kept only if retrieval and the answer-type check show it is answerable."""
-        asked = set(terms(question))
+        each kept only if its own passage answers it (the checks every answer passes), and
+        none the same as this question or an earlier one of the conversation."""
+        seen = [set(analysis.terms(q)) for q in [question, *asked_before]]
+        topic = {t for t in seen[0] if not analysis.YEAR.fullmatch(t)}
         wider = self.retriever.run(question, 3 * self.settings.top_k)
-        candidates = [clean(p.text[s:e]) for p in wider for s, e in sentence_spans(p.text)
-                      if p.text[s:e].rstrip().endswith("?")]
-        candidates += [f'What else does "{p.title}" document?' for p in passages]
-        known = [f for p in passages for f in figures(p.text)]
+        candidates = [(clean(s.text), p) for p in wider for s in analysis.of(p).sentences
+                      if _QUESTION.match(clean(s.text)) and topic & set(s.terms)]
+        candidates += [(f'What else does "{p.title}" document?', p) for p in passages]
+        known = [f for p in passages for s in analysis.of(p).sentences for f in s.figures]
         found: list[str] = []
-        tried = 0
-        for candidate in dict.fromkeys(candidates):
+        for candidate, source in dict(candidates).items():
             if not all(any(f.same_as(k) for k in known) for f in figures(candidate)):
                 continue  # even a question must not show a figure the answer's passages lack
-            new = set(terms(candidate))
-            if len(candidate) > 160 or jaccard(new, asked) >= 0.6 or any(
-                    jaccard(new, set(terms(f))) >= 0.6 for f in found):
+            new = set(analysis.terms(candidate))
+            if len(candidate) > 160 or any(same_question(new, s) for s in seen) or any(
+                    same_question(new, set(analysis.terms(f))) for f in found):
                 continue  # the same question again, in other words
-            tried += 1
-            if self._answerable(candidate):
+            if self._answerable(candidate, [source]):
                 found.append(candidate)
-            if len(found) >= limit or tried >= 2 * limit:  # each try costs a retrieval
+            if len(found) >= limit:
                 break
         return found
 
-    def _answerable(self, question: str) -> bool:
-        passages = self.retriever.run(question)
+    def _answerable(self, question: str, passages: list[Passage]) -> bool:
         parts = analyse(question)
-        for part in parts:
-            if not any(answers(part, p.text[s:e], context_before(p, s)).ok
-                       for p in passages for s, e in sentence_spans(p.text)
-                       if not is_negated(p.text[s:e])):
-                return False
-        return bool(parts)
+        candidates = [(p, s) for p in passages for s in analysis.of(p).sentences]
+        judge = load_judge() if self.settings.judge else None
+        return bool(parts) and all(answering(part, candidates, judge) for part in parts)
 
+
+# A question a document asks itself (an FAQ heading), not a sentence that ends with one.
+_QUESTION = re.compile(r"^(how|what|why|when|who|where|which|is|are|do|does|did|can|should)\b"
+                       r"[^?]*\?$", re.I)
 
 _DEFAULT: Assistant | None = None
+
+
+def _cited_terms(history: Sequence[Answer | str]) -> set[str]:
+    """The words of what the last answer cited: a follow-up on them is still on that topic."""
+    last = history[-1] if history else None
+    if not isinstance(last, Answer):
+        return set()
+    return {t for c in last.citations for t in analysis.terms(c.text)}
 
 
 def ask(question: str, **options) -> Answer:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
-from assistant.types import NOT_DOCUMENTED, Answer, Claim
+if TYPE_CHECKING:  # types renders through this module: no import back at run time
+    from assistant.types import Answer, Claim
+
+# The one phrase for "the sources do not say". Defined once; the verifier and the renderer use it.
+NOT_DOCUMENTED = "not documented"
 
 _WIDTH = 100
 
@@ -24,13 +29,31 @@ def sections(answer: Answer) -> list[tuple[str, list[Claim]]]:
     return out
 
 
-def render(answer: Answer) -> str:
-    out = [answer.question, "", "Executive summary", "", _wrap(answer.summary)]
+def is_compact(answer: Answer) -> bool:
+    """A question with one part, answered: the answer alone, no sections. Several parts, or a
+    part the sources do not document, get the reference's full structure."""
+    asked = {label for c in answer.claims for label in c.answers}
+    return answer.status == "answered" and len(asked) <= 1
+
+
+def body(answer: Answer) -> list[str]:
+    """What the answer says, without the question, the sources and the follow-ups."""
+    if is_compact(answer):
+        return [_wrap(" ".join(_cited(c) for c in answer.claims))]
+    out = ["Executive summary", "", _wrap(answer.summary)]
     numbered = sections(answer)
     for number, (title, claims) in enumerate(numbered, 1):
         out += ["", f"{number}. {title}", "", _wrap(" ".join(_cited(c) for c in claims))]
     out += ["", f"{len(numbered) + 1}. Bottom line and reporting limitation", "",
             _wrap(bottom_line(answer))]
+    return out
+
+
+def render(answer: Answer) -> str:
+    out = [answer.question]
+    if answer.asked and answer.asked != answer.question:
+        out = [answer.asked, f"Answering: {answer.question}"]
+    out += [""] + body(answer)
     if answer.citations:
         out += ["", "Sources", ""]
         for c in answer.citations:

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.models import embedder_path, load_embedder
-from assistant.types import Passage
+from assistant.types import Analysis, Passage
 
 _PAGE_SIZE = 5000  # Chroma get() batch when reading the whole collection
 
@@ -51,11 +51,15 @@ def _content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def passage_to_node(p: Passage, embedding=None):
+def passage_to_node(p: Passage, embedding=None, analysis_json: str | None = None):
+    """The stored form of a chunk: its text, where it came from, and its analysis (as JSON)."""
     from llama_index.core.schema import TextNode
 
     metadata = {"source": p.source, "title": p.title, "page": p.page or 0, "start": p.start,
-                "end": p.end, "content_hash": _content_hash(p.text)}
+                "end": p.end, "section": p.section, "content_hash": _content_hash(p.text)}
+    analysis_json = analysis_json or (p.analysis.to_json() if p.analysis else None)
+    if analysis_json:
+        metadata["analysis"] = analysis_json
     return TextNode(id_=p.id, text=p.text, metadata=metadata, embedding=embedding,
                     excluded_embed_metadata_keys=list(metadata),
                     excluded_llm_metadata_keys=list(metadata))
@@ -63,8 +67,11 @@ def passage_to_node(p: Passage, embedding=None):
 
 def node_to_passage(node, score: float = 0.0) -> Passage:
     m = node.metadata
-    return Passage(id=node.node_id, text=node.get_content(), source=m["source"], title=m["title"],
-                   page=m.get("page") or None, start=m["start"], end=m["end"], score=score)
+    text = node.get_content()
+    return Passage(id=node.node_id, text=text, source=m["source"], title=m["title"],
+                   page=m.get("page") or None, start=m["start"], end=m["end"], score=score,
+                   section=m.get("section", ""),
+                   analysis=Analysis.from_json(m["analysis"], text) if m.get("analysis") else None)
 
 
 # An index folder's layout, known without opening Chroma (the quick re-ingest reads it).
@@ -234,7 +241,9 @@ class Store:
         # returns it: fusion de-duplicates by that hash.
         nodes = [
             passage_to_node(Passage(id=pid, text=text, source=m["source"], title=m["title"],
-                                    page=m["page"] or None, start=m["start"], end=m["end"]))
+                                    page=m["page"] or None, start=m["start"], end=m["end"],
+                                    section=m.get("section", "")),
+                            analysis_json=m.get("analysis"))
             for batch in self._all(["documents", "metadatas"])
             for pid, text, m in zip(batch["ids"], batch["documents"], batch["metadatas"])
         ]

@@ -1,39 +1,24 @@
-"""Sentences, figures and content words: the lexical primitives the grounding checks are built on.
+"""Lexical primitives the grounding checks are built on: figures, layout blocks, clean quotes.
 
 Kept deliberately simple and inspectable: a reader can predict what each function returns, which
-matters more here than squeezing out recall, because every "supported" verdict must be explainable.
+matters more here than squeezing out recall, because every "supported" verdict must be
+explainable. The linguistics (sentences, lemmas, entities) is spaCy's, in analysis.py.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
 
-# -- sentences -----------------------------------------------------------------------------------
+from assistant.types import Figure
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9#*-])")
-_ABBREVIATION = re.compile(
-    r"(?:\b(?:[A-Z]\.){1,4}|\b(?:St|Mr|Mrs|Ms|Dr|No|vs|etc|e\.g|i\.e|Inc|Co)\.)$")
+# -- layout --------------------------------------------------------------------------------------
+
 _HEADING_LINE = re.compile(r"^\s*(#{1,6}\s.*|[-*]\s.*|.{1,60}[^.!?:;,\s])\s*$")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; headings and short title lines count as their own sentence."""
-    spans: list[tuple[int, int]] = []
-    for block in _blocks(text):
-        start = block[0]
-        for m in _SENTENCE_END.finditer(text, block[0], block[1]):
-            if _ABBREVIATION.search(text, start, m.start()):
-                continue  # "U.S.C. 2258A", "St. Clare": not the end of a sentence
-            spans.append((start, m.start()))
-            start = m.end()
-        spans.append((start, block[1]))
-    return [(s, e) for s, e in (_trim(text, s, e) for s, e in spans) if e > s]
-
-
-def _blocks(text: str):
-    """Split at blank lines, and after a line that looks like a heading (no closing punctuation)."""
+def blocks(text: str):
+    """(start, end) of each layout block: split at blank lines, and after a line that looks like
+    a heading or list item. No sentence runs across a block boundary."""
     start = 0
     lines = text.splitlines(keepends=True)
     pos = 0
@@ -50,16 +35,15 @@ def _blocks(text: str):
         yield start, len(text)
 
 
-def _trim(text: str, s: int, e: int) -> tuple[int, int]:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    return s, e
-
-
-def sentences(text: str) -> list[str]:
-    return [text[s:e] for s, e in sentence_spans(text)]
+def section_headings(text: str) -> list[tuple[int, str]]:
+    """(offset, heading) of each one-line block that reads as a heading: "## Totals", or a short
+    line without closing punctuation ("Urgent escalations in 2023")."""
+    found = []
+    for s, e in blocks(text):
+        line = text[s:e].strip()
+        if "\n" not in line and _HEADING_LINE.match(line) and not line.startswith(("-", "*")):
+            found.append((s, clean(line)))
+    return found
 
 
 _MARKUP = re.compile(r"(?<!\w)[*_`]{1,3}|[*_`]{1,3}(?!\w)|^\s*#{1,6}\s|^\s*[-*]\s", re.M)
@@ -89,34 +73,53 @@ _FIGURE = re.compile(
 )
 _CITATION_MARK = re.compile(r"\[\d+\]")
 _TIME_UNITS = ("second", "minute", "hour", "day", "week", "month", "year", "decade")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")
 
 
-@dataclass(frozen=True)
-class Figure:
-    text: str  # as written
-    value: float
-    kind: str  # "percent" | "money" | "year" | "number"
-    unit: str  # the word after it ("reports", "minutes"), lower case, for answer-type checks
-    start: int = field(default=0, compare=False)  # where it stands in the text given
-    end: int = field(default=0, compare=False)
+_UNITS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate(
+    "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+NUMBER_WORDS = frozenset([*_TENS, *_UNITS, "hundred", "thousand", "million", "billion",
+                         "trillion"])
+_NUMBER_WORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+_WORDS_FIGURE = re.compile(
+    rf"\b(?P<words>(?:{_NUMBER_WORD})(?:(?:-|\s+(?:and\s+)?)(?:{_NUMBER_WORD}))*)\b"
+    r"(?P<pct>\s(?:percent\b|per cent\b))?", re.IGNORECASE)
 
-    def same_as(self, other: Figure) -> bool:
-        """Equal value; a percentage only ever equals a percentage (41% is not 41 reports)."""
-        if (self.kind == "percent") != (other.kind == "percent"):
-            return False
-        return abs(self.value - other.value) <= 1e-9 * max(1.0, abs(self.value))
+
+def _words_value(words: str) -> float:
+    """"forty-one" -> 41, "two hundred and five thousand" -> 205000."""
+    total = current = 0.0
+    for w in re.split(r"[-\s]+", words.lower()):
+        if w in _UNITS or w in _TENS:
+            current += _UNITS.get(w, 0) + _TENS.get(w, 0)
+        elif w == "hundred":
+            current = max(current, 1) * 100
+        elif w in _SCALE:
+            total += max(current, 1) * _SCALE[w]
+            current = 0
+    return total + current
 
 
 def figures(text: str) -> list[Figure]:
     """Every number in `text`, normalised: 63,892 = 63892; 36.2 million = 36,200,000;
-    41% = 41 percent.
+    41% = 41 percent = forty-one percent.
 
-    Citation markers like [3] are not figures.
+    Citation markers like [3] are not figures. A lone "one" is not a figure either: it is far
+    more often a pronoun or an article ("one of the reports") than a count.
     """
     text = _CITATION_MARK.sub(lambda m: " " * len(m.group(0)), text)  # keep offsets
     found = []
+    for m in _WORDS_FIGURE.finditer(text):
+        if m.group("words").lower() in ("one", "zero") and not m.group("pct"):
+            continue
+        if re.search(r"\d\s?$", text[:m.start()]):
+            continue  # "million" in "1.2 million" belongs to the digits, handled below
+        after = re.match(r"\s*(?:of\s+)?([A-Za-z][A-Za-z-]*)", text[m.end():])
+        found.append(Figure(m.group(0), _words_value(m.group("words")),
+                            "percent" if m.group("pct") else "number",
+                            after.group(1).lower() if after else "", m.start(), m.end()))
     for m in _FIGURE.finditer(text):
         start, end = m.start(), m.end()
         if (start > 0 and (text[start - 1].isalpha() or text[start - 1] in "_-/")) or (
@@ -140,16 +143,11 @@ def figures(text: str) -> list[Figure]:
         unit = after.group(1).lower() if after else ""
         found.append(Figure(m.group(0).strip(), value, kind, unit,
                             start, start + len(m.group(0).rstrip())))
-    return found
+    return sorted(found, key=lambda f: f.start)
 
 
 def is_duration(fig: Figure) -> bool:
     return any(fig.unit.startswith(u) for u in _TIME_UNITS)
-
-
-def mentions_date(text: str) -> bool:
-    low = text.lower()
-    return any(f.kind == "year" for f in figures(text)) or any(m in low for m in _MONTHS)
 
 
 # -- content words -------------------------------------------------------------------------------
@@ -165,52 +163,11 @@ many much number numbers total amount figure figures count counts how many accor
 sources document documents documented say says said state states stated report's give given
 exactly approximately roughly about around overall per each year years annual annually time
 led lead leads result resulted resulting cause caused did get got make made happen happened
-every large big
+every
 """.split())
 NEGATIONS = frozenset("not no never none neither nor absent unknown "
                       "unavailable undocumented unpublished cannot can't don't doesn't didn't "
                       "isn't aren't wasn't weren't".split())
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer  # PyStemmer: already a dependency of the BM25 retriever
-
-    return Stemmer.Stemmer("english")
-
-
-# Irregular past tenses the stemmer leaves alone: "drew" must match "draw".
-_IRREGULAR = dict(pair.split(":") for pair in """
-drew:draw drawn:draw grew:grow grown:grow rose:rise risen:rise fell:fall fallen:fall
-spent:spend sold:sell paid:pay held:hold won:win ran:run began:begin begun:begin
-brought:bring bought:buy built:build sent:send went:go gone:go came:come saw:see seen:see
-found:find kept:keep left:leave lost:lose met:meet told:tell wrote:write written:write
-chose:choose chosen:choose became:become broke:break broken:break caught:catch drove:drive
-driven:drive took:take taken:take gave:give given:give flew:fly flown:fly fed:feed
-taught:teach thought:think struck:strike stood:stand understood:understand
-""".split())
-
-
-@lru_cache(maxsize=50_000)
-def stem(word: str) -> str:
-    word = word.lower().replace("’", "'")
-    if word.endswith("'s"):
-        word = word[:-2]
-    return _stemmer().stemWord(_IRREGULAR.get(word, word))
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(_CITATION_MARK.sub(" ", text))
-
-
-def terms(text: str) -> list[str]:
-    """Stemmed content words, in order, without repeats."""
-    seen: dict[str, None] = {}
-    for w in words(text):
-        if w.lower() not in STOPWORDS and len(w) > 1:
-            seen.setdefault(stem(w), None)
-    return list(seen)
 
 
 _INSTRUCTION = re.compile(
@@ -225,13 +182,17 @@ def is_instruction(text: str) -> bool:
     return bool(_INSTRUCTION.search(text))
 
 
-def is_negated(text: str) -> bool:
-    return any(w.lower().replace("’", "'") in NEGATIONS for w in words(text))
-
-
 def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
 def coverage(needed: list[str], available: set[str]) -> float:
     return sum(t in available for t in needed) / len(needed) if needed else 1.0
+
+
+def same_question(a: set[str], b: set[str]) -> bool:
+    """Mostly the same words, or one question's words all within the other's ("How many 2023
+    escalations led to arrests?" inside the headline question)."""
+    if not a or not b:
+        return a == b
+    return jaccard(a, b) >= 0.6 or len(a & b) / min(len(a), len(b)) >= 0.8

@@ -2,13 +2,75 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 Status = Literal["answered", "partial", "not_documented"]
 
-# The one phrase for "the sources do not say". Defined once; the verifier and the renderer use it.
-NOT_DOCUMENTED = "not documented"
+@dataclass(frozen=True)
+class Figure:
+    """A number as a reader means it: 63,892 = 63892; 36.2 million; forty-one percent = 41%."""
+
+    text: str  # as written
+    value: float
+    kind: str  # "percent" | "money" | "year" | "number"
+    unit: str  # the word after it ("reports", "minutes"), lower case, for answer-type checks
+    start: int = field(default=0, compare=False)  # where it stands in the text given
+    end: int = field(default=0, compare=False)
+
+    def same_as(self, other: Figure) -> bool:
+        """Equal value; a percentage only ever equals a percentage (41% is not 41 reports)."""
+        if (self.kind == "percent") != (other.kind == "percent"):
+            return False
+        return abs(self.value - other.value) <= 1e-9 * max(1.0, abs(self.value))
+
+    def moved(self, offset: int) -> Figure:
+        return replace(self, start=self.start + offset, end=self.end + offset)
+
+
+@dataclass
+class Sentence:
+    """One sentence of an analysed text, with what the grounding checks read of it."""
+
+    start: int  # offsets in the analysed text
+    end: int
+    text: str
+    terms: list[str]  # content words as lemma stems ("sold" -> "sell"), in order, no repeats
+    entities: list[tuple[str, str]]  # (spaCy label, text): "ORG", "GPE", "DATE", "PERCENT", ...
+    figures: list[Figure]  # offsets in the analysed text
+    negated: bool  # says what is not, or not known ("do not state", "no count of")
+
+
+# Stored analyses made by another version are redone at the next ingest.
+ANALYSIS_VERSION = "en_core_web_sm-3.8.0/1"
+
+
+@dataclass
+class Analysis:
+    """A text parsed once (at ingest for a chunk, once per ask for a question or a draft)."""
+
+    sentences: list[Sentence]
+    title_terms: list[str] = field(default_factory=list)  # content words of the passage title
+
+    def to_json(self) -> str:
+        """Compact: chunks carry it in the store's metadata; texts are not repeated."""
+        import json
+
+        return json.dumps({"t": self.title_terms, "s": [
+            [s.start, s.end, s.terms, s.entities, s.negated,
+             [[f.text, f.value, f.kind, f.unit, f.start, f.end] for f in s.figures]]
+            for s in self.sentences]}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, data: str, text: str) -> Analysis:
+        import json
+
+        raw = json.loads(data)
+        return cls(title_terms=raw["t"], sentences=[
+            Sentence(start=start, end=end, text=text[start:end], terms=terms,
+                     entities=[tuple(e) for e in ents], figures=[Figure(*f) for f in figs],
+                     negated=bool(neg))
+            for start, end, terms, ents, neg, figs in raw["s"]])
 
 
 @dataclass
@@ -24,9 +86,15 @@ class Passage:
     end: int
     score: float = 0.0  # fused retrieval score (higher is better)
     similarity: float = 0.0  # cosine similarity to the question, the relevance floor's measure
+    section: str = ""  # the heading the chunk sits under in its file, if any
+    # Made at ingest and stored beside the chunk; None for a passage built by hand (the
+    # checks then analyse it on first use: assistant.analysis.of).
+    analysis: Analysis | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("analysis")
+        return data
 
 
 @dataclass
@@ -68,7 +136,7 @@ class Draft:
 
 @dataclass
 class Answer:
-    question: str
+    question: str  # the standalone question that was answered
     status: Status
     summary: str
     claims: list[Claim]  # supported claims only: what the answer asserts
@@ -78,6 +146,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     rejected: list[Claim] = field(default_factory=list)  # what the verifier removed, and why
     generator: str = "extractive"
+    asked: str = ""  # the user's own words, when a follow-up was rewritten to `question`
     # What retrieval returned, for callers that audit the answer (the eval); not serialised.
     retrieved: list[Passage] = field(default_factory=list, repr=False)
 

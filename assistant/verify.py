@@ -11,21 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant import analysis
+from assistant.analysis import context_before
 from assistant.config import Settings
-from assistant.question import Part, analyse, answers
-from assistant.text import (
-    clean,
-    coverage,
-    figures,
-    is_instruction,
-    is_negated,
-    sentence_spans,
-    terms,
-)
-from assistant.types import NOT_DOCUMENTED, Answer, Citation, Claim, Draft, Passage
+from assistant.judge import load_judge, query_text
+from assistant.question import Part, analyse, answering, answers, judge_candidate
+from assistant.render import NOT_DOCUMENTED
+from assistant.text import clean, coverage, is_instruction, jaccard
+from assistant.types import Answer, Citation, Claim, Draft, Passage, Sentence
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 # Sentences about the sources' silence, which the verifier states itself, as opposed to negative
 # claims about the world ("no public dataset links ..."), which are checked like any claim.
 _GAP_WORDS = ("not documented", "not stated in", "not mentioned", "no information",
@@ -41,35 +36,29 @@ class Evidence:
     """The sentence of a passage that best supports a claim, located for highlighting."""
 
     passage_index: int  # 0-based into the draft's passages
-    start: int  # offsets in the passage text
-    end: int
+    sentence: Sentence  # offsets in the passage text
     coverage: float
-
-    def sentence(self, passages: list[Passage]) -> str:
-        return passages[self.passage_index].text[self.start:self.end]
 
 
 def split_claims(text: str) -> list[tuple[str, list[int]]]:
     """Sentences of a draft with the [n] numbers they cite (markers removed from the text).
 
     A marker standing after the full stop ("... in 2023. [1]") belongs to the sentence before it.
+    Sentences are found with the markers blanked out (same offsets): spaCy reads "[2] C" as a
+    sentence start.
     """
+    masked = _MARKER.sub(lambda m: " " * len(m.group(0)), text)
+    spans = [(s.start, s.end) for s in analysis.sentences(masked)]
     out: list[tuple[str, list[int]]] = []
-
-    def cite_previous(numbers: list[int]) -> None:
-        out[-1] = (out[-1][0], list(dict.fromkeys(out[-1][1] + numbers)))
-
-    for s, e in sentence_spans(text):
-        sentence = text[s:e]
-        lead = _LEADING_MARKERS.match(sentence)
-        if lead and out:  # "... is 6. [2] Next sentence": the [2] closes the sentence before
-            cite_previous(_numbers(lead.group(0)))
-            sentence = sentence[lead.end():]
-        body = clean(_MARKER.sub("", sentence)).strip(" .")
+    for k, (s, e) in enumerate(spans):
+        start = 0 if k == 0 else s
+        end = spans[k + 1][0] if k + 1 < len(spans) else len(text)
+        numbers = list(dict.fromkeys(_numbers(text[start:end])))
+        body = clean(_MARKER.sub("", text[s:e])).strip(" .")
         if body and any(ch.isalnum() for ch in body):
-            out.append((body + ".", list(dict.fromkeys(_numbers(sentence)))))
-        elif out:
-            cite_previous(_numbers(sentence))
+            out.append((body + ".", numbers))
+        elif out:  # a stray marker: it cites what came before
+            out[-1] = (out[-1][0], list(dict.fromkeys(out[-1][1] + numbers)))
     return out
 
 
@@ -77,20 +66,10 @@ def _numbers(text: str) -> list[int]:
     return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
 
 
-def context_before(passage: Passage, start: int) -> str:
-    """Title and the passage's earlier affirmative sentences: what a sentence's subject may rely on.
-
-    Negated sentences are left out so that "nobody published how many runners started" cannot
-    lend the word "started" to the next sentence's figure.
-    """
-    earlier = [passage.text[s:e] for s, e in sentence_spans(passage.text) if e <= start]
-    return " ".join([passage.title] + [s for s in earlier if not is_negated(s)])
-
-
 class Verifier:
-    def __init__(self, settings: Settings | None = None, embedder=None):
+    def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.load()
-        self.embedder = embedder  # optional paraphrase rescue; lexical support alone is enough
+        self.judge = load_judge() if self.settings.judge else None
 
     def run(self, question: str, draft: Draft, fallback: Draft | None = None) -> Answer:
         """Verify `draft`. `fallback` (the extractive draft over the same passages) fills in parts
@@ -115,8 +94,9 @@ class Verifier:
     def _verify_all(self, text: str, passages: list[Passage]):
         kept: list[tuple[Claim, Evidence]] = []
         rejected: list[Claim] = []
-        for sentence, cited in split_claims(text):
-            claim, evidence = self._check(sentence, cited, passages)
+        split = split_claims(text)
+        for (sentence, cited), parsed in zip(split, analysis.as_sentences([s for s, _ in split])):
+            claim, evidence = self._check(sentence, parsed, cited, passages)
             if claim is not None and evidence is not None:
                 kept.append((claim, evidence))
             elif claim is not None:
@@ -125,12 +105,12 @@ class Verifier:
 
     # -- one claim -------------------------------------------------------------------------------
 
-    def _check(self, text: str, cited: list[int], passages: list[Passage]):
+    def _check(self, text: str, parsed: Sentence, cited: list[int], passages: list[Passage]):
         """(Claim, Evidence) when supported, (Claim, None) when rejected, (None, None) for a
         sentence that asserts nothing the verifier must check."""
-        if _is_gap_statement(text) and all(f.kind == "year" for f in figures(text)):
+        if _is_gap_statement(text) and all(f.kind == "year" for f in parsed.figures):
             return None, None  # "X is not documented": the verifier decides that itself
-        if _asserts_nothing(text, passages):
+        if _asserts_nothing(text, parsed, passages):
             return None, None
         valid = [n for n in cited if 1 <= n <= len(passages)]
         invalid = [n for n in cited if n not in valid]
@@ -142,104 +122,79 @@ class Verifier:
             valid = list(range(1, len(passages) + 1))
         cited_passages = [passages[n - 1] for n in valid]
         if self.settings.numeric_guard:
-            missing = [f.text for f in figures(text)
-                       if not any(f.same_as(g) for p in cited_passages for g in figures(p.text))]
+            stated = [g for p in cited_passages for s in analysis.of(p).sentences
+                      for g in s.figures]
+            missing = [f.text for f in parsed.figures if not any(f.same_as(g) for g in stated)]
             if missing:
                 return Claim(text, [], False, 0.0, note + f"figure(s) {', '.join(missing)} "
                              "appear in no cited passage"), None
-        evidence = self._best_evidence(text, [n - 1 for n in valid], passages)
+        evidence = self._best_evidence(text, parsed, [n - 1 for n in valid], passages)
         if evidence is None:
             return Claim(text, [], False, 0.0, note + "no sentence of the cited passages "
                          "supports it"), None
         return Claim(text, [evidence.passage_index + 1], True, round(evidence.coverage, 3),
                      note.strip("; ")), evidence
 
-    def _best_evidence(self, claim: str, indexes: list[int], passages: list[Passage]):
-        """The cited sentence that holds the claim's figures, shares most of its words (the
-        sentence itself at least half of them) and has the same polarity."""
-        claim_terms = terms(claim)
-        claim_term_set = set(claim_terms)
-        claim_figures = [f for f in figures(claim) if f.kind != "year"]
-        negated = is_negated(claim)
-        best: Evidence | None = None
-        candidates = []
+    def _best_evidence(self, claim: str, parsed: Sentence, indexes: list[int],
+                       passages: list[Passage]) -> Evidence | None:
+        """The cited sentence that supports the claim: it holds the claim's figures with what
+        they count, has the same polarity, shares at least half the claim's words, and the
+        judge reads it as supporting the claim (without the judge: most of the claim's words
+        must be in it or its title). A sentence quoted whole supports itself."""
+        claim_term_set = set(parsed.terms)
+        claim_figures = [f for f in parsed.figures if f.kind != "year"]
+        candidates: list[Evidence] = []
         for i in indexes:
             p = passages[i]
-            title_terms = set(terms(p.title))
-            for s, e in sentence_spans(p.text):
-                sentence = p.text[s:e]
-                if is_negated(sentence) != negated or is_instruction(sentence):
+            title_terms = set(analysis.of(p).title_terms)
+            for sentence in analysis.of(p).sentences:
+                if sentence.negated != parsed.negated or is_instruction(sentence.text):
                     continue
                 if self.settings.numeric_guard and not all(
                         _figure_in_context(f, sentence, claim_term_set) for f in claim_figures):
                     continue
-                sent_terms = set(terms(sentence))
-                if coverage(claim_terms, sent_terms) < 0.5:
+                sent_terms = set(sentence.terms)
+                if coverage(parsed.terms, sent_terms) < 0.5:
                     continue  # a title cannot carry a claim on its own
-                cov = coverage(claim_terms, sent_terms | title_terms)
-                candidates.append((sentence, Evidence(i, s, e, cov)))
-                if best is None or cov > best.coverage:
-                    best = Evidence(i, s, e, cov)
-        if best is None or best.coverage < self.settings.support_threshold:
-            best = self._embedding_rescue(claim, candidates)
-        if best is not None and not self._model_agrees(best.sentence(passages), claim):
+                candidates.append(Evidence(i, sentence, coverage(parsed.terms,
+                                                                 sent_terms | title_terms)))
+        candidates.sort(key=lambda ev: -ev.coverage)
+        quoted = _words(claim)
+        for ev in candidates:
+            if _words(ev.sentence.text) == quoted:
+                return ev
+        judge = self.judge
+        if judge is None:
+            best = candidates[0] if candidates else None
+            return best if best and best.coverage >= self.settings.support_threshold else None
+        if not candidates:
             return None
-        return best
-
-    def _model_agrees(self, evidence: str, claim: str) -> bool:
-        """With `support_model` set, a cross-encoder must also judge that the evidence supports
-        the claim: an NLI model's entailment label, or a single relevance score above 0.5."""
-        if not self.settings.support_model:
-            return True
-        import numpy as np
-
-        from assistant.models import load_cross_encoder
-
-        model = load_cross_encoder(self.settings.support_model)
-        scores = np.atleast_1d(np.asarray(model.predict([(evidence, claim)]))[0])
-        if scores.size == 1:  # predict() already applies the model's sigmoid to one score
-            score = float(scores[0])
-            return (score if 0.0 <= score <= 1.0 else 1 / (1 + np.exp(-score))) >= 0.5
-        labels = {v.lower(): int(k) for k, v in model.config.id2label.items()}
-        entail = labels.get("entailment", int(np.argmax(scores)))
-        return int(np.argmax(scores)) == entail
-
-    def _embedding_rescue(self, claim: str, candidates):
-        """A paraphrase that shares few words can still be supported if it means the same."""
-        if self.embedder is None or not candidates:
-            return None
-        import numpy as np
-
-        vectors = self.embedder.get_text_embedding_batch([claim] + [s for s, _ in candidates])
-        sims = np.asarray(vectors[1:]) @ np.asarray(vectors[0])
-        k = int(np.argmax(sims))
-        evidence = candidates[k][1]
-        if sims[k] >= 0.85 and evidence.coverage >= 0.4:
-            evidence.coverage = float(sims[k])
-            return evidence
-        return None
+        scores = judge.score([(query_text(claim, "claim"),
+                               judge_candidate(passages[ev.passage_index], ev.sentence))
+                              for ev in candidates])
+        best = max(range(len(candidates)), key=lambda k: scores[k])
+        return candidates[best] if scores[best] >= judge.threshold else None
 
     # -- the question's parts ----------------------------------------------------------------------
 
     def _decide_parts(self, parts: list[Part], kept, passages: list[Passage]) -> set[int]:
         """The indexes of the parts some claim answers. A claim answers a part when its evidence
-        sentence passes the answer-type check and the claim itself carries the asked figure
-        and names what was asked about."""
+        sentence answers it (exact checks, then the judge) and the claim itself carries the
+        asked figure and names what was asked about."""
         documented: set[int] = set()
-        for claim, evidence in kept:
+        strict = self.settings.answer_type_check
+        for claim, _ in kept:
             claim.answers = []
-            p = passages[evidence.passage_index]
-            sentence = evidence.sentence(passages)
-            context = context_before(p, evidence.start)
-            claim_terms = set(terms(claim.text))
-            for k, part in enumerate(parts):
-                strict = self.settings.answer_type_check
-                if not answers(part, sentence, context, strict=strict).ok:
+        evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
+        parsed = analysis.as_sentences([claim.text for claim, _ in kept]) if kept else []
+        for k, part in enumerate(parts):
+            for j, _ in answering(part, evidence, self.judge, strict=strict):
+                claim, ev = kept[j]
+                if strict and not all(t in parsed[j].terms for t in part.focus):
                     continue
-                if strict and not all(t in claim_terms for t in part.focus):
-                    continue
+                context = context_before(*evidence[j]) | set(ev.sentence.terms)
                 if strict and part.wants_figure and not answers(
-                        part, claim.text, context + " " + sentence).ok:
+                        part, parsed[j], context, judged=self.judge is not None).ok:
                     continue
                 documented.add(k)
                 claim.answers.append(part.label)
@@ -250,43 +205,49 @@ class Verifier:
         needed = part.distinct or part.focus or part.terms
         best = None
         for i, p in enumerate(passages):
-            for s, e in sentence_spans(p.text):
-                sentence = p.text[s:e]
-                if not is_negated(sentence):
+            title_terms = set(analysis.of(p).title_terms)
+            for sentence in analysis.of(p).sentences:
+                if not sentence.negated:
                     continue
-                sent_terms = set(terms(sentence))
+                sent_terms = set(sentence.terms)
                 if not all(t in sent_terms for t in needed):
                     continue
-                cov = coverage(part.terms, sent_terms | set(terms(p.title)))
+                cov = coverage(part.terms, sent_terms | title_terms)
                 if best is None or cov > best.coverage:
-                    best = Evidence(i, s, e, cov)
+                    best = Evidence(i, sentence, cov)
         return part, (best if best and best.coverage >= 0.5 else None)
 
     # -- the Answer ------------------------------------------------------------------------------
 
     def _assemble(self, question, parts, documented, kept, gaps, rejected, passages, generator):
         citations: list[Citation] = []
-        index: dict[tuple[int, int, int], int] = {}
+        index: dict[tuple[int, int], int] = {}
 
         def cite(ev: Evidence) -> int:
-            key = (ev.passage_index, ev.start, ev.end)
+            key = (ev.passage_index, ev.sentence.start)
             if key not in index:
                 p = passages[ev.passage_index]
+                s = ev.sentence
                 index[key] = len(citations) + 1
                 citations.append(Citation(
                     n=index[key], passage_id=p.id, source=p.source, title=p.title, page=p.page,
-                    quote=clean(p.text[ev.start:ev.end]), quote_start=ev.start, quote_end=ev.end,
+                    quote=clean(s.text), quote_start=s.start, quote_end=s.end,
                     text=p.text, start=p.start, end=p.end))
             return index[key]
 
         claims: list[Claim] = []
-        seen_text = set()
+        stated: list[tuple[Claim, Sentence]] = []
         ordered = sorted(kept, key=lambda ce: (not ce[0].answers,))  # answers first
         for claim, evidence in ordered:
-            if claim.text.lower() in seen_text:
+            n = cite(evidence)
+            parsed = analysis.as_sentence(claim.text)
+            same = next((c for c, seen in stated if same_fact(parsed, seen)), None)
+            if same is not None:  # one fact is stated once, citing every passage that states it
+                same.citations += [n] if n not in same.citations else []
+                same.answers += [a for a in claim.answers if a not in same.answers]
                 continue
-            seen_text.add(claim.text.lower())
-            claim.citations = [cite(evidence)]
+            claim.citations = [n]
+            stated.append((claim, parsed))
             claims.append(claim)
         for part, evidence in gaps:
             text = f"{part.label}: {NOT_DOCUMENTED} in the sources."
@@ -304,19 +265,32 @@ class Verifier:
                       citations=citations, rejected=rejected, generator=generator)
 
 
-def _figure_in_context(fig, sentence: str, claim_terms: set[str]) -> bool:
+def same_fact(a: Sentence, b: Sentence) -> bool:
+    """Two claims state one fact: the same figures (years aside) and mostly the same words,
+    or, without figures, nearly the same words."""
+    figs_a = [f for f in a.figures if f.kind != "year"]
+    figs_b = [f for f in b.figures if f.kind != "year"]
+    overlap = jaccard(set(a.terms), set(b.terms))
+    if figs_a or figs_b:
+        same_figures = len(figs_a) == len(figs_b) and all(
+            any(f.same_as(g) for g in figs_b) for f in figs_a)
+        return same_figures and overlap >= 0.4
+    return overlap >= 0.7
+
+
+def _figure_in_context(fig, sentence: Sentence, claim_terms: set[str]) -> bool:
     """The sentence states this figure, and the claim keeps what the figure is about.
 
     "63,892 reports were made" is not supported by "63,892 reports were escalated to law
     enforcement": the words around a figure in the source are part of its meaning, and a claim
     that drops most of them states a different quantity.
     """
-    for g in figures(sentence):
+    for g in sentence.figures:
         if not fig.same_as(g):
             continue
-        before = sentence[:g.start].split()[-_WINDOW:]
-        after = sentence[g.end:].split()[:_WINDOW]
-        around = terms(" ".join(_clause(before, reverse=True) + _clause(after)))
+        before = sentence.text[:g.start - sentence.start].split()[-_WINDOW:]
+        after = sentence.text[g.end - sentence.start:].split()[:_WINDOW]
+        around = list(analysis.terms(" ".join(_clause(before, reverse=True) + _clause(after))))
         if coverage(around, claim_terms) >= 0.5:
             return True
     return False
@@ -337,15 +311,20 @@ def _clause(tokens: list[str], reverse: bool = False) -> list[str]:
 _WINDOW = 6
 
 
-def _asserts_nothing(text: str, passages: list[Passage]) -> bool:
+def _asserts_nothing(text: str, parsed: Sentence, passages: list[Passage]) -> bool:
     """A fragment ("The 2023 report is a report."), a question, or a passage title repeated."""
-    claim_terms = terms(text)
+    claim_terms = [t for t in parsed.terms if not analysis.YEAR.fullmatch(t)]
     if len(claim_terms) < 2 or text.rstrip(".").endswith("?"):
         return True
-    if any(f.kind != "year" for f in figures(text)):
+    if any(f.kind != "year" for f in parsed.figures):
         return False
     return any(coverage(claim_terms, t) >= 0.75 and coverage(list(t), set(claim_terms)) >= 0.75
-               for t in (set(terms(p.title)) for p in passages))
+               for t in (set(analysis.of(p).title_terms) for p in passages))
+
+
+def _words(text: str) -> list[str]:
+    """A sentence's words, for telling a verbatim quote from a rewording."""
+    return re.findall(r"\w+", clean(text).lower())
 
 
 def _is_gap_statement(text: str) -> bool:

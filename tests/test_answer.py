@@ -13,8 +13,9 @@ from assistant.answer import ExtractiveGenerator, GeneratorError, LLMGenerator, 
 from assistant.models import default_gguf_path
 from assistant.pipeline import Assistant
 from assistant.retrieve import Retriever
-from assistant.text import sentences
+from assistant.text import clean
 from assistant.types import Draft, Passage
+from assistant.verify import split_claims
 
 
 def test_extractive_copies_sentences_and_is_deterministic(demo_index):
@@ -23,8 +24,8 @@ def test_extractive_copies_sentences_and_is_deterministic(demo_index):
     first, second = gen.run(HEADLINE, passages), gen.run(HEADLINE, passages)
     assert first.text == second.text and first.text
     body = " ".join(" ".join(p.text.split()) for p in passages)
-    for sentence in sentences(first.text):
-        assert sentence.rsplit(" [", 1)[0].rstrip(".") in body
+    for sentence, cited in split_claims(first.text):
+        assert cited and clean(sentence).rstrip(".") in clean(body)
 
 
 def test_extractive_ignores_planted_instructions_and_markers(demo_index):

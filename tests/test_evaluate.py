@@ -9,8 +9,9 @@ from conftest import ROOT
 
 from assistant.answer import GENERATORS, ExtractiveGenerator, Generator
 from assistant.config import Settings
-from assistant.evaluate import evaluate, gate_failures, load_cases
-from assistant.types import Draft
+from assistant.evaluate import Case, evaluate, gate_failures, judge, load_cases
+from assistant.types import Answer, Citation, Claim, Draft, Passage
+from assistant.verify import Verifier
 
 GATE = ROOT / "evals" / "gate.toml"
 CASES = sorted((ROOT / "evals" / "cases").glob("*.jsonl"))
@@ -24,8 +25,8 @@ class PerturbingGenerator(Generator):
 
     name = "perturbing"
 
-    def __init__(self, settings, embedder=None):
-        self.inner = ExtractiveGenerator(settings, embedder)
+    def __init__(self, settings):
+        self.inner = ExtractiveGenerator(settings)
 
     def stream(self, question, passages):
         draft = self.inner.run(question, passages)
@@ -81,19 +82,57 @@ def test_gate_passes_on_the_shipped_cases(tmp_path, cli):
 
 def test_gate_bites_without_the_answer_type_check():
     report = evaluate(load_cases(TRAPS), Settings.load(answer_type_check=False))
-    failures = gate_failures(report.metrics, GATE)
-    assert any(f.startswith("abstention_rate") for f in failures), failures
+    failures = gate_failures(report, GATE)
+    assert any(f.startswith("numeric_traps.jsonl: abstention_rate") for f in failures), failures
 
 
 def test_gate_bites_without_the_numeric_guard(perturbing):
     guarded = evaluate(load_cases(TRAPS), Settings.load(generator=perturbing))
     assert guarded.metrics["invented_numbers"] == 0
-    assert gate_failures(guarded.metrics, GATE) == []
+    assert gate_failures(guarded, GATE) == []
     unguarded = evaluate(load_cases(TRAPS), Settings.load(generator=perturbing,
                                                           numeric_guard=False))
-    failures = gate_failures(unguarded.metrics, GATE)
+    failures = gate_failures(unguarded, GATE)
     assert unguarded.metrics["invented_numbers"] > 0
-    assert any(f.startswith("invented_numbers") for f in failures), failures
+    assert any("invented_numbers" in f for f in failures), failures
+
+
+def test_gate_bites_when_the_verifier_contradicts_itself(monkeypatch):
+    """A verifier that never credits a claim with answering lists every part as undocumented
+    next to the claims that answer it: the gate must count that, not pass it."""
+    monkeypatch.setattr(Verifier, "_decide_parts", lambda self, parts, kept, passages: set())
+    report = evaluate(load_cases(TRAPS)[:8], Settings.load())
+    assert report.metrics["self_contradictions"] > 0
+    assert report.metrics["answerable_accuracy"] == 0.0
+    failures = gate_failures(report, GATE)
+    assert any("self_contradictions" in f for f in failures), failures
+
+
+def _answer(status, claims, undocumented, question="How many reports were escalated?"):
+    text = "NCMEC escalated 63,892 reports as urgent."
+    passage = Passage("p", text, "p.md", "Escalations", None, 0, len(text))
+    cite = Citation(1, "p", "p.md", "Escalations", None, text, 0, len(text), text, 0, len(text))
+    answer = Answer(question, status, "", claims, undocumented, [cite])
+    answer.retrieved = [passage]
+    return answer
+
+
+def test_a_case_passes_only_when_status_and_claims_agree():
+    case = Case("c", "How many reports were escalated?", ["63,892"], True, "x.jsonl",
+                corpus="corpus/")
+    stated = Claim("NCMEC escalated 63,892 reports as urgent.", [1], True, 1.0,
+                   answers=["How many reports were escalated"])
+    assert judge(case, _answer("answered", [stated], [])).passed
+    contradicting = judge(case, _answer("partial", [Claim(stated.text, [1], True, 1.0)],
+                                        ["How many reports were escalated"]))
+    assert not contradicting.passed and "lists" in contradicting.self_contradiction
+    both = judge(case, _answer("partial", [stated], ["How many reports were escalated"]))
+    assert "also listed" in both.self_contradiction
+    compound = Case("d", "How many reports were escalated, and how many led to arrests?",
+                    ["63,892"], True, "x.jsonl", corpus="corpus/",
+                    undocumented_parts=["how many led to arrests"])
+    assert judge(compound, _answer("partial", [stated], ["how many led to arrests"])).passed
+    assert not judge(compound, _answer("answered", [stated], [])).passed
 
 
 def test_baseline_comparison_names_what_got_worse():
@@ -109,5 +148,5 @@ def test_gate_file_thresholds_are_the_issue_s():
     text = GATE.read_text()
     assert "min_abstention_rate = 0.95" in text and "max_false_abstention_rate = 0.10" in text
     assert "min_answerable_accuracy = 0.90" in text and "max_invented_numbers = 0" in text
-    assert "max_invalid_citations = 0" in text
+    assert "max_invalid_citations = 0" in text and "max_self_contradictions = 0" in text
     assert Path(GATE).parent.name == "evals"

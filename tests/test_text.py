@@ -1,8 +1,20 @@
-"""The lexical primitives: figures are normalised, sentences split where a reader would."""
+"""The lexical primitives and the analysis: figures are normalised, sentences split where a
+reader would, lemmas join inflected forms."""
 
 import pytest
 
-from assistant.text import clean, figures, is_negated, sentences
+from assistant.analysis import as_sentence, terms
+from assistant.text import clean, figures
+
+
+def sentences(text):
+    from assistant.analysis import sentences
+
+    return [s.text for s in sentences(text)]
+
+
+def is_negated(text):
+    return as_sentence(text).negated
 
 
 @pytest.mark.parametrize("a, b", [
@@ -11,6 +23,9 @@ from assistant.text import clean, figures, is_negated, sentences
     ("41% of them", "41 percent of them"),
     ("$2.4 million", "$2,400,000"),
     ("7 per cent", "7%"),
+    ("Forty-one percent of visitors", "41% of visitors"),
+    ("sixty-one thousand people", "61,000 people"),
+    ("two hundred and five", "205"),
 ])
 def test_equal_figures_normalise_alike(a, b):
     (fa,), (fb,) = figures(a), figures(b)
@@ -47,3 +62,15 @@ def test_negation():
     assert is_negated("The data do not state how many led to arrests.")
     assert is_negated("No public dataset links escalations to arrests.")
     assert not is_negated("NCMEC escalated 63,892 reports.")
+
+
+def test_number_words_are_figures_but_a_lone_one_is_not():
+    assert [f.value for f in figures("She sold 1.2 million copies and forty-one thousand more")] \
+        == [1_200_000, 41_000]
+    assert figures("one of the reports") == []
+
+
+def test_lemmas_join_irregular_and_derived_forms():
+    assert "sell" in terms("She sold 1.2 million copies") and "sell" in terms("How many sold?")
+    assert "draw" in terms("The festival drew 12,345 visitors")
+    assert set(terms("escalations")) == set(terms("escalated"))

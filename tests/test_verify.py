@@ -172,31 +172,6 @@ def test_retrieved_passages_give_the_verifier_what_it_needs(demo_index):
     assert all(c.citations for c in a.claims), "the corpus states the gap; it should be cited"
 
 
-def _constant_cross_encoder(path, logit: float) -> str:
-    """A real CrossEncoder folder whose head always outputs `logit`: a stand-in for an NLI
-    model that says "supported" (logit > 0) or "not supported" (logit < 0) to everything."""
-    from sentence_transformers import CrossEncoder
-
-    from assistant.models import embedder_path
-
-    model = CrossEncoder(embedder_path(None), num_labels=1, device="cpu")
-    model.model.classifier.weight.data.zero_()
-    model.model.classifier.bias.data.fill_(logit)
-    model.save(str(path))
-    return str(path)
-
-
-def test_a_support_model_can_veto_claims(tmp_path):
-    text = "In 2023 the CyberTipline received 36.2 million reports [1]."
-    question = "How many reports did the CyberTipline receive in 2023?"
-    yes = _constant_cross_encoder(tmp_path / "yes", 20.0)
-    no = _constant_cross_encoder(tmp_path / "no", -20.0)
-    agreed = verify(text, question=question, support_model=yes)
-    vetoed = verify(text, question=question, support_model=no)
-    assert agreed.status == "answered"
-    assert vetoed.status == "not_documented" and vetoed.rejected
-
-
 def test_questions_and_titles_repeated_back_assert_nothing():
     a = verify("Question: How many reports were escalated in 2023? [1]. Outcome data [2].")
     assert not [c for c in a.claims if not c.gap] and not a.rejected

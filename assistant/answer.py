@@ -85,8 +85,8 @@ class ExtractiveGenerator(Generator):
         parts = analyse(question)
         judge = load_judge() if self.settings.judge else None
         unanswered = 0
-        for part in parts:
-            found = answering(part, candidates, judge, strict=self.settings.answer_type_check)
+        strict = self.settings.answer_type_check
+        for part, found in zip(parts, answering(parts, candidates, judge, strict=strict)):
             for k, _ in found[:1 if part.wants_figure else 2]:
                 take(k)
             unanswered += not found

@@ -252,27 +252,31 @@ def answers(part: Part, sentence: Sentence | str, context: set[str] | str = froz
     return Match(True, "states the asked quantity for the asked subject", cov)
 
 
-def answering(part: Part, candidates: list[tuple[Passage, Sentence]], judge=None, *,
-              strict: bool = True) -> list[tuple[int, float]]:
-    """The candidates that answer `part`, best first, as (index into candidates, score).
+def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], judge=None, *,
+              strict: bool = True) -> list[list[tuple[int, float]]]:
+    """For each part, the candidates that answer it, best first, as (index, score).
 
-    The exact checks come first; the judge then reads every survivor in one batch and keeps
-    those it scores at or above its calibrated threshold. Without a judge the exact checks
-    decide alone (stricter on shared words) and the score is their word coverage.
+    The exact checks come first; the judge then reads every survivor of every part in one
+    batch and keeps those it scores at or above its threshold. Without a judge the exact
+    checks decide alone (stricter on shared words) and the score is their word coverage.
     """
     judged = judge is not None and strict
-    passed = []
-    for k, (passage, sentence) in enumerate(candidates):
-        match = answers(part, sentence, context_before(passage, sentence), strict=strict,
-                        judged=judged)
-        if match.ok:
-            passed.append((k, match.coverage))
-    if not judged or not passed:
-        return sorted(passed, key=lambda kc: (-kc[1], kc[0]))
-    scores = judge.score([(query_text(part.label), judge_candidate(*candidates[k]))
-                          for k, _ in passed])
-    kept = [(k, float(s)) for (k, _), s in zip(passed, scores) if s >= judge.threshold]
-    return sorted(kept, key=lambda ks: (-ks[1], ks[0]))
+    passed = []  # (part index, candidate index, coverage)
+    for j, part in enumerate(parts):
+        for k, (passage, sentence) in enumerate(candidates):
+            match = answers(part, sentence, context_before(passage, sentence), strict=strict,
+                            judged=judged)
+            if match.ok:
+                passed.append((j, k, match.coverage))
+    scores = [c for _, _, c in passed]
+    if judged and passed:
+        scores = judge.score([(query_text(parts[j].label), judge_candidate(*candidates[k]))
+                              for j, k, _ in passed])
+    found: list[list[tuple[int, float]]] = [[] for _ in parts]
+    for (j, k, _), score in zip(passed, scores):
+        if not judged or score >= judge.threshold:
+            found[j].append((k, float(score)))
+    return [sorted(f, key=lambda ks: (-ks[1], ks[0])) for f in found]
 
 
 def judge_candidate(passage: Passage, sentence: Sentence) -> str:

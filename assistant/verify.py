@@ -187,8 +187,9 @@ class Verifier:
             claim.answers = []
         evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
         parsed = analysis.as_sentences([claim.text for claim, _ in kept]) if kept else []
-        for k, part in enumerate(parts):
-            for j, _ in answering(part, evidence, self.judge, strict=strict):
+        for k, (part, found) in enumerate(zip(parts, answering(parts, evidence, self.judge,
+                                                               strict=strict))):
+            for j, _ in found:
                 claim, ev = kept[j]
                 if strict and not all(t in parsed[j].terms for t in part.focus):
                     continue

@@ -76,11 +76,13 @@ def demo_index(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def cli():
-    """cli(*args, timeout=180, **env) -> CompletedProcess of the venv's `groundwork` script."""
+    """cli(*args, timeout=180, input=None, **env) -> CompletedProcess of the venv's `groundwork`
+    script (`input` is its stdin)."""
 
-    def run(*args, timeout: float = 180, cwd: Path | None = None, **env: str):
+    def run(*args, timeout: float = 180, cwd: Path | None = None, input: str | None = None,
+            **env: str):
         return subprocess.run([str(GROUNDWORK), *map(str, args)], capture_output=True, text=True,
-                              timeout=timeout, cwd=cwd, env=subprocess_env(**env))
+                              timeout=timeout, cwd=cwd, input=input, env=subprocess_env(**env))
 
     return run
 

@@ -57,8 +57,9 @@ class ExtractiveGenerator(Generator):
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Draft]:
         pieces = []
         for n, sentence in self.select(question, passages):
-            # A "[7]" planted inside a passage must not become a citation of ours.
-            piece = f"{clean(_CITE.sub('', sentence)).rstrip('.')} [{n}]."
+            # A "[7]" planted inside a passage must not become a citation of ours; a document's
+            # own lead-in label ("Bottom line: ...") is not part of what it states.
+            piece = f"{_LABEL.sub('', clean(_CITE.sub('', sentence))).rstrip('.')} [{n}]."
             pieces.append(piece)
             yield piece + " "
         yield Draft(" ".join(pieces), passages, self.name)
@@ -108,6 +109,7 @@ class ExtractiveGenerator(Generator):
 
 
 _CITE = re.compile(r"\[\d+\]")
+_LABEL = re.compile(r"^[A-Z][\w-]*(?:\s[\w-]+){0,2}:\s+(?=[A-Z0-9])")
 
 
 class LLMGenerator(Generator):

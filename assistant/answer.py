@@ -86,20 +86,23 @@ class ExtractiveGenerator(Generator):
         parts = analyse(question)
         judge = load_judge() if self.settings.judge else None
         unanswered = 0
+        doubted: set[int] = set()
         strict = self.settings.answer_type_check
         for part, found in zip(parts, answering(parts, candidates, judge, strict=strict)):
-            for k, _ in found[:1 if part.wants_figure else 2]:
+            for k, _ in found.answers[:1 if part.wants_figure else 2]:
                 take(k)
-            unanswered += not found
+            unanswered += not found.answers
+            doubted.update(found.doubted)
         if not unanswered:
             return [(n, text) for n, text, _ in chosen]  # the answer, and nothing beside it
         # A part the passages do not answer: say what they do state closest to it, as the
-        # reference answer gives the escalation count beside the missing arrest count.
+        # reference answer gives the escalation count beside the missing arrest count, but
+        # never a sentence that only the judge kept from being the answer.
         wanted = list(analysis.terms(question))
         related = sorted(
             ((coverage(wanted, set(s.terms) | set(analysis.of(p).title_terms)),
               bool(s.figures), -ranks[k], k) for k, (p, s) in enumerate(candidates)
-             if not s.negated),
+             if not s.negated and k not in doubted),
             reverse=True)
         for cov, _, _, k in related[:context_claims * 3]:
             if cov < 0.5 or len(chosen) >= len(parts) - unanswered + context_claims:

@@ -291,18 +291,12 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
         rel = path.relative_to(root).as_posix()
         seen_sources.add(rel)
         file_hash = None
-        if not _utf8(rel):
-            shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
-            report.files_failed.append({"path": shown,
-                                        "reason": "file name is not valid UTF-8: rename it"})
-            bar.update()
-            continue
         try:
-            size = path.stat().st_size
-            if size > settings.max_file_mb * 1024 * 1024:
-                raise Unreadable(f"file is {size / 2**20:.1f} MB, over the "
-                                 f"{settings.max_file_mb:g} "
-                                 "MB limit (setting max_file_mb)")
+            refused = _refused_unread(rel, path.stat().st_size, settings)
+            if refused:
+                report.files_failed.append(refused)
+                bar.update()
+                continue
             data = path.read_bytes()
             file_hash = sha256(data)
             if _current(manifest.entries.get(rel), file_hash, recipe):
@@ -350,14 +344,19 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
     return report
 
 
-def _utf8(name: str) -> bool:
-    """Whether a name decoded from the file system is text: bytes that are not UTF-8 arrive as
-    lone surrogates, which no JSON, Chroma or hash of a chunk id can take."""
+def _refused_unread(rel: str, size: int, settings: Settings) -> dict | None:
+    """A failure decided from the name and size alone, before reading: the same in the full and
+    in the quick run, so a 200 MB file does not make every re-ingest a full one."""
     try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates, which no
+        # JSON, Chroma metadata or chunk id can take
+        return {"path": os.fsencode(rel).decode("utf-8", "backslashreplace"),
+                "reason": "file name is not valid UTF-8: rename it"}
+    if size > settings.max_file_mb * 2**20:
+        return {"path": rel, "reason": f"file is {size / 2**20:.1f} MB, over the "
+                                       f"{settings.max_file_mb:g} MB limit (setting max_file_mb)"}
+    return None
 
 
 def _current(entry: dict | None, file_hash: str, recipe: str) -> bool:
@@ -426,8 +425,10 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
         rel = path.relative_to(root).as_posix()
         seen.add(rel)
         try:
-            if path.stat().st_size > settings.max_file_mb * 1024 * 1024:
-                return None
+            refused = _refused_unread(rel, path.stat().st_size, settings)
+            if refused:
+                report.files_failed.append(refused)
+                continue
             file_hash = sha256(path.read_bytes())
         except OSError:
             return None

@@ -689,7 +689,8 @@ def test_cli_exit_code_when_nothing_can_be_ingested(cli, tmp_path):
 def test_a_page_shorter_than_the_window_is_split_as_the_splitter_splits_it():
     from llama_index.core.node_parser import SentenceSplitter
 
-    from assistant.ingest import SPLIT_WINDOW, chunk, token_encoder
+    from assistant.ingest import SPLIT_WINDOW, chunk
+    from assistant.models import token_encoder
 
     page = paragraphs("Harbour", 60, seed=3)
     assert len(page) < SPLIT_WINDOW
@@ -706,7 +707,7 @@ def test_one_long_line_is_split_in_windows_and_every_chunk_located():
     line = PROSE * (3 * SPLIT_WINDOW // len(PROSE))
     chunks = chunk([line], Settings.load())
     assert len(chunks) > 3 * SPLIT_WINDOW // 800
-    for text, page, start, end in chunks:
+    for text, page, start, end, _ in chunks:
         assert line[start:end] == text and page is None
     assert chunks[-1][3] == len(line.rstrip())
 
@@ -718,7 +719,7 @@ def test_runs_without_a_break_are_left_out_and_the_text_around_them_kept():
     chunks = chunk([page], Settings.load())
     assert [t for t, *_ in chunks if "316 bowls" in t] and [t for t, *_ in chunks if "9 hours" in t]
     assert not any("iVBORw0KGgo" * 3 in t for t, *_ in chunks)
-    assert all(page[start:end] == text for text, _, start, end in chunks)
+    assert all(page[start:end] == text for text, _, start, end, _ in chunks)
     with pytest.raises(Unreadable, match="no text to index: only runs of over 4,096 characters"):
         chunk(["A" * 10_000], Settings.load())
 

@@ -115,6 +115,7 @@ class _HTMLText(HTMLParser):
         self._open: list[str] = []  # names of the open elements, innermost last
         self._count: dict[str, int] = {}  # open elements by name: an end tag is matched in O(1)
         self._capture: str | None = None  # "title" or "h1" while its first one is open
+        self._captured: list[str] = []  # its strings so far
 
     def _flush(self) -> None:
         if not self._data:
@@ -123,11 +124,9 @@ class _HTMLText(HTMLParser):
         self._data.clear()
         if self._skipping():
             return
-        if self._capture == "h1":
-            self.h1 = (self.h1 or "") + " " + text
-        if self._capture == "title":
-            self.title = (self.title or "") + " " + text
-        else:
+        if self._capture:
+            self._captured.append(text)
+        if self._capture != "title":
             self.strings.append(text)
 
     def handle_starttag(self, tag, attrs):
@@ -139,7 +138,6 @@ class _HTMLText(HTMLParser):
         if self._capture is None and not self._skipping() and (
                 (tag == "title" and self.title is None) or (tag == "h1" and self.h1 is None)):
             self._capture = tag
-            setattr(self, tag, "")
 
     def _skipping(self) -> bool:
         return any(self._count.get(name) for name in self.SKIPPED)
@@ -160,9 +158,9 @@ class _HTMLText(HTMLParser):
                 break
 
     def _finish_capture(self) -> None:
-        name = self._capture
+        setattr(self, self._capture, " ".join(" ".join(self._captured).split()))
         self._capture = None
-        setattr(self, name, " ".join(getattr(self, name).split()))
+        self._captured.clear()
 
     def handle_data(self, data):
         self._data.append(data)

@@ -59,6 +59,8 @@ def analyse(texts: list[str], titles: list[str] | None = None) -> list[Analysis]
     memory follows spaCy's batch, not the number of texts (a 3,000-page PDF held 3,000 parses,
     and its repeated page was parsed 3,000 times). Texts that are equal share one analysis.
     """
+    if not texts:
+        return []  # without loading spaCy
     titles = titles or [""] * len(texts)
     distinct_titles = list(dict.fromkeys(titles))
     title_terms = {title: _terms(doc) for title, doc

@@ -95,15 +95,16 @@ def config() -> dict:
 
 def onnx_file() -> Path:
     """Where this delta's merged model lives: keyed by the base weights (path, size, mtime),
-    the delta's bytes and the torch version that exports it, all read without importing
-    torch."""
+    the delta's bytes, how it merges (the config less the threshold, which the graph does not
+    hold) and the torch version that exports it, all read without importing torch."""
     from assistant.models import onnx_cache_file
 
     base = base_path()
-    parts = [str(base.resolve()), importlib.metadata.version("torch")]
+    merge = {k: v for k, v in config().items() if k != "threshold"}
+    parts = [str(base.resolve()), importlib.metadata.version("torch"),
+             hashlib.sha256(DELTA.read_bytes()).hexdigest(), json.dumps(merge, sort_keys=True)]
     parts += [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}"
               for w in sorted(base.glob("*.safetensors"))]
-    parts += [hashlib.sha256(f.read_bytes()).hexdigest() for f in (DELTA, CONFIG)]
     return onnx_cache_file("groundwork-judge", parts)
 
 

@@ -39,9 +39,11 @@ class CrossEncoder(torch.nn.Module):
 
 
 def base_bert():
-    from transformers import AutoModel
+    import transformers
 
-    return AutoModel.from_pretrained(str(base_path()), add_pooling_layer=False)
+    transformers.utils.logging.disable_progress_bar()
+    # The packaged folder also holds the sentence-transformers pooler, which the judge does not use.
+    return transformers.AutoModel.from_pretrained(str(base_path()), add_pooling_layer=False)
 
 
 def load_trained(delta: Path = DELTA, config_file: Path = CONFIG) -> CrossEncoder:
@@ -51,12 +53,14 @@ def load_trained(delta: Path = DELTA, config_file: Path = CONFIG) -> CrossEncode
     bert = base_bert()
     scale = config["lora_alpha"] / config["lora_rank"]
     modules = dict(bert.named_modules())
+    adapted = [k[:-len(".lora_A")] for k in tensors if k.endswith(".lora_A")]
+    if len(adapted) != bert.config.num_hidden_layers * len(LORA_TARGETS):
+        raise ValueError(f"{delta}: {len(adapted)} adapted layers, not the "
+                         f"{bert.config.num_hidden_layers * len(LORA_TARGETS)} trained")
     with torch.no_grad():
-        for key in tensors:
-            if key.endswith(".lora_A"):
-                name = key[:-len(".lora_A")]
-                a, b = tensors[key].float(), tensors[f"{name}.lora_B"].float()
-                modules[name].weight += scale * (b @ a)
+        for name in adapted:
+            a, b = tensors[f"{name}.lora_A"].float(), tensors[f"{name}.lora_B"].float()
+            modules[name].weight += scale * (b @ a)
         head = torch.nn.Linear(bert.config.hidden_size, 1)
         head.weight.copy_(tensors["head.weight"].float())
         head.bias.copy_(tensors["head.bias"].float())

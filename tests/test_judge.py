@@ -66,6 +66,12 @@ def test_scores_are_probabilities_of_one_batch(scores):
     assert load_judge().score([]).shape == (0,)
 
 
+def test_a_score_does_not_depend_on_the_other_pairs_of_its_call(scores):
+    alone = np.array([load_judge().score([pair])[0] for pair in PAIRS])
+    many = load_judge().score(PAIRS * 3)  # more than one length group
+    assert np.abs(alone - scores).max() < 1e-5 and np.abs(many - np.tile(scores, 3)).max() < 1e-5
+
+
 def test_onnx_and_torch_agree(scores):
     torch_scores = load_judge("torch").score(PAIRS)
     assert np.abs(torch_scores - scores).max() < 1e-4

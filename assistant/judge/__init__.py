@@ -16,9 +16,10 @@ training and inference: a judge scores well only on text written the way it was 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
+import importlib.util
 import json
 import os
+import re
 import sys
 import threading
 from functools import lru_cache
@@ -33,6 +34,7 @@ CONFIG = WEIGHTS / "config.json"
 KINDS = ("question", "claim")
 MAX_LENGTH = 128  # word pieces of query + candidate; most pairs need under 96
 CONTEXT_WORDS = 16  # of the text before a sentence: often the subject "it" refers to
+GROUP = 8  # pairs run together at inference, grouped by length
 
 _LOCK = threading.Lock()
 
@@ -71,22 +73,30 @@ def base_path() -> Path:
 
 @lru_cache(maxsize=1)
 def tokenizer():
-    """all-MiniLM-L6-v2's own tokenizer, padding each batch to its longest pair only."""
+    """all-MiniLM-L6-v2's own tokenizer, truncating pairs; padding is done per group (`_pad`)."""
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(base_path() / "tokenizer.json"))
     tok.enable_truncation(max_length=MAX_LENGTH, strategy="longest_first")
-    tok.enable_padding(pad_id=tok.token_to_id("[PAD]"), pad_token="[PAD]")
+    tok.no_padding()
     return tok
 
 
 def encode(pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    encodings = tokenizer().encode_batch(pairs)
-    return {
-        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-    }
+    """Model inputs for `pairs`, padded to the longest of them ([PAD] is id 0)."""
+    return _pad(tokenizer().encode_batch(pairs))
+
+
+def _pad(encodings) -> dict[str, np.ndarray]:
+    width = max(len(e.ids) for e in encodings)
+    out = {k: np.zeros((len(encodings), width), dtype=np.int64)
+           for k in ("input_ids", "attention_mask", "token_type_ids")}
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        out["input_ids"][row, :n] = e.ids
+        out["attention_mask"][row, :n] = 1
+        out["token_type_ids"][row, :n] = e.type_ids
+    return out
 
 
 def config() -> dict:
@@ -101,11 +111,21 @@ def onnx_file() -> Path:
 
     base = base_path()
     merge = {k: v for k, v in config().items() if k != "threshold"}
-    parts = [str(base.resolve()), importlib.metadata.version("torch"),
+    parts = [str(base.resolve()), _torch_version(),
              hashlib.sha256(DELTA.read_bytes()).hexdigest(), json.dumps(merge, sort_keys=True)]
     parts += [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}"
               for w in sorted(base.glob("*.safetensors"))]
     return onnx_cache_file("groundwork-judge", parts)
+
+
+def _torch_version() -> str:
+    """torch.__version__ read from its version.py: importing torch, or scanning every installed
+    package's metadata, would cost seconds of the judge's load time."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or spec.origin is None:
+        return "no torch"  # a cached export still loads; building one needs torch
+    text = (Path(spec.origin).parent / "version.py").read_text()
+    return re.search(r"__version__\s*=\s*['\"]([^'\"]+)", text).group(1)
 
 
 def ensure_exported() -> Path:
@@ -144,18 +164,23 @@ class Judge:
             raise ValueError(f"judge backend must be onnx or torch, not {backend!r}")
 
     def score(self, pairs: list[tuple[str, str]]) -> np.ndarray:
-        """All pairs in one batch (a question's candidates are scored together)."""
-        if not pairs:
-            return np.zeros(0, dtype=np.float32)
-        feed = encode(pairs)
-        if self.backend == "onnx":
-            logits = self._session.run(None, feed)[0]
-        else:
-            import torch
+        """All of a question's candidates in one call. Inside, pairs of similar length run
+        together (GROUP at a time), so a long sentence does not pad every short one."""
+        logits = np.zeros(len(pairs), dtype=np.float64)
+        encodings = tokenizer().encode_batch(pairs)
+        order = sorted(range(len(pairs)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), GROUP):
+            rows = order[start:start + GROUP]
+            logits[rows] = self._logits(_pad([encodings[i] for i in rows]))
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
-            with torch.inference_mode():
-                logits = self._model(**{k: torch.from_numpy(v) for k, v in feed.items()}).numpy()
-        return (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+    def _logits(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        if self.backend == "onnx":
+            return self._session.run(None, feed)[0]
+        import torch
+
+        with torch.inference_mode():
+            return self._model(**{k: torch.from_numpy(v) for k, v in feed.items()}).numpy()
 
 
 def load_judge(backend: str = "onnx") -> Judge:

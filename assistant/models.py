@@ -126,16 +126,11 @@ def _exported(model, path: str, inputs: list[str]) -> Path:
     import torch
 
     weights = sorted(Path(path).glob("*.safetensors")) or sorted(Path(path).glob("*.bin"))
-    key = hashlib.sha256("\0".join(
-        [str(Path(path).resolve()), torch.__version__]
-        + [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights]).encode())
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "groundwork"
-    target = cache / "onnx" / f"{Path(path).name}-{key.hexdigest()[:16]}.onnx"
+    target = onnx_cache_file(Path(path).name, [str(Path(path).resolve()), torch.__version__]
+                             + [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}"
+                                for w in weights])
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    print(f"groundwork: exporting the encoder for onnxruntime, once, to {target}",
-          file=sys.stderr)
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self, inner):
@@ -148,15 +143,32 @@ def _exported(model, path: str, inputs: list[str]) -> Path:
 
     sample = model.tokenizer(["a sample", "another sample text"], padding=True,
                              return_tensors="pt")
+    export_onnx(LastHiddenState(model[0].auto_model), tuple(sample[k] for k in inputs), inputs,
+                "hidden", target, "the encoder")
+    return target
+
+
+def onnx_cache_file(name: str, key: list[str]) -> Path:
+    """Where an export lives in the user's cache, named by a hash of what it was made from."""
+    digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "groundwork"
+    return cache / "onnx" / f"{name}-{digest}.onnx"
+
+
+def export_onnx(module, sample: tuple, inputs: list[str], output: str, target: Path,
+                what: str) -> None:
+    """`module` traced once into `target`, batch and sequence axes left free."""
+    import torch
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    print(f"groundwork: exporting {what} for onnxruntime, once, to {target}", file=sys.stderr)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about shapes; the axes are declared
-        torch.onnx.export(LastHiddenState(model[0].auto_model).eval(),
-                          tuple(sample[k] for k in inputs), str(tmp), input_names=inputs,
-                          output_names=["hidden"], dynamo=False, opset_version=17,
+        torch.onnx.export(module.eval(), sample, str(tmp), input_names=inputs,
+                          output_names=[output], dynamo=False, opset_version=17,
                           dynamic_axes={k: {0: "batch", 1: "seq"} for k in inputs})
     os.replace(tmp, target)  # atomic: a concurrent process never reads half a file
-    return target
 
 
 @lru_cache(maxsize=1)

@@ -27,19 +27,9 @@ from conftest import CORPUS, GROUNDWORK, HEADLINE, free_port, subprocess_env
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
 from assistant.types import Answer, Citation, Claim
-from assistant.ui import (
-    EMPTY_INDEX,
-    ChatHandlers,
-    Engine,
-    UploadRefused,
-    _auth,
-    answer_html,
-    build_app,
-    safe_filename,
-    safe_target,
-    save_upload,
-    sources_html,
-)
+from assistant.ui import EMPTY_INDEX, ChatHandlers, Engine, _auth, build_app
+from assistant.ui.render import answer_html, sources_html
+from assistant.ui.uploads import UploadRefused, safe_filename, safe_target, save_upload
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")

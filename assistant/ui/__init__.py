@@ -1,15 +1,13 @@
 """The chat UI: streamed drafts, verified answers with clickable [n], the passages they rest on.
 
-`groundwork serve` calls `serve()`; `build_app()` returns the gr.Blocks for tests and embedding.
-Everything the page needs is served by this process: no web fonts, no CDN, no analytics, and a
-Content-Security-Policy header that keeps the browser from fetching anything from elsewhere.
-The page's CSS and JavaScript are the files in `static/`, inlined into the page by Gradio.
+`build_app()` returns the gr.Blocks; `assistant.server` mounts it beside the HTTP API. Everything
+the page needs is served by this process: no web fonts, no CDN, no analytics (and the server's
+Content-Security-Policy keeps the browser from fetching anything from elsewhere). The page's CSS
+and JavaScript are the files in `static/`, inlined into the page by Gradio.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +18,15 @@ make_offline()  # before gradio is imported: GRADIO_ANALYTICS_ENABLED=False
 
 import gradio as gr  # noqa: E402
 
-from assistant.answer import GeneratorError  # noqa: E402
+from assistant.engine import (  # noqa: E402
+    MAX_K,
+    MAX_QUESTION_CHARS,
+    Engine,
+    explain,
+    generators,
+)
 from assistant.readers import SUPPORTED  # noqa: E402
 from assistant.render import render as render_text  # noqa: E402
-from assistant.store import StoreError  # noqa: E402
 from assistant.types import Answer  # noqa: E402
 from assistant.ui.render import (  # noqa: E402
     answer_html,
@@ -35,76 +38,8 @@ from assistant.ui.render import (  # noqa: E402
 )
 from assistant.ui.uploads import UploadRefused, save_upload  # noqa: E402
 
-log = logging.getLogger("groundwork.ui")
-
 STATIC = Path(__file__).resolve().parent / "static"
-EMPTY_INDEX = "The index is empty: upload documents or run `groundwork ingest`."
 FOLLOW_UP_BUTTONS = 3
-
-
-def generators() -> list[str]:
-    """The generator names the pipeline knows (its registry when it has one)."""
-    from assistant import answer
-
-    return list(getattr(answer, "GENERATORS", None) or ["extractive", "llama-cpp", "openai"])
-
-
-# -- the engine: one Assistant per process, recreated after the index changes ---------------------
-
-
-class Engine:
-    """One Store and one Assistant per process, built under a lock (Chroma's client creation is
-    not thread-safe); `reset()` after an ingest so the next question sees the new chunks."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self._store = None
-        self._assistant = None
-        self._lock = threading.RLock()
-
-    def store(self):
-        from assistant.store import Store
-
-        with self._lock:
-            if self._store is None:
-                self._store = Store(self.settings)
-            return self._store
-
-    def assistant(self):
-        from assistant.pipeline import Assistant
-        from assistant.retrieve import Retriever
-
-        with self._lock:
-            if self._assistant is None:
-                # Loads the index now: StoreError when it is empty, and nothing is kept.
-                retriever = Retriever(self.settings, store=self.store())
-                self._assistant = Assistant(self.settings, retriever=retriever)
-            return self._assistant
-
-    def reset(self) -> None:
-        with self._lock:
-            self._assistant = None
-
-    def warm_up(self) -> None:
-        try:
-            self.assistant()
-        except Exception as exc:  # the banner and the first question report it
-            log.info("index not loaded yet: %s", exc)
-
-    def status(self) -> tuple[bool, str]:
-        """(has documents, one line about the index)."""
-        from assistant.ingest import Manifest
-
-        try:
-            store = self.store()
-            chunks = store.count()
-            files = len(Manifest(store.manifest_path).entries)
-        except Exception as exc:
-            return False, f"The index cannot be opened: {exc}"
-        if not chunks:
-            return False, EMPTY_INDEX
-        return True, (f"{files} document{'' if files == 1 else 's'}, {chunks} "
-                      f"passage{'' if chunks == 1 else 's'} indexed.")
 
 
 # -- the page's look and behaviour ---------------------------------------------------------------
@@ -118,43 +53,13 @@ def theme() -> gr.themes.Base:
         font_mono=[gr.themes.Font("ui-monospace"), "monospace"])
 
 
-
-# Served as an HTTP header on every response: the page may only talk to this server.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
-       "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
-       "connect-src 'self'; media-src 'self' data: blob:; worker-src 'self' blob:; "
-       "frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'")
-
-
-class _CSPMiddleware:
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_csp(message):
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"content-security-policy", CSP.encode()))
-                headers.append((b"referrer-policy", b"no-referrer"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        return await self.app(scope, receive, send_with_csp)
-
-def launch_options(settings: Settings) -> dict:
-    """What `launch()` needs for this app besides host, port and auth (Gradio 6 takes theme, CSS
-    and JS there, not in the Blocks constructor)."""
-    from starlette.middleware import Middleware
-
+def mount_options(settings: Settings) -> dict:
+    """What `gr.mount_gradio_app()` needs for this page besides the app and its sign-in: the
+    look, the page's CSS and JavaScript from `static/`, nothing that reaches outside."""
     return dict(theme=theme(), css_paths=[STATIC / "ui.css"], js=(STATIC / "ui.js").read_text(),
-                ssr_mode=False, pwa=False, mcp_server=False,
-                share=False, inbrowser=False, show_error=False,
+                ssr_mode=False, pwa=False, mcp_server=False, show_error=False,
                 footer_links=["api", "settings"], enable_monitoring=False,
-                max_file_size=int(settings.max_file_mb * 1024 * 1024),
-                app_kwargs={"middleware": [Middleware(_CSPMiddleware)]})
+                max_file_size=int(settings.max_file_mb * 1024 * 1024))
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -175,17 +80,6 @@ class Outputs:
     def all(self) -> list:
         return [self.chatbot, self.turns, self.sources, self.follow_box, *self.follow_ups,
                 self.copy, self.question]
-
-
-def _explain(exc: Exception, generator: str) -> str:
-    if isinstance(exc, StoreError):
-        return EMPTY_INDEX if "is empty" in str(exc) else str(exc)
-    if isinstance(exc, GeneratorError | FileNotFoundError):
-        return (f"The {generator} generator could not run: {exc}. The extractive generator works "
-                "without any model server.")
-    if isinstance(exc, ValueError):
-        return str(exc)
-    return f"Something went wrong ({type(exc).__name__}: {str(exc)[:300]})."
 
 
 def _assistant(content: str) -> dict:
@@ -231,9 +125,7 @@ class ChatHandlers:
             if answer is None:
                 raise RuntimeError("the pipeline ended without an answer")
         except Exception as exc:
-            if not isinstance(exc, StoreError | GeneratorError | FileNotFoundError | ValueError):
-                log.exception("answering %r failed", question)
-            message = _explain(exc, generator)
+            _, message = explain(exc, generator)
             gr.Warning(message)
             history = [*history[:-1], _assistant(error_html(message))]
             yield [history, turns, *skip]
@@ -252,9 +144,7 @@ class ChatHandlers:
         try:
             answer = self.engine.assistant().ask(question, k=int(k) or None, generator=generator)
         except Exception as exc:
-            if not isinstance(exc, StoreError | GeneratorError | FileNotFoundError | ValueError):
-                log.exception("answering %r failed", question)
-            return {"error": _explain(exc, generator)}
+            return {"error": explain(exc, generator)[1]}
         return answer.to_dict()
 
     def clear(self):
@@ -287,9 +177,8 @@ class ChatHandlers:
                 report = ingest([target], self.settings, store=self.engine.store(),
                                 progress=False)
             except Exception as exc:
-                log.exception("ingesting %s failed", target)
                 rows.append({"file": shown, "result": "failed",
-                             "detail": _explain(exc, self.settings.generator)})
+                             "detail": explain(exc, self.settings.generator)[1]})
                 continue
             if report.files_failed:
                 reason = "; ".join(f["reason"] for f in report.files_failed)
@@ -332,7 +221,7 @@ def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(show_label=False, scale=8, elem_id="gw-question",
                                           placeholder="Ask a question about your documents",
-                                          autofocus=True, max_length=2000)
+                                          autofocus=True, max_length=MAX_QUESTION_CHARS)
                     ask = gr.Button("Ask", variant="primary", scale=1, elem_id="gw-ask")
                 with gr.Column(visible=False, elem_id="gw-followups") as follow_box:
                     gr.Markdown("Want to dive deeper?", elem_id="gw-followups-label")
@@ -344,8 +233,8 @@ def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),
                                             label="Generator",
                                             info="extractive: offline, quotes the sources",
                                             elem_id="gw-generator")
-                    top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages (top-k)",
-                                      elem_id="gw-topk")
+                    top_k = gr.Slider(1, MAX_K, value=settings.top_k, step=1,
+                                      label="Passages (top-k)", elem_id="gw-topk")
                     clear = gr.Button("New conversation", elem_id="gw-clear", size="sm",
                                       scale=0, min_width=150)
                 with gr.Accordion("Copy answer with sources", open=False, elem_id="gw-copy-box"):
@@ -379,6 +268,8 @@ def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),
 
         def upload(paths, progress=gr.Progress()):  # noqa: B008  (how Gradio injects it)
             table, status = handlers.add_documents(paths, progress)
+            for path in paths or []:  # Gradio's copies: the corpus folder holds the documents
+                Path(path).unlink(missing_ok=True)
             return table, status, None
 
         files.upload(upload, files, [results, banner, files], api_visibility="private",
@@ -393,31 +284,4 @@ def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),
     return demo
 
 
-def _auth() -> tuple[str, str] | None:
-    password = os.environ.get("GROUNDWORK_UI_PASSWORD")
-    if not password:
-        return None
-    return (os.environ.get("GROUNDWORK_UI_USER") or "groundwork", password)
-
-
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
-          corpus_dir: Path = Path("corpus")) -> None:
-    """Run the UI until interrupted. Binds loopback unless `host` says otherwise."""
-    make_offline()
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own startup probes
-    corpus_dir = Path(corpus_dir)
-    corpus_dir.mkdir(parents=True, exist_ok=True)
-    engine = Engine(settings)
-    demo = build_app(settings, corpus_dir, engine)
-    threading.Thread(target=engine.warm_up, daemon=True).start()
-    auth = _auth()
-    if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
-        log.warning("serving on %s without a password: anyone who can reach this port can read "
-                    "your documents (set GROUNDWORK_UI_PASSWORD)", host)
-    demo.launch(server_name=host, server_port=port, auth=auth,
-                auth_message="groundwork: sign in" if auth else None,
-                **launch_options(settings))
-
-
-__all__ = ["EMPTY_INDEX", "ChatHandlers", "Engine", "build_app", "serve"]
+__all__ = ["ChatHandlers", "build_app", "mount_options"]

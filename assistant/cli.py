@@ -158,7 +158,7 @@ def _serve(args, settings: Settings) -> int:
 
 
 def _bench(args, settings: Settings) -> int:
-    from assistant.bench import run_cli
+    from assistant.bench.runner import run_cli
 
     return run_cli(args, settings)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant.engine import MAX_K, MAX_QUESTION_CHARS, Engine, converse, explain, generators
+from assistant.engine import MAX_K, MAX_QUESTION_CHARS, Engine, explain, generators
 from assistant.types import Answer
 
 MAX_BODY_BYTES = 1 << 20  # an Answer is 5-20 KB: a long conversation fits, a flood does not
@@ -130,7 +130,7 @@ def _count(items, where: str) -> list:
 
 @dataclass
 class Asked:
-    """A checked request: what converse() and the generator registry need."""
+    """A checked request: what `Assistant.stream` needs."""
 
     question: str
     history: list[Answer | str]
@@ -295,9 +295,8 @@ class Api:
                            " s (setting api_queue_timeout_s); try again later",
                            headers={"Retry-After": "10"}) from None
         try:
-            async for item in _in_thread(lambda: converse(
-                    self.engine.assistant(), asked.question, asked.history, k=asked.k,
-                    generator=asked.generator)):
+            async for item in _in_thread(lambda: self.engine.assistant().stream(
+                    asked.question, history=asked.history, k=asked.k, generator=asked.generator)):
                 yield item
                 if isinstance(item, Answer):
                     return

@@ -1,17 +1,15 @@
-"""What the UI and the HTTP API share: one Assistant per process, the limits on a question, the
-one place a conversation reaches the pipeline, and what a failure means to the person asking.
+"""What the UI and the HTTP API share: one Assistant per process, the limits on a question, and
+what a failure means to the person asking.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
 
 from assistant.answer import GeneratorError
 from assistant.config import Settings
 from assistant.store import StoreError
-from assistant.types import Answer
 
 log = logging.getLogger("groundwork.engine")
 
@@ -80,22 +78,6 @@ class Engine:
             return False, EMPTY_INDEX
         return True, (f"{files} document{'' if files == 1 else 's'}, {chunks} "
                       f"passage{'' if chunks == 1 else 's'} indexed.")
-
-
-def converse(assistant, question: str, history: list[Answer | str], *, k: int | None = None,
-             generator: str | None = None) -> Iterator[str | Answer]:
-    """Draft text, then the verified Answer, for `question` asked after `history` (the earlier
-    turns, oldest first: Answers or the user's earlier questions).
-
-    Every conversational call goes through here, so that `Assistant.chat(question, history)`
-    (issue 12) is used in one place once the pipeline has it; until then the last question is
-    answered alone, with its draft streamed.
-    """
-    chat = getattr(assistant, "chat", None)
-    if chat is not None and history:
-        yield chat(question, history, k=k, generator=generator)
-        return
-    yield from assistant.stream(question, k=k, generator=generator)
 
 
 def explain(exc: Exception, generator: str) -> tuple[int, str]:

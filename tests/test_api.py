@@ -18,7 +18,7 @@ from conftest import HEADLINE, groundwork_serve
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.api import MAX_BODY_BYTES, MAX_HISTORY
-from assistant.engine import MAX_QUESTION_CHARS, converse
+from assistant.engine import MAX_QUESTION_CHARS
 from assistant.types import Answer
 
 KEY = "k3y-for-tests"
@@ -153,34 +153,31 @@ def test_api_ask_streams_drafts_then_the_verified_answer(served):
     assert "63,892" in draft and answer["status"] == "partial" and answer["citations"]
 
 
-def test_a_conversation_is_accepted_and_reaches_chat_when_the_pipeline_has_it(served,
-                                                                              demo_index):
-    from assistant.pipeline import Assistant
+FIRST = "How many reports did NCMEC's CyberTipline receive in 2023?"
+FOLLOW_UP = "And how many of them were escalated as urgent?"
 
-    _, first = post(served["url"], "/api/ask", {"question": "Who runs the CyberTipline?"})
-    status, answer = post(served["url"], "/api/ask", {
-        "question": HEADLINE, "history": ["Who runs the CyberTipline?", first]})
-    assert status == 200 and answer["question"] == HEADLINE, answer
+
+def test_a_follow_up_is_answered_in_the_conversation_it_belongs_to(served):
+    """history (earlier questions, earlier answers) and chat messages reach the pipeline: the
+    follow-up is made to stand alone before it is answered."""
+    _, first = post(served["url"], "/api/ask", {"question": FIRST})
+    for history in ([first], [FIRST]):  # an earlier answer, or just the earlier question
+        status, answer = post(served["url"], "/api/ask",
+                              {"question": FOLLOW_UP, "history": history})
+        assert status == 200 and answer["asked"] == FOLLOW_UP, answer
+        assert "CyberTipline" in answer["question"] and "2023" in answer["question"]
+        assert "63,892" in answer["summary"] and answer["status"] == "answered"
     reply = openai_client(served).chat.completions.create(model="groundwork", messages=[
         {"role": "developer", "content": "Be brief."},
-        {"role": "user", "content": "Who runs the CyberTipline?"},
+        {"role": "user", "content": FIRST},
         {"role": "assistant", "content": first["text"], "groundwork": first},
-        {"role": "assistant", "content": None},
-        {"role": "user", "content": [{"type": "text", "text": HEADLINE}]}])
-    assert reply.choices[0].message.groundwork["question"] == HEADLINE
-
-    class Chatty(Assistant):  # the pipeline once issue 12 adds Assistant.chat
-        def chat(self, question, history, **options):
-            self.history = history
-            return self.ask(question, **options)
-
-    bot = Chatty(demo_index)
-    earlier = Answer.from_dict(first)
-    *_, answer = converse(bot, HEADLINE, ["Who runs the CyberTipline?", earlier], k=4)
-    assert bot.history == ["Who runs the CyberTipline?", earlier]
-    assert answer.question == HEADLINE and answer.status == "partial"
-    pieces = list(converse(Assistant(demo_index), HEADLINE, []))  # no history: drafts stream
-    assert isinstance(pieces[-1], Answer) and isinstance(pieces[0], str)
+        {"role": "assistant", "content": None},  # e.g. a tool call's turn: nothing to read
+        {"role": "user", "content": [{"type": "text", "text": FOLLOW_UP}]}])
+    answer = reply.choices[0].message.groundwork
+    assert answer["asked"] == FOLLOW_UP and "CyberTipline" in answer["question"]
+    assert "63,892" in reply.choices[0].message.content
+    alone = post(served["url"], "/api/ask", {"question": FOLLOW_UP})[1]
+    assert "CyberTipline" not in alone["question"]  # without the conversation, nothing to refer to
 
 
 # -- bad requests: a 4xx with a reason, never a trace -----------------------------------------

@@ -61,7 +61,7 @@ def request(url: str, method: str, path: str, body: bytes | None = None,
             headers: dict | None = None) -> tuple[int, bytes, http.client.HTTPMessage]:
     """One request with the path sent exactly as given (no normalising of `..`)."""
     host, port = url.split("//")[1].strip("/").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn = http.client.HTTPConnection(host, int(port), timeout=180)  # a first answer loads models
     try:
         conn.request(method, path, body=body, headers=headers or {})
         resp = conn.getresponse()

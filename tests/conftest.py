@@ -12,7 +12,9 @@ import io
 import os
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
+from http.client import HTTPConnection, HTTPMessage
 from pathlib import Path
 
 import pytest
@@ -113,6 +115,28 @@ def groundwork_serve(work: Path, index_dir: Path, corpus: Path | None = None,
     with running([GROUNDWORK, "serve", "--index", index_dir, "--corpus", corpus, "--port", port],
                  log, url, env=subprocess_env(**env), cwd=work) as proc:
         yield {"url": url, "port": port, "log": log, "corpus": corpus, "proc": proc}
+
+
+def request(url: str, method: str, path: str, body: bytes | None = None,
+            headers: dict | None = None) -> tuple[int, bytes, HTTPMessage]:
+    """One request to a server under test, the path sent exactly as given (`..` included):
+    (status, body, headers), whatever the status."""
+    parts = urllib.parse.urlsplit(url)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=180)  # a first answer loads models
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, b"" if method == "HEAD" else resp.read(), resp.headers
+    finally:
+        conn.close()
+
+
+def sign_in(url: str, password: str, user: str = "groundwork") -> tuple[int, str]:
+    """POST /login as the UI's sign-in form does: (status, the Cookie header of the session)."""
+    form = urllib.parse.urlencode({"username": user, "password": password}).encode()
+    status, _, headers = request(url, "POST", "/login", form,
+                              {"Content-Type": "application/x-www-form-urlencoded"})
+    return status, "; ".join(c.split(";")[0] for c in headers.get_all("set-cookie") or [])
 
 
 # -- document builders ------------------------------------------------------------------------

@@ -9,12 +9,9 @@ import json
 import socket
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
-from conftest import HEADLINE, groundwork_serve
+from conftest import HEADLINE, groundwork_serve, request, sign_in
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.api import MAX_BODY_BYTES, MAX_HISTORY
@@ -71,14 +68,11 @@ def keyed(demo_index, tmp_path_factory):
 
 
 def post(url: str, path: str, body, headers: dict | None = None) -> tuple[int, dict | str]:
+    """(status, the JSON reply or the event stream's text)."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url.rstrip("/") + path, data=data, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            status, text, kind = resp.status, resp.read().decode(), resp.headers["Content-Type"]
-    except urllib.error.HTTPError as exc:
-        status, text, kind = exc.code, exc.read().decode(), exc.headers["Content-Type"]
-    return status, json.loads(text) if kind.startswith("application/json") else text
+    status, reply, answered = request(url, "POST", path, data, headers)
+    kind = answered["Content-Type"] or ""
+    return status, json.loads(reply) if kind.startswith("application/json") else reply.decode()
 
 
 def events(text: str) -> list[tuple[str, dict]]:
@@ -292,10 +286,10 @@ def test_without_a_key_the_api_is_open_with_one_it_needs_it(served, keyed):
     reply = openai_client(keyed, KEY).chat.completions.create(model="groundwork", messages=M)
     assert reply.choices[0].message.groundwork["citations"]
     # The UI behind a key alone: its sign-in takes the key.
-    with pytest.raises(urllib.error.HTTPError, match="401"):
-        urllib.request.urlopen(keyed["url"] + "config", timeout=10)
-    login = urllib.parse.urlencode({"username": "groundwork", "password": KEY}).encode()
-    assert urllib.request.urlopen(keyed["url"] + "login", login, timeout=10).status == 200
+    assert request(keyed["url"], "GET", "/config")[0] == 401
+    status, cookie = sign_in(keyed["url"], KEY)
+    assert status == 200
+    assert request(keyed["url"], "GET", "/config", headers={"Cookie": cookie})[0] == 200
 
 
 # -- an LLM that hangs or is down, a queue that is too long -----------------------------------

@@ -8,14 +8,13 @@ routes a browser needs to sign in are open, and that list is written out below.
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import groundwork_serve
+from conftest import groundwork_serve, request, sign_in
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
@@ -57,20 +56,6 @@ def concrete(template: str, value: str = "x") -> str:
     return re.sub(r"\{[^}]+\}", value, template)
 
 
-def request(url: str, method: str, path: str, body: bytes | None = None,
-            headers: dict | None = None) -> tuple[int, bytes, http.client.HTTPMessage]:
-    """One request with the path sent exactly as given (no normalising of `..`)."""
-    host, port = url.split("//")[1].strip("/").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=180)  # a first answer loads models
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = b"" if method == "HEAD" else resp.read(200_000)
-        return resp.status, data, resp.headers
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def table(tmp_path_factory) -> list[tuple[str, str]]:
     work = tmp_path_factory.mktemp("routes")
@@ -98,13 +83,10 @@ def guarded(tmp_path_factory):
         yield served
 
 
-def sign_in(url: str) -> str:
-    """The Cookie header of a signed-in session."""
-    status, _, headers = request(url, "POST", "/login",
-                                 f"username=groundwork&password={PASSWORD}".encode(),
-                                 {"Content-Type": "application/x-www-form-urlencoded"})
-    assert status == 200
-    return "; ".join(c.split(";")[0] for c in headers.get_all("set-cookie"))
+def signed_in(url: str) -> str:
+    status, cookie = sign_in(url, PASSWORD)
+    assert status == 200 and cookie
+    return cookie
 
 
 def test_access_comes_from_the_environment(monkeypatch):
@@ -176,7 +158,7 @@ def test_the_right_credentials_open_it(guarded):
                               {"Authorization": f"Bearer {KEY}"})
     assert status == 200 and "4,812" in json.loads(data)["summary"], data[:500]
     status, data, _ = request(guarded["url"], "GET", "/config",
-                              headers={"Cookie": sign_in(guarded["url"])})
+                              headers={"Cookie": signed_in(guarded["url"])})
     assert status == 200 and b"gw-question" in data
     client = Client(guarded["url"], auth=("groundwork", PASSWORD), verbose=False)
     answer = client.predict(question, "extractive", 0, api_name="/ask")
@@ -199,7 +181,7 @@ def _upload(url: str, cookie: str, name: str, content: bytes) -> str:
 def test_no_file_is_served_by_path_even_signed_in(guarded, table):
     """Uploaded files (Gradio's copy), corpus files and the index cannot be fetched through any
     route that takes a path, with the path as it is or climbing out of where the route serves."""
-    cookie = sign_in(guarded["url"])
+    cookie = signed_in(guarded["url"])
     uploaded = _upload(guarded["url"], cookie, "notes.md", f"# {MARKER} notes\n".encode())
     assert Path(uploaded).read_text().startswith(f"# {MARKER}")  # on disk, outside the corpus
     targets = [uploaded, str(guarded["corpus"] / "quillmoor.md"),

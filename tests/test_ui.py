@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import CORPUS, HEADLINE, groundwork_serve
+from conftest import CORPUS, HEADLINE, groundwork_serve, sign_in
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
@@ -335,14 +335,6 @@ def guarded(index, tmp_path_factory):
         yield served
 
 
-def _login(url: str, password: str) -> int:
-    data = urllib.parse.urlencode({"username": "groundwork", "password": password})
-    try:
-        return urllib.request.urlopen(url + "login", data.encode(), timeout=5).status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
 def test_password_from_the_environment_guards_the_app(guarded):
     """GROUNDWORK_UI_PASSWORD puts a sign-in in front of everything (tests/test_server.py checks
     every route)."""
@@ -352,7 +344,8 @@ def test_password_from_the_environment_guards_the_app(guarded):
         with pytest.raises(urllib.error.HTTPError) as denied:
             urllib.request.urlopen(guarded["url"] + path, timeout=5)
         assert denied.value.code == 401
-    assert _login(guarded["url"], "wrong") == 400 and _login(guarded["url"], "open sesame") == 200
+    assert sign_in(guarded["url"], "wrong")[0] == 400
+    assert sign_in(guarded["url"], "open sesame")[0] == 200
 
 
 def test_several_users_at_once_are_queued_not_dropped(server):

@@ -7,6 +7,7 @@ construction; the LLM generators write more fluently and are kept honest by the 
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 from collections.abc import Iterator
@@ -186,11 +187,16 @@ def chatml(messages) -> str:
 def _llama_cpp(path: str, context: int, max_tokens: int):
     from llama_index.llms.llama_cpp import LlamaCPP
 
-    return LlamaCPP(model_path=path, temperature=0.0, max_new_tokens=max_tokens,
-                    context_window=context, verbose=False,
-                    generate_kwargs={"top_k": 1, "seed": 0},
-                    model_kwargs={"n_threads": os.cpu_count() or 2, "seed": 0},
-                    messages_to_prompt=chatml, completion_to_prompt=lambda c: c)
+    llm = LlamaCPP(model_path=path, temperature=0.0, max_new_tokens=max_tokens,
+                   context_window=context, verbose=False,
+                   generate_kwargs={"top_k": 1, "seed": 0},
+                   model_kwargs={"n_threads": os.cpu_count() or 2, "seed": 0},
+                   messages_to_prompt=chatml, completion_to_prompt=lambda c: c)
+    # llama-cpp-python frees the model in its destructor, which at interpreter exit can run
+    # after the module it calls into is torn down (a TypeError from free_model printed after
+    # every run); freeing it at exit, while everything is still loaded, is clean.
+    atexit.register(llm._model.close)
+    return llm
 
 
 def _llama_cpp_generator(settings: Settings) -> Generator:

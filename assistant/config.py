@@ -60,6 +60,8 @@ class Settings:
     openai_model: str = "local"
     openai_api_key: str = field(default="not-needed", repr=False)
     llm_timeout_s: float = 120.0
+    # serve
+    api_queue_timeout_s: float = 300.0  # an API question waiting longer for its turn gets a 503
     # verify
     support_threshold: float = 0.6  # without the judge: share of a claim's words its evidence holds
     judge: bool = False  # the learned judge (assistant/judge/); off: exact checks alone (ablation)

@@ -1,23 +1,27 @@
 """Shared fixtures: the demo index (built once per session), a real `chroma run` server, fresh
-per-test indexes, the `groundwork` CLI as a subprocess, and small PDF/DOCX builders.
+per-test indexes, the `groundwork` CLI as a subprocess, `groundwork serve` as a server process,
+and small PDF/DOCX builders.
 
 Everything here is real: the packaged MiniLM embedder, embedded Chroma or a Chroma server, BM25.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
+import urllib.parse
+from collections.abc import Iterator
+from http.client import HTTPConnection, HTTPMessage
 from pathlib import Path
 
 import pytest
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
+from assistant.procs import free_port, running
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -26,12 +30,6 @@ HEADLINE = ("How many CyberTipline escalations (urgent reports) led to arrests o
 BIN = Path(sys.executable).parent
 GROUNDWORK = BIN / "groundwork"
 CHROMA = BIN / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
@@ -93,42 +91,52 @@ def cli():
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A `chroma run` server on a free port for the session; yields its http://HOST:PORT."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
     assert CHROMA.exists(), f"chroma CLI not found at {CHROMA}"
     data = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    log_path = data / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(data / "db"), "--host", "127.0.0.1",
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=subprocess_env())
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}:\n"
-                            f"{log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                chromadb.HttpClient(host="127.0.0.1", port=port,
-                                    settings=ChromaSettings(anonymized_telemetry=False)).heartbeat()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    pytest.fail("chroma run did not answer its heartbeat within 60 s:\n"
-                                f"{log_path.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.2)
+    with running([CHROMA, "run", "--path", data / "db", "--host", "127.0.0.1", "--port", port],
+                 data / "server.log", f"http://127.0.0.1:{port}/api/v2/heartbeat",
+                 env=subprocess_env(), limit_s=60):
         yield f"http://127.0.0.1:{port}"
+
+
+# -- `groundwork serve` -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def groundwork_serve(work: Path, index_dir: Path, corpus: Path | None = None,
+                     **env: str) -> Iterator[dict]:
+    """`groundwork serve` on a free port over `index_dir` until the block ends, with `env` added
+    (GROUNDWORK_UI_PASSWORD, GROUNDWORK_API_KEY, ...); yields its url, port, log and corpus."""
+    corpus = corpus or work / "corpus"
+    port = free_port()
+    log = work / f"serve-{port}.log"
+    url = f"http://127.0.0.1:{port}/"
+    with running([GROUNDWORK, "serve", "--index", index_dir, "--corpus", corpus, "--port", port],
+                 log, url, env=subprocess_env(**env), cwd=work) as proc:
+        yield {"url": url, "port": port, "log": log, "corpus": corpus, "proc": proc}
+
+
+def request(url: str, method: str, path: str, body: bytes | None = None,
+            headers: dict | None = None) -> tuple[int, bytes, HTTPMessage]:
+    """One request to a server under test, the path sent exactly as given (`..` included):
+    (status, body, headers), whatever the status."""
+    parts = urllib.parse.urlsplit(url)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=180)  # a first answer loads models
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, b"" if method == "HEAD" else resp.read(), resp.headers
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        conn.close()
+
+
+def sign_in(url: str, password: str, user: str = "groundwork") -> tuple[int, str]:
+    """POST /login as the UI's sign-in form does: (status, the Cookie header of the session)."""
+    form = urllib.parse.urlencode({"username": user, "password": password}).encode()
+    status, _, headers = request(url, "POST", "/login", form,
+                              {"Content-Type": "application/x-www-form-urlencoded"})
+    return status, "; ".join(c.split(";")[0] for c in headers.get_all("set-cookie") or [])
 
 
 # -- document builders ------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, GROUNDWORK, free_port, subprocess_env
+from conftest import CORPUS, GROUNDWORK, subprocess_env
 from hostile_files import PROSE, markdown_with_base64
 
 from assistant.config import Settings
 from assistant.ingest import Manifest, ingest, sha256
+from assistant.procs import free_port
 from assistant.readers import PAGE_SEP, Unreadable, extract
 from assistant.retrieve import Retriever
 from assistant.store import Store, StoreError

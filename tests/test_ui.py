@@ -547,6 +547,11 @@ def test_three_turn_conversation_in_the_browser(browser, server, tmp_path):
     browser.save_screenshot(str(tmp_path / "2-new-conversation.png"))
     assert not fresh.find_elements(By.CSS_SELECTOR, ".gw-answering"), fresh.text
     assert "gw-turn-1" in fresh.get_attribute("class")
+    # The chat's own trash button is a new conversation too (the sources panel shows it ran).
+    browser.find_element(By.CSS_SELECTOR, "#gw-chat button[aria-label='Clear']").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#gw-sources-panel .gw-empty"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#gw-chat .gw-answer")
 
 
 def test_upload_in_the_browser_then_ask_about_it(browser, server, tmp_path):

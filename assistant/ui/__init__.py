@@ -271,6 +271,8 @@ def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),
             button.click(handlers.respond, [button, chatbot, turns, generator, top_k],
                          api_visibility="private", **common)
         clear.click(handlers.clear, None, out.all(), api_visibility="private")
+        # The chat's own trash button too: an emptied chat must not keep its turns as history.
+        chatbot.clear(handlers.clear, None, out.all(), api_visibility="private")
 
         def upload(paths, progress=gr.Progress()):  # noqa: B008  (how Gradio injects it)
             table, status = handlers.add_documents(paths, progress)

@@ -355,4 +355,5 @@ def run_cli(args, settings) -> int:
     (out / "report.md").write_text(md)
     print(json.dumps(report, indent=2) if args.json else md)
     print(f"bench: report in {out / 'report.md'} and {out / 'report.json'}", file=sys.stderr)
-    return 0 if "error" not in s and s["failed"] == 0 else 1
+    ok = "error" not in s and s["failed"] == 0 and s["uploads_answerable"] == s["uploads"]
+    return 0 if ok else 1

@@ -17,7 +17,7 @@ from functools import lru_cache
 from assistant import analysis
 from assistant.analysis import context_before
 from assistant.judge import candidate_text, query_text
-from assistant.text import STOPWORDS, coverage, is_duration
+from assistant.text import STOPWORDS, is_duration
 from assistant.types import Passage, Sentence
 
 _KINDS = [  # first match wins
@@ -271,18 +271,21 @@ def _mentions(term: str, terms: set[str]) -> bool:
 
 
 def reads_as_answer(part: Part, sentence: Sentence) -> bool:
-    """Would `sentence`, shown beside "not documented" for `part`, read as its answer? It does
-    when it gives what the part asks for (a figure of its kind, a name) about what the part
-    asks about: what sets it apart from its sibling parts, else what it counts, else most of its
-    words. The escalation count beside "arrests: not documented" does not; "53.7 percent" of
-    the voters beside "share of the vote: not documented" does."""
+    """Would `sentence`, shown beside "not documented" for `part`, read as its answer? A figure
+    does when it is of the asked kind and about something the part asks about (what sets it
+    apart from its sibling parts, else any of its nouns but those naming the kind): the
+    escalation count beside "arrests: not documented" does not, "53.7 percent" of the voters
+    beside "share of the vote" does. For a name, place, date or description any sentence of
+    the asked kind does: whether it answers is what the checks could not tell."""
     if not has_answer_type(part.kind, sentence, True):
         return False
-    terms = set(sentence.terms)
-    needed = part.distinct or part.focus
-    if needed:
-        return all(_mentions(t, terms) for t in needed)
-    return coverage(part.terms, terms) >= FACT_COVERAGE
+    if not part.wants_figure:
+        return True
+    needed = set(part.distinct or part.focus + part.nominal) - _KIND_WORDS
+    return not needed or any(_mentions(t, set(sentence.terms)) for t in needed)
+
+
+_KIND_WORDS = {"money", "sum", "share", "percentag", "proport"}  # stems naming the answer type
 
 
 @dataclass

@@ -6,8 +6,11 @@ Everything here is real: the packaged MiniLM embedder, embedded Chroma or a Chro
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -87,48 +90,131 @@ def cli():
     return run
 
 
-# -- a real Chroma server ---------------------------------------------------------------------
+# -- a killed ingest ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory):
-    """A `chroma run` server on a free port for the session; yields its http://HOST:PORT."""
+def files_done(manifest_path: Path, hashes: dict[str, str]) -> int:
+    """Files whose manifest entry matches their current content (the manifest is atomic)."""
+    try:
+        entries = json.loads(manifest_path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+    return sum(1 for rel, h in hashes.items() if entries.get(rel, {}).get("hash") == h)
+
+
+def kill_ingest_when(root: Path, index: Path, manifest: Path, target: int, delay: float,
+                     log: Path, **env: str) -> tuple[bool, int]:
+    """Run `groundwork ingest` and SIGKILL it once `target` files are done (+ delay).
+
+    Returns (killed before finishing, files done at the kill).
+    """
+    hashes = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in root.rglob("*") if p.is_file()}
+    with open(log, "ab") as err:
+        proc = subprocess.Popen([str(GROUNDWORK), "ingest", str(root), "--index", str(index),
+                                 "--json"], stdout=subprocess.DEVNULL, stderr=err,
+                                stdin=subprocess.DEVNULL, env=subprocess_env(**env))
+    try:
+        deadline = time.monotonic() + 180
+        while proc.poll() is None and time.monotonic() < deadline:
+            if files_done(manifest, hashes) >= target:
+                time.sleep(delay)  # land inside the next file's embed/add/delete
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.003)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    done = files_done(manifest, hashes)
+    return proc.returncode == -signal.SIGKILL and done < len(hashes), done
+
+
+# -- real servers ---------------------------------------------------------------------------
+
+
+def wait_until_up(probe, proc: subprocess.Popen, log_path: Path, what: str,
+                  timeout: float = 120) -> None:
+    """Poll `probe()` until it returns True; fail with the log's tail if `proc` exits first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode}:\n"
+                        f"{log_path.read_text(errors='replace')[-3000:]}")
+        try:
+            if probe():
+                return
+        except Exception:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not come up within {timeout:.0f} s:\n"
+                        f"{log_path.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+
+
+def start_chroma(data: Path, port: int) -> subprocess.Popen:
+    """`chroma run` on 127.0.0.1:`port` storing into `data`, returned once it answers."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     assert CHROMA.exists(), f"chroma CLI not found at {CHROMA}"
-    data = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    log_path = data / "server.log"
-    with open(log_path, "wb") as log:
+    data.mkdir(parents=True, exist_ok=True)
+    log_path = data / f"server-{port}.log"
+    with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [str(CHROMA), "run", "--path", str(data / "db"), "--host", "127.0.0.1",
              "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=subprocess_env())
+    def up() -> bool:
+        return chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(
+            anonymized_telemetry=False)).heartbeat() is not None
+
+    wait_until_up(up, proc, log_path, "chroma run", 60)
+    return proc
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A `chroma run` server on a free port for the session; yields its http://HOST:PORT."""
+    port = free_port()
+    proc = start_chroma(tmp_path_factory.mktemp("chroma-server"), port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}:\n"
-                            f"{log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                chromadb.HttpClient(host="127.0.0.1", port=port,
-                                    settings=ChromaSettings(anonymized_telemetry=False)).heartbeat()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    pytest.fail("chroma run did not answer its heartbeat within 60 s:\n"
-                                f"{log_path.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc, 10)
+
+
+def start_serve(settings: Settings, corpus: Path, port: int, log_path: Path) -> subprocess.Popen:
+    """`groundwork serve` over `settings`' index on 127.0.0.1:`port`, returned once it answers."""
+    import urllib.request
+
+    args = [str(GROUNDWORK), "serve", "--index", str(settings.index_dir), "--corpus", str(corpus),
+            "--port", str(port)]
+    if settings.chroma_url:
+        args += ["--chroma-url", settings.chroma_url]
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=log_path.parent,
+                                env=subprocess_env(GROUNDWORK_COLLECTION=settings.collection))
+
+    def up() -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+            return resp.status == 200
+
+    wait_until_up(up, proc, log_path, "groundwork serve", 180)
+    return proc
 
 
 # -- document builders ------------------------------------------------------------------------

@@ -22,7 +22,15 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import CORPUS, GROUNDWORK, HEADLINE, free_port, subprocess_env
+from conftest import (
+    CORPUS,
+    GROUNDWORK,
+    HEADLINE,
+    free_port,
+    start_serve,
+    stop_process,
+    subprocess_env,
+)
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
@@ -78,37 +86,12 @@ def server(index, tmp_path_factory):
     shutil.copytree(CORPUS, corpus)
     port = free_port()
     log_path = work / "serve.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [str(GROUNDWORK), "serve", "--index", str(index.index_dir), "--corpus", str(corpus),
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=work,
-            env=subprocess_env())
-    url = f"http://127.0.0.1:{port}/"
+    proc = start_serve(index, corpus, port, log_path)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"groundwork serve exited with {proc.returncode}:\n"
-                            f"{log_path.read_text(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("groundwork serve did not answer within 120 s:\n"
-                            f"{log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.3)
-        yield {"url": url, "corpus": corpus, "log": log_path, "port": port}
+        yield {"url": f"http://127.0.0.1:{port}/", "corpus": corpus, "log": log_path,
+               "port": port}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc)
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,13 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, retriever: Retriever | None = None):
         self.settings = settings or Settings.load()
         self._retriever = retriever
-        # What the first answer needs starts loading now, on threads of its own, so that slow
-        # loads overlap (bench: the cold first answer). Errors surface at first use.
+        # What the first answer needs starts loading now, each on a thread of its own, so that
+        # slow loads overlap (bench: the cold first answer): Chroma, the encoder and BM25 (the
+        # retriever), spaCy, the judge. Errors surface where each is first used.
         self._loading = None if retriever else in_background(Retriever, self.settings)
+        in_background(analysis.nlp)
+        if self.settings.judge:
+            in_background(load_judge)
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()  # the retriever and local LLMs are not thread-safe
 

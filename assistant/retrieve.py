@@ -29,7 +29,7 @@ class Retriever:
         encoder = in_background(load_embedder, settings.embed_model, settings.embed_batch_size,
                                 settings.embed_backend)
         self.store = store or Store(settings)
-        self.repaired = ""
+        self.repaired, self.lexical = "", None
         self._load()
         self.embedder = encoder.result()
         self.reranker = None
@@ -49,7 +49,7 @@ class Retriever:
             raise StoreError(f"the index at {where} is empty: run `groundwork ingest corpus/`")
         lexical = self.store.load_lexical_index()
         if lexical is None:
-            if getattr(self, "lexical", None) is None:
+            if self.lexical is None:
                 raise StoreError("the BM25 index is missing: run `groundwork ingest` again to "
                                  "rebuild it")
             return  # being replaced right now: keep the one loaded, look again next question

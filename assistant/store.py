@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import logging
 import os
@@ -35,13 +34,6 @@ from assistant.types import Analysis, Passage
 
 _PAGE_SIZE = 5000  # Chroma get() batch when reading the whole collection
 log = logging.getLogger("groundwork.store")
-
-
-@contextlib.contextmanager
-def quiet():
-    """bm25s draws progress bars and warnings on stderr even for small loads; keep output ours."""
-    with contextlib.redirect_stderr(io.StringIO()):
-        yield
 
 
 class StoreError(RuntimeError):
@@ -163,10 +155,6 @@ def record_to_passage(pid: str, text: str, metadata: dict, score: float = 0.0) -
     if values.get("analysis"):
         values["analysis"] = Analysis.from_json(values["analysis"], text)
     return Passage(id=pid, text=text, score=score, **values)
-
-
-def node_to_passage(node, score: float = 0.0) -> Passage:
-    return record_to_passage(node.node_id, node.get_content(), node.metadata, score)
 
 
 class Store:
@@ -401,7 +389,7 @@ class Store:
         """Rebuilt at ingest time (bm25s indexes 100k chunks in seconds), never per query.
 
         Written beside the live one and swapped in by renames, so that a reader never loads half
-        an index; readers notice the new stamp (`LexicalIndex.stamp`) and reload.
+        an index; a serving process notices the new stamp file and reloads.
         """
         ids, texts = [], []
         for batch in self._all(["documents"]):
@@ -576,10 +564,10 @@ class LexicalIndex:
 
     IDS = "ids.npy"
 
-    def __init__(self, bm25, ids, stamp):
+    def __init__(self, bm25, ids):
         import Stemmer
 
-        self.bm25, self.ids, self.stamp = bm25, ids, stamp
+        self.bm25, self.ids = bm25, ids
         self.stemmer = Stemmer.Stemmer("english")
 
     @staticmethod
@@ -588,12 +576,11 @@ class LexicalIndex:
         import numpy as np
         import Stemmer
 
-        with quiet():
-            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
-                                    show_progress=False)
-            bm25 = bm25s.BM25()
-            bm25.index(tokens, show_progress=False)
-            bm25.save(str(folder), show_progress=False)
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
+                                show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        bm25.save(str(folder), show_progress=False)
         np.save(folder / LexicalIndex.IDS, np.array(ids))
 
     @classmethod
@@ -604,18 +591,16 @@ class LexicalIndex:
         stamp = _read_stamp(folder)
         if stamp is None or stamp.get("format") != BM25_FORMAT:
             return None
-        with quiet():
-            bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
-        return cls(bm25, np.load(folder / cls.IDS, mmap_mode="r"), stamp)
+        bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        return cls(bm25, np.load(folder / cls.IDS, mmap_mode="r"))
 
     def search(self, question: str, k: int) -> list[tuple[str, float]]:
         """Up to `k` (id, BM25 score), best first; chunks sharing no term are not returned."""
         import bm25s
         import numpy as np
 
-        with quiet():
-            tokens = bm25s.tokenize(question, stemmer=self.stemmer, return_ids=False,
-                                    show_progress=False)[0]
+        tokens = bm25s.tokenize(question, stemmer=self.stemmer, return_ids=False,
+                                show_progress=False)[0]
         tokens = [t for t in tokens if t in self.bm25.vocab_dict]
         if not tokens:
             return []

@@ -16,31 +16,10 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Callable
-from concurrent.futures import Future
 from functools import lru_cache
 from pathlib import Path
 
 _LOCK = threading.Lock()  # UI workers may ask for a model at the same moment
-
-
-def in_background(load: Callable, *args) -> Future:
-    """Start a slow load (a model, an index) on a thread of its own; `.result()` waits for it.
-
-    Loads that release the GIL (onnxruntime building a session, reading files) then overlap
-    with whatever the caller opens meanwhile, such as Chroma.
-    """
-    future: Future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(load(*args))
-        except BaseException as exc:  # handed to whoever waits for the result
-            future.set_exception(exc)
-
-    threading.Thread(target=run, daemon=True, name=f"load-{getattr(load, '__name__', 'x')}"
-                     ).start()
-    return future
 
 
 def embedder_path(name: str | None) -> str:

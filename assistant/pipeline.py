@@ -12,7 +12,6 @@ from assistant.answer import Generator, make_generator
 from assistant.config import Settings
 from assistant.conversation import condense, condense_with_llm
 from assistant.judge import load_judge
-from assistant.models import in_background
 from assistant.question import analyse, answering
 from assistant.retrieve import Retriever
 from assistant.text import clean, figures, same_question
@@ -24,21 +23,13 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, retriever: Retriever | None = None):
         self.settings = settings or Settings.load()
         self._retriever = retriever
-        # What the first answer needs starts loading now, each on a thread of its own, so that
-        # slow loads overlap (bench: the cold first answer): Chroma, the encoder and BM25 (the
-        # retriever), spaCy, the judge. Errors surface where each is first used.
-        self._loading = None if retriever else in_background(Retriever, self.settings)
-        in_background(analysis.nlp)
-        if self.settings.judge:
-            in_background(load_judge)
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()  # the retriever and local LLMs are not thread-safe
 
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            loading, self._loading = self._loading, None  # a failed load is retried next time
-            self._retriever = loading.result() if loading else Retriever(self.settings)
+            self._retriever = Retriever(self.settings)
         return self._retriever
 
     def generator(self, name: str | None = None) -> Generator:

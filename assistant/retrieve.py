@@ -15,7 +15,6 @@ import os
 import time
 
 from assistant.config import Settings
-from assistant.models import in_background, load_embedder
 from assistant.store import BM25_STAMP, Store, StoreError, record_to_passage
 from assistant.types import Passage
 
@@ -25,13 +24,10 @@ RRF_K = 60  # reciprocal-rank constant, as in llama-index and the original paper
 class Retriever:
     def __init__(self, settings: Settings | None = None, store: Store | None = None):
         self.settings = settings = settings or Settings.load()
-        # The encoder (onnxruntime) loads on a thread while Chroma opens and BM25 loads.
-        encoder = in_background(load_embedder, settings.embed_model, settings.embed_batch_size,
-                                settings.embed_backend)
         self.store = store or Store(settings)
         self.repaired, self.lexical = "", None
         self._load()
-        self.embedder = encoder.result()
+        self.embedder = self.store.embedder
         self.reranker = None
         if settings.rerank_model:  # a local cross-encoder folder; none ships offline
             from sentence_transformers import CrossEncoder

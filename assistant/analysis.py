@@ -53,11 +53,23 @@ def _load():
 
 
 def analyse(texts: list[str], titles: list[str] | None = None) -> list[Analysis]:
-    """One Analysis per text, in one batched spaCy pass (titles give the title terms)."""
+    """One Analysis per text, in batched spaCy passes (titles give the title terms).
+
+    Each distinct text and title is parsed once, and each parse is read as it comes and let go:
+    memory follows spaCy's batch, not the number of texts (a 3,000-page PDF held 3,000 parses,
+    and its repeated page was parsed 3,000 times). Texts that are equal share one analysis.
+    """
+    if not texts:
+        return []  # without loading spaCy
     titles = titles or [""] * len(texts)
-    docs = list(nlp().pipe(list(texts) + list(titles), batch_size=64))
-    return [Analysis(sentences=_sentences(text, doc), title_terms=_terms(title_doc))
-            for text, doc, title_doc in zip(texts, docs[:len(texts)], docs[len(texts):])]
+    distinct_titles = list(dict.fromkeys(titles))
+    title_terms = {title: _terms(doc) for title, doc
+                   in zip(distinct_titles, nlp().pipe(distinct_titles, batch_size=64))}
+    distinct = list(dict.fromkeys(texts))
+    found = {text: _sentences(text, doc)
+             for text, doc in zip(distinct, nlp().pipe(distinct, batch_size=64))}
+    return [Analysis(sentences=found[text], title_terms=title_terms[title])
+            for text, title in zip(texts, titles)]
 
 
 def analyse_one(text: str) -> Analysis:

@@ -7,6 +7,7 @@ construction; the LLM generators write more fluently and are kept honest by the 
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 from collections.abc import Iterator
@@ -86,20 +87,23 @@ class ExtractiveGenerator(Generator):
         parts = analyse(question)
         judge = load_judge() if self.settings.judge else None
         unanswered = 0
+        doubted: set[int] = set()
         strict = self.settings.answer_type_check
         for part, found in zip(parts, answering(parts, candidates, judge, strict=strict)):
-            for k, _ in found[:1 if part.wants_figure else 2]:
+            for k, _ in found.answers[:1 if part.wants_figure else 2]:
                 take(k)
-            unanswered += not found
+            unanswered += not found.answers
+            doubted.update(found.doubted)
         if not unanswered:
             return [(n, text) for n, text, _ in chosen]  # the answer, and nothing beside it
         # A part the passages do not answer: say what they do state closest to it, as the
-        # reference answer gives the escalation count beside the missing arrest count.
+        # reference answer gives the escalation count beside the missing arrest count, but
+        # never a sentence that only the judge kept from being the answer.
         wanted = list(analysis.terms(question))
         related = sorted(
             ((coverage(wanted, set(s.terms) | set(analysis.of(p).title_terms)),
               bool(s.figures), -ranks[k], k) for k, (p, s) in enumerate(candidates)
-             if not s.negated),
+             if not s.negated and k not in doubted),
             reverse=True)
         for cov, _, _, k in related[:context_claims * 3]:
             if cov < 0.5 or len(chosen) >= len(parts) - unanswered + context_claims:
@@ -183,11 +187,16 @@ def chatml(messages) -> str:
 def _llama_cpp(path: str, context: int, max_tokens: int):
     from llama_index.llms.llama_cpp import LlamaCPP
 
-    return LlamaCPP(model_path=path, temperature=0.0, max_new_tokens=max_tokens,
-                    context_window=context, verbose=False,
-                    generate_kwargs={"top_k": 1, "seed": 0},
-                    model_kwargs={"n_threads": os.cpu_count() or 2, "seed": 0},
-                    messages_to_prompt=chatml, completion_to_prompt=lambda c: c)
+    llm = LlamaCPP(model_path=path, temperature=0.0, max_new_tokens=max_tokens,
+                   context_window=context, verbose=False,
+                   generate_kwargs={"top_k": 1, "seed": 0},
+                   model_kwargs={"n_threads": os.cpu_count() or 2, "seed": 0},
+                   messages_to_prompt=chatml, completion_to_prompt=lambda c: c)
+    # llama-cpp-python frees the model in its destructor, which at interpreter exit can run
+    # after the module it calls into is torn down (a TypeError from free_model printed after
+    # every run); freeing it at exit, while everything is still loaded, is clean.
+    atexit.register(llm._model.close)
+    return llm
 
 
 def _llama_cpp_generator(settings: Settings) -> Generator:

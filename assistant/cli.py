@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gate", type=Path, help="thresholds file; exit 1 when a threshold is missed")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("serve", parents=[common], help="the chat UI")
+    p = sub.add_parser("serve", parents=[common], help="the chat UI and the HTTP API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--corpus", type=Path, default=Path("corpus"), help="where uploads are stored")
@@ -153,14 +153,14 @@ def _eval(args, settings: Settings) -> int:
 
 
 def _serve(args, settings: Settings) -> int:
-    from assistant.ui import serve
+    from assistant.server import serve
 
     serve(settings, host=args.host, port=args.port, corpus_dir=args.corpus)
     return 0
 
 
 def _bench(args, settings: Settings) -> int:
-    from assistant.bench import run_cli
+    from assistant.bench.runner import run_cli
 
     return run_cli(args, settings)
 

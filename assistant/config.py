@@ -40,6 +40,8 @@ class Settings:
     chunk_tokens: int = 128
     chunk_overlap: int = 16
     max_file_mb: float = 50.0
+    max_unpacked_mb: float = 100.0  # what a DOCX (a zip) may inflate to: zip bombs refused
+    max_file_chunks: int = 10_000  # chunks one file may make (memory and encoder time)
     embed_model: str | None = None  # local sentence-transformers path; None = packaged MiniLM
     embed_backend: str = "auto"  # auto, onnx (onnxruntime) or torch; same vectors (models.py)
     embed_batch_size: int = 32
@@ -58,6 +60,8 @@ class Settings:
     openai_model: str = "local"
     openai_api_key: str = field(default="not-needed", repr=False)
     llm_timeout_s: float = 120.0
+    # serve
+    api_queue_timeout_s: float = 300.0  # an API question waiting longer for its turn gets a 503
     # verify
     support_threshold: float = 0.6  # without the judge: share of a claim's words its evidence holds
     judge: bool = False  # the learned judge (assistant/judge/); off: exact checks alone (ablation)

@@ -13,11 +13,13 @@ manifest without opening the store or loading a model.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fnmatch
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -75,8 +77,15 @@ class IngestReport:
             f"{self.chunks_total} in the index ({self.seconds:.1f} s"
             + ("" if self.store_opened else "; nothing changed since the last ingest") + ")",
         ]
-        lines += [f"  failed: {f['path']}: {f['reason']}" for f in self.files_failed]
+        lines += [f"  failed: {one_line(f['path'])}: {f['reason']}" for f in self.files_failed]
         return "\n".join(lines)
+
+
+def one_line(name: str) -> str:
+    """A file name shown as one line that reads as what it is: line breaks, other controls and
+    bidirectional marks (which can make "invoice\u202efdp.txt" look like "invoicetxt.pdf")
+    escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
 def sha256(data: bytes | str) -> str:
@@ -91,29 +100,83 @@ def chunk(extracted_pages: list[str], settings: Settings,
 
     Chunks never span a page, so a PDF citation names exactly one page. `paged` says whether
     the pages are real pages (a PDF, even a one-page one); None guesses from their number.
+    Raises Unreadable past `max_file_chunks` chunks, or when no part of the text can be cited.
     """
     from llama_index.core.node_parser import SentenceSplitter
 
     splitter = SentenceSplitter(chunk_size=settings.chunk_tokens,
                                 chunk_overlap=settings.chunk_overlap, tokenizer=token_encoder())
     multi_page = len(extracted_pages) > 1 if paged is None else paged
-    chunks, page_offset = [], 0
+    chunks, page_offset, runs_skipped = [], 0, False
     for page_no, page in enumerate(extracted_pages, start=1):
-        cursor = 0
         headings = section_headings(page)
-        for piece in splitter.split_text(page):
-            piece = piece.strip()
-            if not piece:
+        heading_starts = [at for at, _ in headings]
+        for start, end in _spans(page):
+            if start is None:
+                runs_skipped = True
                 continue
-            start = _locate(page, piece, cursor)
-            cursor = start + 1
-            section = next((h for at, h in reversed(headings) if at <= max(start, 0)), "")
-            chunks.append((page[start:start + len(piece)] if start >= 0 else piece,
-                           page_no if multi_page else None,
-                           page_offset + max(start, 0), page_offset + max(start, 0) + len(piece),
-                           section))
+            part, cursor = page[start:end], 0
+            for piece in splitter.split_text(part):
+                piece = piece.strip()
+                if not piece:
+                    continue
+                found = _locate(part, piece, cursor)
+                cursor = found + 1
+                in_page = start + max(found, 0)
+                under = bisect.bisect_right(heading_starts, in_page) - 1
+                chunks.append((part[found:found + len(piece)] if found >= 0 else piece,
+                               page_no if multi_page else None, page_offset + in_page,
+                               page_offset + in_page + len(piece),
+                               headings[under][1] if under >= 0 else ""))
+            if len(chunks) > settings.max_file_chunks:
+                raise Unreadable(f"more than {settings.max_file_chunks:,} chunks of "
+                                 f"{settings.chunk_tokens} tokens (setting max_file_chunks): "
+                                 "split the file or raise the limit")
         page_offset += len(page) + len(PAGE_SEP)
+    if not chunks and runs_skipped:
+        raise Unreadable(f"no text to index: only runs of over {UNBROKEN_RUN:,} characters "
+                         "without a space or a line break (encoded data?)")
     return chunks
+
+
+SPLIT_WINDOW = 65_536  # characters the splitter is given at once
+UNBROKEN_RUN = 4_096  # characters without a break: encoded data, not text anyone cites
+_BREAKS = r"\s.,;:!?\u3002\uff01\uff1f\uff0c\uff1b\uff1a\u3001"  # and CJK punctuation
+_LONG_RUN = re.compile(rf"(?<![^{_BREAKS}])[^{_BREAKS}]{{{UNBROKEN_RUN},}}")
+
+
+def _spans(page: str):
+    """(start, end) of the parts of a page to split, or (None, None) for a run left out.
+
+    The splitter is linear only on short texts: on one 40 MB line its sentence tokenizer (nltk)
+    raises TimeoutError after 5 s, and a run without spaces is split and token-counted one
+    character at a time (19 s and 400 MB for 1 MB). So it sees windows of at most SPLIT_WINDOW
+    characters, cut at a paragraph, line, sentence or word break (a page shorter than that is
+    split exactly as before), and runs of UNBROKEN_RUN characters or more with no break at all
+    (base64, hex dumps) are not chunked.
+    """
+    start = 0
+    for run in [*_LONG_RUN.finditer(page), None]:
+        end = run.start() if run else len(page)
+        while end - start > SPLIT_WINDOW:
+            cut = _break_before(page, start + SPLIT_WINDOW // 2, start + SPLIT_WINDOW)
+            yield start, cut
+            start = cut
+        if end > start:
+            yield start, end
+        if run:
+            yield None, None
+            start = run.end()
+
+
+def _break_before(page: str, low: int, high: int) -> int:
+    """Where to end a window within page[low:high]: after its last paragraph, line, sentence
+    or word break, else at `high`."""
+    for sep in ("\n\n", "\n", ". ", "\u3002", " "):
+        found = page.rfind(sep, low, high)
+        if found >= 0:
+            return found + len(sep)
+    return high
 
 
 def _locate(page: str, piece: str, cursor: int) -> int:
@@ -278,18 +341,19 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
         seen_sources.add(rel)
         file_hash = None
         try:
-            size = path.stat().st_size
-            if size > settings.max_file_mb * 1024 * 1024:
-                raise Unreadable(f"file is {size / 2**20:.1f} MB, over the "
-                                 f"{settings.max_file_mb:g} "
-                                 "MB limit (setting max_file_mb)")
+            refused = _refused_unread(rel, path.stat().st_size, settings)
+            if refused:
+                report.files_failed.append(refused)
+                bar.update()
+                continue
             data = path.read_bytes()
             file_hash = sha256(data)
             if _current(manifest.entries.get(rel), file_hash, recipe):
                 report.files_unchanged += 1
                 bar.update()
                 continue
-            extracted = extract(path, data)
+            extracted = extract(path, data, max_unpacked_mb=settings.max_unpacked_mb)
+            pieces = chunk(extracted.pages, settings, paged=path.suffix.lower() == ".pdf")
         except Unreadable as exc:
             report.files_failed.append({"path": rel, "reason": str(exc)})
             if file_hash:
@@ -300,7 +364,11 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
             report.files_failed.append({"path": rel, "reason": f"cannot read: {exc.strerror}"})
             bar.update()
             continue
-        pieces = chunk(extracted.pages, settings, paged=path.suffix.lower() == ".pdf")
+        except Exception as exc:  # one file a library cannot cope with must not stop the rest
+            report.files_failed.append({"path": rel, "reason": f"could not be read "
+                                        f"({type(exc).__name__}: {str(exc)[:120]})"})
+            bar.update()
+            continue
         if any(rel == other for other, _, _ in pending):  # same name under two roots: last wins
             write_pending()
         pending.append((rel, file_hash, _passages(rel, extracted.title, pieces)))
@@ -322,6 +390,21 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
     report.chunks_total = store.count()
     _record_ingest(store, manifest, recipe, report, failed_hashes)
     return report
+
+
+def _refused_unread(rel: str, size: int, settings: Settings) -> dict | None:
+    """A failure decided from the name and size alone, before reading: the same in the full and
+    in the quick run, so a 200 MB file does not make every re-ingest a full one."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates, which no
+        # JSON, Chroma metadata or chunk id can take
+        return {"path": os.fsencode(rel).decode("utf-8", "backslashreplace"),
+                "reason": "file name is not valid UTF-8: rename it"}
+    if size > settings.max_file_mb * 2**20:
+        return {"path": rel, "reason": f"file is {size / 2**20:.1f} MB, over the "
+                                       f"{settings.max_file_mb:g} MB limit (setting max_file_mb)"}
+    return None
 
 
 def _current(entry: dict | None, file_hash: str, recipe: str) -> bool:
@@ -390,8 +473,10 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
         rel = path.relative_to(root).as_posix()
         seen.add(rel)
         try:
-            if path.stat().st_size > settings.max_file_mb * 1024 * 1024:
-                return None
+            refused = _refused_unread(rel, path.stat().st_size, settings)
+            if refused:
+                report.files_failed.append(refused)
+                continue
             file_hash = sha256(path.read_bytes())
         except OSError:
             return None

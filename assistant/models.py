@@ -9,10 +9,10 @@ ONNX, once per user, and for ingest-sized batches (`Encoder`).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import sys
 import threading
 import warnings
@@ -138,7 +138,7 @@ class Encoder:
         weights = (sorted(Path(self.path).glob("*.safetensors"))
                    or sorted(Path(self.path).glob("*.bin")))
         target = onnx_cache_file(Path(self.path).name, [str(Path(self.path).resolve()),
-                                                        _torch_version()]
+                                                        torch_version()]
                                  + [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}"
                                     for w in weights])
         if target.exists():
@@ -194,11 +194,14 @@ def export_onnx(module, sample: tuple, inputs: list[str], output: str, target: P
     os.replace(tmp, target)  # atomic: a concurrent process never reads half a file
 
 
-def _torch_version() -> str:
-    try:
-        return importlib.metadata.version("torch")
-    except importlib.metadata.PackageNotFoundError:
-        return "no torch"
+def torch_version() -> str:
+    """torch.__version__ read from its version.py, for the keys of cached exports: importing
+    torch, or scanning every installed package's metadata, would cost seconds of a load."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or spec.origin is None:
+        return "no torch"  # a cached export still loads; building one needs torch
+    text = (Path(spec.origin).parent / "version.py").read_text()
+    return re.search(r"__version__\s*=\s*['\"]([^'\"]+)", text).group(1)
 
 
 def onnx_session(path: Path):

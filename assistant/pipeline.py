@@ -141,7 +141,7 @@ class Assistant:
         parts = analyse(question)
         candidates = [(p, s) for p in passages for s in analysis.of(p).sentences]
         judge = load_judge() if self.settings.judge else None
-        return bool(parts) and all(answering(parts, candidates, judge))
+        return bool(parts) and all(f.answers for f in answering(parts, candidates, judge))
 
 
 # A question a document asks itself (an FAQ heading), not a sentence that ends with one.

@@ -68,6 +68,9 @@ class Part:
     distinct: list[str] = field(default_factory=list)  # what sets it apart from its sibling parts
     years: list[str] = field(default_factory=list)
     names: list[list[str]] = field(default_factory=list)  # terms of each name the part mentions
+    # Terms of its nouns and adjectives: what a figure is about, which a figure's evidence must
+    # state even when the judge reads the rest (a verb may be paraphrased, "women's" may not).
+    nominal: list[str] = field(default_factory=list)
 
     @property
     def wants_figure(self) -> bool:
@@ -139,9 +142,12 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     frame = set(analysis.terms(" ".join(_FRAME_WORDS)))
     part_terms = [t for t in analysis.terms(text) if t not in frame]
     years = [t for t in part_terms if analysis.YEAR.fullmatch(t)]
+    nominal = {t for tok in _tagged(text) if tok.pos_ in ("NOUN", "PROPN", "ADJ")
+               for t in analysis.terms(tok.text)}
     return Part(label=text.strip(), kind=kind, terms=part_terms, focus=focus,
                 distinct=list(distinguishing), years=years,
-                names=[n for n in names if n and all(t in part_terms for t in n)])
+                names=[n for n in names if n and all(t in part_terms for t in n)],
+                nominal=[t for t in part_terms if t in nominal])
 
 
 @lru_cache(maxsize=256)
@@ -246,15 +252,29 @@ def answers(part: Part, sentence: Sentence | str, context: set[str] | str = froz
     if cov < (JUDGED_COVERAGE if judged else 1.0 if part.wants_figure else FACT_COVERAGE):
         missing = [t for t in part.terms if t not in all_terms]
         return Match(False, f"nothing states {', '.join(missing)}", cov)
+    if judged and part.wants_figure:
+        missing = [t for t in part.nominal if t not in all_terms]
+        if missing:
+            return Match(False, f"nothing states {', '.join(missing)}", cov)
     if not judged and not part.wants_figure and len(sent_terms & set(part.terms)) < min(
             2, len(part.terms)):
         return Match(False, "the sentence itself says little about the question", cov)
     return Match(True, "states the asked quantity for the asked subject", cov)
 
 
+@dataclass
+class Found:
+    """What answers one part: the candidates that do, best first as (index, score), and those
+    that passed the exact checks but not the judge (shown beside "not documented", they would
+    read as the answer the assistant says it does not have)."""
+
+    answers: list[tuple[int, float]] = field(default_factory=list)
+    doubted: list[int] = field(default_factory=list)
+
+
 def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], judge=None, *,
-              strict: bool = True) -> list[list[tuple[int, float]]]:
-    """For each part, the candidates that answer it, best first, as (index, score).
+              strict: bool = True) -> list[Found]:
+    """For each part, which candidates answer it.
 
     The exact checks come first; the judge then reads every survivor of every part in one
     batch and keeps those it scores at or above its threshold. Without a judge the exact
@@ -272,11 +292,15 @@ def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], jud
     if judged and passed:
         scores = judge.score([(query_text(parts[j].label), judge_candidate(*candidates[k]))
                               for j, k, _ in passed])
-    found: list[list[tuple[int, float]]] = [[] for _ in parts]
+    found = [Found() for _ in parts]
     for (j, k, _), score in zip(passed, scores):
         if not judged or score >= judge.threshold:
-            found[j].append((k, float(score)))
-    return [sorted(f, key=lambda ks: (-ks[1], ks[0])) for f in found]
+            found[j].answers.append((k, float(score)))
+        else:
+            found[j].doubted.append(k)
+    for f in found:
+        f.answers.sort(key=lambda ks: (-ks[1], ks[0]))
+    return found
 
 
 def judge_candidate(passage: Passage, sentence: Sentence) -> str:
@@ -300,8 +324,7 @@ def _has_answer_type(kind: str, sentence: Sentence, strict: bool) -> bool:
     if kind == "money":
         return any(f.kind == "money" or f.unit in _MONEY_WORDS for f in figs)
     if kind == "count":  # "one button": a lone "one" is not a figure, but spaCy counts it
-        return any(f.kind in ("number", "money") for f in figs) or bool(
-            labels & {"CARDINAL", "QUANTITY"})
+        return any(f.kind == "number" for f in figs) or bool(labels & {"CARDINAL", "QUANTITY"})
     if kind in ENTITY_LABELS and strict:
         return bool(labels & ENTITY_LABELS[kind])
     return True

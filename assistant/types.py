@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Literal
 
 Status = Literal["answered", "partial", "not_documented"]
@@ -160,3 +162,71 @@ class Answer:
         data.pop("retrieved")
         data["text"] = str(self)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The inverse of to_dict() for an answer that comes back from outside (a client's
+        conversation history): every field is checked against its type, and ValueError names
+        the first one that is missing or wrong. "text" is derived, so it is not read."""
+        return _load(cls, data, "answer")
+
+
+def _load(cls, data, where: str):
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} must be an object")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in fields(cls):
+        if f.name == "retrieved":  # never serialised
+            continue
+        if f.name in data:
+            values[f.name] = _checked(hints[f.name], data[f.name], f"{where}.{f.name}")
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise ValueError(f"{where}.{f.name} is missing")
+    return cls(**values)
+
+
+def _checked(kind, value, where: str):
+    """value if it is of the annotated `kind` (JSON's view: an int is a float, a bool is not a
+    number), dataclasses loaded; else ValueError."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if is_dataclass(kind):
+        return _load(kind, value, where)
+    if origin in (typing.Union, types.UnionType):
+        for option in args:
+            try:
+                return _checked(option, value, where)
+            except ValueError:
+                pass
+    elif origin is Literal:
+        if value in args:
+            return value
+    elif origin is list:
+        if isinstance(value, list):
+            return [_checked(args[0], v, f"{where}[{i}]") for i, v in enumerate(value)]
+    elif origin is dict:
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {k: _checked(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    elif kind is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif kind is type(None):
+        if value is None:
+            return value
+    elif isinstance(value, kind):
+        return value
+    raise ValueError(f"{where} must be {_named(kind)}, not {_json_type(value)}")
+
+
+def _named(kind) -> str:
+    if typing.get_origin(kind) is Literal:
+        return "one of " + ", ".join(map(repr, typing.get_args(kind)))
+    return getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
+
+
+def _json_type(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")

@@ -86,6 +86,8 @@ class Verifier:
             known = {c.text.lower() for c, _ in kept}
             kept += [(c, e) for c, e in extra if c.text.lower() not in known]
             documented = self._decide_parts(parts, kept, passages)
+        kept, withdrawn = self._without_doubted(parts, documented, kept, passages)
+        rejected += withdrawn
         gaps = [self._gap_claim(part, passages) for k, part in enumerate(parts)
                 if k not in documented]
         return self._assemble(question, parts, documented, kept, gaps, rejected, passages,
@@ -189,7 +191,7 @@ class Verifier:
         parsed = analysis.as_sentences([claim.text for claim, _ in kept]) if kept else []
         for k, (part, found) in enumerate(zip(parts, answering(parts, evidence, self.judge,
                                                                strict=strict))):
-            for j, _ in found:
+            for j, _ in found.answers:
                 claim, ev = kept[j]
                 if strict and not all(t in parsed[j].terms for t in part.focus):
                     continue
@@ -200,6 +202,23 @@ class Verifier:
                 documented.add(k)
                 claim.answers.append(part.label)
         return documented
+
+    def _without_doubted(self, parts, documented: set[int], kept, passages):
+        """Claims that passed the exact checks for a part the judge then left undocumented are
+        withdrawn: next to "not documented" they would read as the answer it says is missing."""
+        open_parts = [p for k, p in enumerate(parts) if k not in documented]
+        if not open_parts or self.judge is None or not kept:
+            return kept, []
+        evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
+        doubted = {j for found in answering(open_parts, evidence, self.judge) for j in
+                   found.doubted if not kept[j][0].answers}
+        withdrawn = []
+        for j in sorted(doubted):
+            claim = kept[j][0]
+            claim.supported = False
+            claim.reason = "reads as an answer to a part the judge found undocumented"
+            withdrawn.append(claim)
+        return [ce for j, ce in enumerate(kept) if j not in doubted], withdrawn
 
     def _gap_claim(self, part: Part, passages: list[Passage]) -> tuple[Part, Evidence | None]:
         """The sentence that says this part is not known, when the sources have one."""

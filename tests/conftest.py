@@ -1,26 +1,31 @@
 """Shared fixtures: the demo index (built once per session), a real `chroma run` server, fresh
-per-test indexes, the `groundwork` CLI as a subprocess, and small PDF/DOCX builders.
+per-test indexes, the `groundwork` CLI as a subprocess, `groundwork serve` as a server process,
+and small PDF/DOCX builders.
 
 Everything here is real: the packaged MiniLM embedder, embedded Chroma or a Chroma server, BM25.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+from collections.abc import Iterator
+from http.client import HTTPConnection, HTTPMessage
 from pathlib import Path
 
 import pytest
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
+from assistant.procs import free_port, running
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -29,12 +34,6 @@ HEADLINE = ("How many CyberTipline escalations (urgent reports) led to arrests o
 BIN = Path(sys.executable).parent
 GROUNDWORK = BIN / "groundwork"
 CHROMA = BIN / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
@@ -131,90 +130,75 @@ def kill_ingest_when(root: Path, index: Path, manifest: Path, target: int, delay
     return proc.returncode == -signal.SIGKILL and done < len(hashes), done
 
 
-# -- real servers ---------------------------------------------------------------------------
+# -- a real Chroma server ---------------------------------------------------------------------
 
 
-def wait_until_up(probe, proc: subprocess.Popen, log_path: Path, what: str,
-                  timeout: float = 120) -> None:
-    """Poll `probe()` until it returns True; fail with the log's tail if `proc` exits first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"{what} exited with {proc.returncode}:\n"
-                        f"{log_path.read_text(errors='replace')[-3000:]}")
-        try:
-            if probe():
-                return
-        except Exception:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not come up within {timeout:.0f} s:\n"
-                        f"{log_path.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
-
-
-def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=timeout)
-
-
-def start_chroma(data: Path, port: int) -> subprocess.Popen:
-    """`chroma run` on 127.0.0.1:`port` storing into `data`, returned once it answers."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
+@contextlib.contextmanager
+def chroma_run(data: Path, port: int) -> Iterator[subprocess.Popen]:
+    """`chroma run` on 127.0.0.1:`port` storing under `data` until the block ends; the same
+    folder and port again make the same server after a kill (each start logs to its own file)."""
     assert CHROMA.exists(), f"chroma CLI not found at {CHROMA}"
     data.mkdir(parents=True, exist_ok=True)
-    log_path = data / f"server-{port}.log"
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(data / "db"), "--host", "127.0.0.1",
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=subprocess_env())
-    def up() -> bool:
-        return chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(
-            anonymized_telemetry=False)).heartbeat() is not None
-
-    wait_until_up(up, proc, log_path, "chroma run", 60)
-    return proc
+    log = data / f"server-{len(list(data.glob('server-*.log')))}.log"
+    with running([CHROMA, "run", "--path", data / "db", "--host", "127.0.0.1", "--port", port],
+                 log, f"http://127.0.0.1:{port}/api/v2/heartbeat", env=subprocess_env(),
+                 limit_s=60) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A `chroma run` server on a free port for the session; yields its http://HOST:PORT."""
     port = free_port()
-    proc = start_chroma(tmp_path_factory.mktemp("chroma-server"), port)
-    try:
+    with chroma_run(tmp_path_factory.mktemp("chroma-server"), port):
         yield f"http://127.0.0.1:{port}"
+
+
+# -- `groundwork serve` -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def groundwork_serve(work: Path, index_dir: Path, corpus: Path | None = None,
+                     **env: str) -> Iterator[dict]:
+    """`groundwork serve` on a free port over `index_dir` until the block ends, with `env` added
+    (GROUNDWORK_UI_PASSWORD, GROUNDWORK_API_KEY, ...); yields its url, port, log and corpus."""
+    corpus = corpus or work / "corpus"
+    port = free_port()
+    log = work / f"serve-{port}.log"
+    url = f"http://127.0.0.1:{port}/"
+    with running([GROUNDWORK, "serve", "--index", index_dir, "--corpus", corpus, "--port", port],
+                 log, url, env=subprocess_env(**env), cwd=work) as proc:
+        yield {"url": url, "port": port, "log": log, "corpus": corpus, "proc": proc}
+
+
+def request(url: str, method: str, path: str, body: bytes | None = None,
+            headers: dict | None = None) -> tuple[int, bytes, HTTPMessage]:
+    """One request to a server under test, the path sent exactly as given (`..` included):
+    (status, body, headers), whatever the status."""
+    parts = urllib.parse.urlsplit(url)
+    conn = HTTPConnection(parts.hostname, parts.port, timeout=180)  # a first answer loads models
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, b"" if method == "HEAD" else resp.read(), resp.headers
     finally:
-        stop_process(proc, 10)
+        conn.close()
 
 
-def start_serve(settings: Settings, corpus: Path, port: int, log_path: Path) -> subprocess.Popen:
-    """`groundwork serve` over `settings`' index on 127.0.0.1:`port`, returned once it answers."""
-    import urllib.request
+def post(url: str, path: str, body, headers: dict | None = None) -> tuple[int, dict | str]:
+    """(status, the JSON reply or the event stream's text)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    status, reply, answered = request(url, "POST", path, data, headers)
+    kind = answered["Content-Type"] or ""
+    return status, json.loads(reply) if kind.startswith("application/json") else reply.decode()
 
-    args = [str(GROUNDWORK), "serve", "--index", str(settings.index_dir), "--corpus", str(corpus),
-            "--port", str(port)]
-    if settings.chroma_url:
-        args += ["--chroma-url", settings.chroma_url]
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, cwd=log_path.parent,
-                                env=subprocess_env(GROUNDWORK_COLLECTION=settings.collection))
 
-    def up() -> bool:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
-            return resp.status == 200
-
-    wait_until_up(up, proc, log_path, "groundwork serve", 180)
-    return proc
+def sign_in(url: str, password: str, user: str = "groundwork") -> tuple[int, str]:
+    """POST /login as the UI's sign-in form does: (status, the Cookie header of the session)."""
+    form = urllib.parse.urlencode({"username": user, "password": password}).encode()
+    status, _, headers = request(url, "POST", "/login", form,
+                              {"Content-Type": "application/x-www-form-urlencoded"})
+    return status, "; ".join(c.split(";")[0] for c in headers.get_all("set-cookie") or [])
 
 
 # -- document builders ------------------------------------------------------------------------

@@ -1,17 +1,15 @@
 """The generators: extractive by default, a local GGUF through llama-cpp, and any
 OpenAI-compatible endpoint (tested against a real `python -m llama_cpp.server` with SmolLM2)."""
 
-import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
-from conftest import HEADLINE, free_port, subprocess_env
+from conftest import HEADLINE, subprocess_env
 
 from assistant.answer import ExtractiveGenerator, GeneratorError, LLMGenerator, make_generator
 from assistant.models import default_gguf_path
 from assistant.pipeline import Assistant
+from assistant.procs import free_port, running
 from assistant.retrieve import Retriever
 from assistant.text import clean
 from assistant.types import Draft, Passage
@@ -61,31 +59,13 @@ def test_llama_cpp_default_model_ships_in_a_package():
 def llama_server(tmp_path_factory):
     """A real OpenAI-compatible server: llama.cpp serving SmolLM2 on 127.0.0.1."""
     port = free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", default_gguf_path(),
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-             "--model_alias", "smollm2"],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=subprocess_env())
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/models", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"llama_cpp.server did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running([sys.executable, "-m", "llama_cpp.server", "--model", default_gguf_path(),
+                  "--host", "127.0.0.1", "--port", port, "--n_ctx", "2048",
+                  "--model_alias", "smollm2"],
+                 tmp_path_factory.mktemp("llama-server") / "server.log", f"{url}/models",
+                 env=subprocess_env(), limit_s=90):
+        yield url
 
 
 def test_openai_generator_against_a_real_local_server(demo_index, llama_server):

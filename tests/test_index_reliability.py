@@ -2,11 +2,13 @@
 `groundwork serve` keeps answering while a separate `groundwork ingest` changes the corpus, and
 it survives its `chroma run` server going away and coming back.
 
-The server is driven through the UI's HTTP queue (`/ask`, what `gradio_client` calls).
+The server is driven through its HTTP API (`POST /api/ask`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
@@ -18,17 +20,18 @@ from pathlib import Path
 import pytest
 from conftest import (
     GROUNDWORK,
-    free_port,
+    chroma_run,
+    groundwork_serve,
     kill_ingest_when,
-    start_chroma,
-    start_serve,
-    stop_process,
+    post,
+    request,
     subprocess_env,
 )
 
 from assistant.ingest import Manifest, ingest
+from assistant.procs import free_port
 from assistant.retrieve import Retriever
-from assistant.store import IndexDamaged, Store, chroma_dir
+from assistant.store import MANIFEST, IndexDamaged, Store, chroma_dir, local_dir
 
 FACTS = {
     "owls.md": ("# Barn owls\n\nThe barn owl survey of 2023 counted 412 nesting pairs in the "
@@ -202,11 +205,9 @@ def test_interrupted_ingest_is_named_and_finished_by_running_it_again(tmp_path, 
 # -- 1. ingest while answering ------------------------------------------------------------------
 
 
-def ask_ui(url: str, question: str) -> dict:
-    """One question through the UI's HTTP queue: the Answer's JSON, or {"error": reason}."""
-    from gradio_client import Client
-
-    return Client(url, verbose=False).predict(question, "extractive", 0, api_name="/ask")
+def ask(url: str, question: str) -> tuple[int, dict]:
+    """One question to `POST /api/ask`: (status, the Answer's JSON or {"error": reason})."""
+    return post(url, "/api/ask", {"question": question})
 
 
 def cited_sources(answer: dict) -> set[str]:
@@ -217,121 +218,123 @@ def test_server_answers_while_a_separate_ingest_adds_edits_and_removes(tmp_path,
     root = write_corpus(tmp_path / "docs", FACTS)
     settings = make_settings()
     ingest([root], settings, progress=False)
-    port = free_port()
-    server = start_serve(settings, tmp_path / "uploads", port, tmp_path / "serve.log")
-    url = f"http://127.0.0.1:{port}/"
-    log: list[tuple[float, str, dict]] = []  # (sent at, question, answer)
+    log: list[tuple[float, str, int, dict]] = []  # (sent at, question, status, reply)
     stop = threading.Event()
     stream = [*QUESTIONS.values(), "What is the ferry timetable on the lake?",
               "How many swans nest on the lake?"]
 
-    def keep_asking() -> None:
+    def keep_asking(url: str) -> None:
         i = 0
         while not stop.is_set():
             question = stream[i % len(stream)]
             sent = time.monotonic()
-            log.append((sent, question, ask_ui(url, question)))
+            log.append((sent, question, *ask(url, question)))
             i += 1
 
-    try:
-        first = ask_ui(url, QUESTIONS["bakery.md"])
-        assert "bakery.md" in cited_sources(first) and "640" in first["summary"], first
-        asker = threading.Thread(target=keep_asking)
+    with groundwork_serve(tmp_path, settings.index_dir, tmp_path / "uploads") as served:
+        url = served["url"]
+        status, first = ask(url, QUESTIONS["bakery.md"])
+        assert status == 200 and "bakery.md" in cited_sources(first), first
+        assert "640" in first["summary"], first
+        asker = threading.Thread(target=keep_asking, args=(url,))
         asker.start()
-        # One ingest adds a file and edits another; the next removes a file (--prune).
-        (root / "lake.md").write_text(
-            "# The lake\n\nThe lake ferry leaves the north pier every 40 minutes. In 2023, 23 "
-            "pairs of swans nested on the lake.")
-        (root / "owls.md").write_text(FACTS["owls.md"].replace("412", "437"))
-        rounds = []
-        for change in ("add and edit", "remove"):
-            if change == "remove":
-                (root / "bakery.md").unlink()
-            ran = subprocess.run([str(GROUNDWORK), "ingest", str(root), "--prune", "--index",
-                                  str(settings.index_dir), "--json"], capture_output=True,
-                                 text=True, timeout=300, env=subprocess_env())
-            assert ran.returncode == 0, ran.stderr
-            rounds.append(time.monotonic())
-            time.sleep(1.0)  # a few questions between and after the ingests
-        stop.set()
-        asker.join(timeout=120)
-        assert not asker.is_alive()
-        assert server.poll() is None
+        try:
+            # One ingest adds a file and edits another; the next removes a file (--prune).
+            (root / "lake.md").write_text(
+                "# The lake\n\nThe lake ferry leaves the north pier every 40 minutes. In 2023, "
+                "23 pairs of swans nested on the lake.")
+            (root / "owls.md").write_text(FACTS["owls.md"].replace("412", "437"))
+            rounds = []
+            for change in ("add and edit", "remove"):
+                if change == "remove":
+                    (root / "bakery.md").unlink()
+                ran = subprocess.run([str(GROUNDWORK), "ingest", str(root), "--prune", "--index",
+                                      str(settings.index_dir), "--json"], capture_output=True,
+                                     text=True, timeout=300, env=subprocess_env())
+                assert ran.returncode == 0, ran.stderr
+                rounds.append(time.monotonic())
+                time.sleep(1.0)  # a few questions between and after the ingests
+        finally:
+            stop.set()
+            asker.join(timeout=120)
+        assert not asker.is_alive() and served["proc"].poll() is None
         # No request failed, and none sent after the removal cites the removed file.
-        assert len(log) >= 4 and all("error" not in a for _, _, a in log), [
-            a for _, _, a in log if "error" in a]
-        after_removal = [(q, a) for sent, q, a in log if sent > rounds[1]]
-        assert after_removal and all("bakery.md" not in cited_sources(a)
-                                     for _, a in after_removal)
+        assert len(log) >= 4 and all(status == 200 for _, _, status, _ in log), [
+            reply for _, _, status, reply in log if status != 200]
+        after_removal = [reply for sent, _, _, reply in log if sent > rounds[1]]
+        assert after_removal and all("bakery.md" not in cited_sources(a) for a in after_removal)
         # The new and the edited content are answerable without restarting the server.
-        lake = ask_ui(url, "How many pairs of swans nested on the lake in 2023?")
+        _, lake = ask(url, "How many pairs of swans nested on the lake in 2023?")
         assert "lake.md" in cited_sources(lake) and "23" in lake["summary"], lake
-        owls = ask_ui(url, QUESTIONS["owls.md"])
+        _, owls = ask(url, QUESTIONS["owls.md"])
         assert "437" in owls["summary"] and "412" not in owls["summary"], owls
-        gone = ask_ui(url, QUESTIONS["bakery.md"])
+        _, gone = ask(url, QUESTIONS["bakery.md"])
         assert "bakery.md" not in cited_sources(gone) and "640" not in gone["summary"], gone
-    finally:
-        stop.set()
-        stop_process(server)
 
 
 # -- 2. the vector server goes away and comes back -------------------------------------------------
 
 
-def test_chroma_server_outage_while_serving_and_ingesting(tmp_path, make_settings):
+def kill(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def test_chroma_server_outage_while_serving(tmp_path, make_settings):
     data, chroma_port = tmp_path / "chroma", free_port()
     chroma_url = f"http://127.0.0.1:{chroma_port}"
-    chroma = start_chroma(data, chroma_port)
     root = write_corpus(tmp_path / "docs", FACTS)
     settings = make_settings(chroma_url=chroma_url, collection="outage")
-    ingest([root], settings, progress=False)
-    port = free_port()
-    server = start_serve(settings, tmp_path / "uploads", port, tmp_path / "serve.log")
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        assert "412" in ask_ui(url, QUESTIONS["owls.md"])["summary"]
-        chroma.send_signal(signal.SIGKILL)
-        chroma.wait(timeout=30)
-        down = ask_ui(url, QUESTIONS["bridges.md"])
-        assert down.get("error", "").startswith(
-            f"the vector store at {chroma_url} is not reachable"), down
-        assert server.poll() is None  # the process stays up
-        chroma = start_chroma(data, chroma_port)
-        back = ask_ui(url, QUESTIONS["bridges.md"])
-        assert "error" not in back and "58" in back["summary"], back
+    with contextlib.ExitStack() as servers:
+        chroma = servers.enter_context(chroma_run(data, chroma_port))
+        ingest([root], settings, progress=False)
+        served = servers.enter_context(groundwork_serve(
+            tmp_path, settings.index_dir, tmp_path / "uploads",
+            GROUNDWORK_CHROMA_URL=chroma_url, GROUNDWORK_COLLECTION="outage"))
+        status, before = ask(served["url"], QUESTIONS["owls.md"])
+        assert status == 200 and "412" in before["summary"], before
+        kill(chroma)
+        for question in (QUESTIONS["bridges.md"], QUESTIONS["owls.md"]):
+            status, down, headers = request(served["url"], "POST", "/api/ask",
+                                            json.dumps({"question": question}).encode())
+            assert status == 503 and headers["Retry-After"] == "10", (status, down)
+            assert json.loads(down)["error"].startswith(
+                f"the vector store at {chroma_url} is not reachable"), down
+        assert served["proc"].poll() is None  # the process stays up
+        servers.enter_context(chroma_run(data, chroma_port))  # the same data, the same port
+        status, back = ask(served["url"], QUESTIONS["bridges.md"])
+        assert status == 200 and "58" in back["summary"], back
 
-        # An ingest cut off by the outage, rerun once the server is back, ends as a clean one.
-        more = write_corpus(tmp_path / "more", {
-            f"extra_{i:02d}.md": f"# Extra {i}\n\nSurvey {i} counted {100 + i} hedgehogs in "
-                                 f"the parish of Little Ashby in {1990 + i}." for i in range(30)})
-        manifest = Store(settings).manifest_path
+
+def test_ingest_cut_off_by_an_outage_ends_as_a_clean_one_when_rerun(tmp_path, make_settings):
+    data, chroma_port = tmp_path / "chroma", free_port()
+    chroma_url = f"http://127.0.0.1:{chroma_port}"
+    root = write_corpus(tmp_path / "docs", {
+        f"extra_{i:02d}.md": f"# Extra {i}\n\nSurvey {i} counted {100 + i} hedgehogs in the "
+                             f"parish of Little Ashby in {1990 + i}." for i in range(30)})
+    settings = make_settings(chroma_url=chroma_url, collection="outage")
+    manifest = local_dir(settings) / MANIFEST
+    with contextlib.ExitStack() as servers:
+        chroma = servers.enter_context(chroma_run(data, chroma_port))
         ingesting = subprocess.Popen(
-            [str(GROUNDWORK), "ingest", str(more), "--index", str(settings.index_dir),
+            [str(GROUNDWORK), "ingest", str(root), "--index", str(settings.index_dir),
              "--chroma-url", chroma_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, env=subprocess_env(GROUNDWORK_COLLECTION="outage",
                                           GROUNDWORK_INGEST_BATCH="2"))
-        before = len(Manifest(manifest).entries)
-        deadline = time.monotonic() + 120
-        while len(Manifest(manifest).entries) < before + 2 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 180
+        while len(Manifest(manifest).entries) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
-        chroma.send_signal(signal.SIGKILL)
-        chroma.wait(timeout=30)
+        kill(chroma)
         _, err = ingesting.communicate(timeout=120)
         assert ingesting.returncode == 2, err
         assert f"error: the vector store at {chroma_url} is not reachable" in err
         assert "Traceback" not in err
-        chroma = start_chroma(data, chroma_port)
-        rerun = subprocess.run([str(GROUNDWORK), "ingest", str(more), "--index",
+        servers.enter_context(chroma_run(data, chroma_port))
+        rerun = subprocess.run([str(GROUNDWORK), "ingest", str(root), "--index",
                                 str(settings.index_dir), "--chroma-url", chroma_url],
                                capture_output=True, text=True, timeout=300,
                                env=subprocess_env(GROUNDWORK_COLLECTION="outage"))
         assert rerun.returncode == 0, rerun.stderr
         clean = make_settings("clean", chroma_url=chroma_url, collection="outage-clean")
         ingest([root], clean, progress=False)
-        ingest([more], clean, progress=False)
         assert contents(settings) == contents(clean)
-        hedgehogs = ask_ui(url, "How many hedgehogs did survey 7 count in Little Ashby?")
-        assert "107" in hedgehogs.get("summary", ""), hedgehogs
-    finally:
-        stop_process(server)
-        stop_process(chroma)

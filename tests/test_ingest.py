@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, GROUNDWORK, free_port, kill_ingest_when, subprocess_env
+from conftest import CORPUS, GROUNDWORK, kill_ingest_when, subprocess_env
+from hostile_files import PROSE, markdown_with_base64
 
 from assistant.config import Settings
 from assistant.ingest import Manifest, ingest, sha256
-from assistant.readers import PAGE_SEP, extract
+from assistant.procs import free_port
+from assistant.readers import PAGE_SEP, Unreadable, extract
 from assistant.retrieve import Retriever
 from assistant.store import Store, StoreError, StoreUnavailable
 
@@ -641,3 +643,57 @@ def test_cli_exit_code_when_nothing_can_be_ingested(cli, tmp_path):
     result = cli("ingest", tmp_path / "no-such-folder", "--index", tmp_path / "ix", "--json")
     assert result.returncode == 1
     assert "no such file or folder" in result.stdout
+
+
+# -- chunking hostile text: windows, unbroken runs, the per-file cap ----------------------------
+
+
+def test_a_page_shorter_than_the_window_is_split_as_the_splitter_splits_it():
+    from llama_index.core.node_parser import SentenceSplitter
+
+    from assistant.ingest import SPLIT_WINDOW, chunk
+    from assistant.models import token_encoder
+
+    page = paragraphs("Harbour", 60, seed=3)
+    assert len(page) < SPLIT_WINDOW
+    settings = Settings.load()
+    splitter = SentenceSplitter(chunk_size=settings.chunk_tokens,
+                                chunk_overlap=settings.chunk_overlap, tokenizer=token_encoder())
+    assert [c[0] for c in chunk([page], settings)] == [p.strip() for p in
+                                                         splitter.split_text(page)]
+
+
+def test_one_long_line_is_split_in_windows_and_every_chunk_located():
+    from assistant.ingest import SPLIT_WINDOW, chunk
+
+    line = PROSE * (3 * SPLIT_WINDOW // len(PROSE))
+    chunks = chunk([line], Settings.load())
+    assert len(chunks) > 3 * SPLIT_WINDOW // 800
+    for text, page, start, end, _ in chunks:
+        assert line[start:end] == text and page is None
+    assert chunks[-1][3] == len(line.rstrip())
+
+
+def test_runs_without_a_break_are_left_out_and_the_text_around_them_kept():
+    from assistant.ingest import chunk
+
+    page = markdown_with_base64(kilobytes=50)
+    chunks = chunk([page], Settings.load())
+    assert [t for t, *_ in chunks if "316 bowls" in t] and [t for t, *_ in chunks if "9 hours" in t]
+    assert not any("iVBORw0KGgo" * 3 in t for t, *_ in chunks)
+    assert all(page[start:end] == text for text, _, start, end, _ in chunks)
+    with pytest.raises(Unreadable, match="no text to index: only runs of over 4,096 characters"):
+        chunk(["A" * 10_000], Settings.load())
+
+
+def test_a_file_over_max_file_chunks_is_refused(tmp_path, make_settings):
+    from assistant.ingest import chunk
+
+    with pytest.raises(Unreadable, match=r"more than 5 chunks of 128 tokens \(setting "
+                                         r"max_file_chunks\)"):
+        chunk([paragraphs("Harbour", 40)], Settings.load(max_file_chunks=5))
+    write(tmp_path / "docs" / "long.md", paragraphs("Harbour", 40))
+    write(tmp_path / "docs" / "short.md", "A short note: 3 gulls.")
+    report = ingest([tmp_path / "docs"], make_settings(max_file_chunks=5), progress=False)
+    assert report.files_ingested == 1
+    assert [f["path"] for f in report.files_failed] == ["long.md"]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
 import pytest
+from hostile_files import DEEP_HTML_FACT, deep_html, zip_bomb_docx
 
 from assistant.readers import PAGE_SEP, SUPPORTED, Unreadable, extract
 
@@ -169,3 +172,79 @@ def test_zip_that_is_not_a_docx():
 
 def test_uppercase_suffix_is_supported():
     assert extract(Path("SHOUT.TXT"), b"Loud text").pages == ["Loud text"]
+
+
+# -- hostile inputs: bounded time and memory, a reason instead of a crash ------------------------
+
+
+def test_zip_bomb_docx_is_refused_from_its_declared_size():
+    tracemalloc.start()
+    try:
+        with pytest.raises(Unreadable, match=r"unpacks to 2,048 MB, over the 100 MB limit "
+                                             r"\(setting max_unpacked_mb\)"):
+            extract(Path("bomb.docx"), zip_bomb_docx())
+        assert tracemalloc.get_traced_memory()[1] < 50 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_zip_bomb_that_lies_about_its_size_is_never_inflated():
+    """python-docx alone inflates this part whole (2.1 GB peak RSS); the checked copy stops at
+    the 4 KB the archive declares, which is not a document."""
+    data = zip_bomb_docx(lying=True)
+    tracemalloc.start()
+    try:
+        with pytest.raises(Unreadable, match="corrupt DOCX"):
+            extract(Path("liar.docx"), data)
+        assert tracemalloc.get_traced_memory()[1] < 50 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_docx_part_with_a_bomb_ratio_is_refused():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/media/image1.png", b"\0" * 20 * 2**20)  # 20 MB in ~20 KB
+    with pytest.raises(Unreadable, match=r"word/media/image1.png in the DOCX inflates [\d,]+ "
+                                         r"times \(over 100\): a zip bomb\?"):
+        extract(Path("ratio.docx"), buf.getvalue())
+
+
+def test_docx_unpack_limit_is_a_setting(builders):
+    data = builders.docx(["The depot holds 48 buses."])
+    assert "48 buses" in extract(Path("ok.docx"), data).pages[0]
+    with pytest.raises(Unreadable, match="over the 0.001 MB limit"):
+        extract(Path("ok.docx"), data, max_unpacked_mb=0.001)
+
+
+def test_docx_with_many_paragraphs_reads_in_linear_time(builders):
+    """Resolving every paragraph's default style made 22,000 paragraphs take 109 s."""
+    paragraphs = [f"Entry {i}: the archive holds {i * 3} boxes." for i in range(3000)]
+    data = builders.docx(paragraphs, heading="Archive Index")
+    started = time.perf_counter()
+    got = extract(Path("index.docx"), data)
+    assert time.perf_counter() - started < 10  # 15 s before, 2-5 s now
+    assert got.title == "Archive Index"
+    assert "Entry 2999: the archive holds 8997 boxes." in got.pages[0]
+
+
+def test_html_nested_100000_levels_is_read_in_linear_time():
+    started = time.perf_counter()
+    got = extract(Path("deep.html"), deep_html(100_000))
+    assert time.perf_counter() - started < 60  # BeautifulSoup: 50 s at 20,000 levels
+    assert got.title == "Deep page" and got.pages == [DEEP_HTML_FACT]
+
+
+@pytest.mark.parametrize("unclosed", ["<a ", "<!--x>", "<![CDATA[x>", "<![", "</b"])
+def test_html_constructs_never_closed_are_text_in_linear_time(unclosed):
+    """html.parser rescans to the end for each of these: 8,000 `<a ` took 21 s."""
+    data = ("<html><body><p>Kept: 12 kilns.</p>" + unclosed * 100_000).encode()
+    started = time.perf_counter()
+    got = extract(Path("unclosed.html"), data)
+    assert time.perf_counter() - started < 30
+    assert got.pages[0].startswith("Kept: 12 kilns.")
+
+
+def test_html_declaration_html_parser_rejects_is_a_reason():
+    with pytest.raises(Unreadable, match="malformed HTML"):
+        extract(Path("decl.html"), b"<p>a</p><![ ]><p>b</p>")

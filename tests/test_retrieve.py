@@ -139,7 +139,7 @@ def test_question_path_loads_no_torch_llama_index_or_gradio(demo_index):
     code = ("import sys\nfrom assistant import Assistant\nfrom assistant.config import Settings\n"
             f"a = Assistant(Settings.load(index_dir={str(demo_index.index_dir)!r})).ask("
             f"{ESCALATED!r})\nassert a.claims, a\n"
-            "from assistant.bench import HEAVY_MODULES\n"
+            "from assistant.bench.ask import HEAVY_MODULES\n"
             "print(sorted(m for m in HEAVY_MODULES if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300, env=subprocess_env())

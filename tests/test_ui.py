@@ -12,9 +12,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,32 +20,16 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import (
-    CORPUS,
-    GROUNDWORK,
-    HEADLINE,
-    free_port,
-    start_serve,
-    stop_process,
-    subprocess_env,
-)
+from conftest import CORPUS, HEADLINE, groundwork_serve, sign_in
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
+from assistant.engine import EMPTY_INDEX, Engine
+from assistant.procs import free_port
 from assistant.types import Answer, Citation, Claim
-from assistant.ui import (
-    EMPTY_INDEX,
-    ChatHandlers,
-    Engine,
-    UploadRefused,
-    _auth,
-    answer_html,
-    build_app,
-    safe_filename,
-    safe_target,
-    save_upload,
-    sources_html,
-)
+from assistant.ui import ChatHandlers, build_app
+from assistant.ui.render import answer_html, sources_html
+from assistant.ui.uploads import UploadRefused, safe_filename, safe_target, save_upload
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
@@ -82,16 +64,9 @@ def engine(index) -> Engine:
 def server(index, tmp_path_factory):
     """`groundwork serve` on a free port over the module's index; uploads go to a corpus copy."""
     work = tmp_path_factory.mktemp("serve")
-    corpus = work / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    port = free_port()
-    log_path = work / "serve.log"
-    proc = start_serve(index, corpus, port, log_path)
-    try:
-        yield {"url": f"http://127.0.0.1:{port}/", "corpus": corpus, "log": log_path,
-               "port": port}
-    finally:
-        stop_process(proc)
+    shutil.copytree(CORPUS, work / "corpus")
+    with groundwork_serve(work, index.index_dir, work / "corpus") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -200,16 +175,6 @@ def test_save_upload_refuses_oversize_unreadable_and_symlinked_files(tmp_path):
         save_upload(big, "link.md", corpus, max_mb=1)
     assert not (tmp_path / "outside.md").exists()
     assert sorted(p.name for p in corpus.iterdir()) == ["link.md"]
-
-
-def test_password_comes_from_the_environment(monkeypatch):
-    monkeypatch.delenv("GROUNDWORK_UI_PASSWORD", raising=False)
-    monkeypatch.delenv("GROUNDWORK_UI_USER", raising=False)
-    assert _auth() is None
-    monkeypatch.setenv("GROUNDWORK_UI_PASSWORD", "s3cret")
-    assert _auth() == ("groundwork", "s3cret")
-    monkeypatch.setenv("GROUNDWORK_UI_USER", "ana")
-    assert _auth() == ("ana", "s3cret")
 
 
 # -- rendering (no browser) ---------------------------------------------------------------------
@@ -359,46 +324,28 @@ def test_served_page_names_no_outside_host(server):
             css = resp.read().decode()
         assert "@import" not in css and "googleapis" not in css, path
         assert _outside_hosts(css) == set(), path
-    assert f"Running on local URL:  http://127.0.0.1:{server['port']}" in server["log"].read_text()
+    assert f"Uvicorn running on http://127.0.0.1:{server['port']}" in server["log"].read_text()
 
 
-def test_password_from_the_environment_guards_the_app(tmp_path):
-    """GROUNDWORK_UI_PASSWORD puts a login in front of everything (and an empty index starts)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [str(GROUNDWORK), "serve", "--index", str(tmp_path / "empty"), "--corpus",
-             str(tmp_path / "corpus"), "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp_path,
-            env=subprocess_env(GROUNDWORK_UI_PASSWORD="open sesame"))
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
-            try:
-                page = urllib.request.urlopen(url, timeout=2).read().decode()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log_path.read_text(errors="replace")
-                time.sleep(0.3)
-        assert '"auth_required":true' in page
+@pytest.fixture(scope="module")
+def guarded(index, tmp_path_factory):
+    """`groundwork serve` with GROUNDWORK_UI_PASSWORD set."""
+    work = tmp_path_factory.mktemp("guarded")
+    with groundwork_serve(work, index.index_dir, GROUNDWORK_UI_PASSWORD="open sesame") as served:
+        yield served
+
+
+def test_password_from_the_environment_guards_the_app(guarded):
+    """GROUNDWORK_UI_PASSWORD puts a sign-in in front of everything (tests/test_server.py checks
+    every route)."""
+    page = urllib.request.urlopen(guarded["url"], timeout=5).read().decode()
+    assert '"auth_required":true' in page
+    for path in ("config", "gradio_api/info"):
         with pytest.raises(urllib.error.HTTPError) as denied:
-            urllib.request.urlopen(url + "config", timeout=5)
+            urllib.request.urlopen(guarded["url"] + path, timeout=5)
         assert denied.value.code == 401
-
-        def login(password: str) -> int:
-            data = urllib.parse.urlencode({"username": "groundwork", "password": password})
-            try:
-                return urllib.request.urlopen(url + "login", data.encode(), timeout=5).status
-            except urllib.error.HTTPError as exc:
-                return exc.code
-
-        assert login("wrong") == 400 and login("open sesame") == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    assert sign_in(guarded["url"], "wrong")[0] == 400
+    assert sign_in(guarded["url"], "open sesame")[0] == 200
 
 
 def test_several_users_at_once_are_queued_not_dropped(server):
@@ -567,3 +514,23 @@ def test_upload_in_the_browser_then_ask_about_it(browser, server, tmp_path):
     cards = browser.find_elements(By.CSS_SELECTOR, ".gw-sources .gw-latest .gw-src")
     assert any(doc.name in c.text and "12,345" in " ".join(
         m.text for m in c.find_elements(By.TAG_NAME, "mark")) for c in cards)
+
+
+def test_sign_in_in_the_browser_then_ask(browser, guarded, tmp_path):
+    """The password's sign-in page works through the server's guard, and so does the page
+    behind it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(guarded["url"])
+    user = WebDriverWait(browser, 60).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "input[data-testid=textbox]"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#gw-question")
+    user.send_keys("groundwork")
+    browser.find_element(By.CSS_SELECTOR, "input[type=password]").send_keys("open sesame")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Login']").click()
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, "#gw-question textarea, #gw-question input"))
+    answer = _ask(browser, HEADLINE, 0)
+    browser.save_screenshot(str(tmp_path / "signed-in.png"))
+    assert answer.find_elements(By.CSS_SELECTOR, ".gw-nd a.gw-cite, .gw-nd li")

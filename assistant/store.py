@@ -65,6 +65,7 @@ INGEST_RECORD = "ingested.json"  # ingest's note that the store is exactly what 
 INGEST_STATE = "ingest.json"  # the last ingest: its folders, and whether it finished
 INGEST_LOCK = "ingest.lock"  # held by a running ingest
 WRITE_LOCK = "write.lock"  # held around each Chroma write (embedded); readers share it to open
+PROBES = 12  # stored vectors read back and searched for at start (Store.check)
 
 
 def local_dir(settings: Settings) -> Path:
@@ -471,12 +472,13 @@ class Store:
 
     def _probe(self, count: int) -> None:
         """Read a few stored vectors back and search for each: Chroma itself reports nothing
-        when its vector files are truncated or missing, and answers from what is left."""
+        when its vector files are truncated or missing, and answers from what is left. PROBES
+        spread over the store: three let a file cut in half pass one time in eight."""
         lock = (contextlib.nullcontext() if self.settings.chroma_url
                 else file_lock(self.local_dir / WRITE_LOCK, exclusive=False))
         with lock, self._reachable():  # the first read loads the vector index into memory
             try:
-                offsets = sorted({0, count // 2, count - 1})
+                offsets = sorted({i * (count - 1) // (PROBES - 1) for i in range(PROBES)})
                 rows = [self.collection.get(limit=1, offset=o, include=["embeddings"])
                         for o in offsets]
                 ids = [r["ids"][0] for r in rows]

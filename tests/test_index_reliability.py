@@ -311,7 +311,7 @@ def test_ingest_cut_off_by_an_outage_ends_as_a_clean_one_when_rerun(tmp_path, ma
     chroma_url = f"http://127.0.0.1:{chroma_port}"
     root = write_corpus(tmp_path / "docs", {
         f"extra_{i:02d}.md": f"# Extra {i}\n\nSurvey {i} counted {100 + i} hedgehogs in the "
-                             f"parish of Little Ashby in {1990 + i}." for i in range(30)})
+                             f"parish of Little Ashby in {1990 + i}." for i in range(12)})
     settings = make_settings(chroma_url=chroma_url, collection="outage")
     manifest = local_dir(settings) / MANIFEST
     with contextlib.ExitStack() as servers:

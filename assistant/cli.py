@@ -60,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="1000,10000,100000")
     p.add_argument("--out", type=Path, default=Path("bench/out"))
     p.add_argument("--json", action="store_true")
+    p.add_argument("--soak", action="store_true",
+                   help="instead: one `groundwork serve` under mixed load (asks and uploads)")
+    p.add_argument("--minutes", type=float, default=20.0, help="--soak: how long")
+    p.add_argument("--clients", type=int, default=10, help="--soak: clients asking at once")
+    p.add_argument("--upload-every", type=float, default=60.0, metavar="SECONDS",
+                   help="--soak: a new document every this many seconds")
+    p.add_argument("--corpus", type=Path, default=Path("corpus"),
+                   help="--soak: the folder served (copied; ingested unless --index is given)")
 
     args = parser.parse_args(argv)
     try:
@@ -160,7 +168,10 @@ def _serve(args, settings: Settings) -> int:
 
 
 def _bench(args, settings: Settings) -> int:
-    from assistant.bench.runner import run_cli
+    if args.soak:
+        from assistant.bench.soak import run_cli
+    else:
+        from assistant.bench.runner import run_cli
 
     return run_cli(args, settings)
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from assistant import analysis
 from assistant.analysis import context_before
 from assistant.judge import candidate_text, query_text
-from assistant.text import STOPWORDS, is_duration
+from assistant.text import STOPWORDS, coverage, is_duration
 from assistant.types import Passage, Sentence
 
 _KINDS = [  # first match wins
@@ -234,12 +234,12 @@ def answers(part: Part, sentence: Sentence | str, context: set[str] | str = froz
         return Match(False, "the sentence says what is not known")
     sent_terms = set(sentence.terms)
     all_terms = sent_terms | set(context)
-    if not _has_answer_type(part.kind, sentence, strict):
+    if not has_answer_type(part.kind, sentence, strict):
         return Match(False, f"no {part.kind} in the sentence")
     cov = sum(t in all_terms for t in part.terms) / len(part.terms) if part.terms else 1.0
     if not strict:
         return Match(cov >= 0.5, "naive overlap", cov)
-    missing_focus = [t for t in part.focus if t not in sent_terms]
+    missing_focus = [t for t in part.focus if not _mentions(t, sent_terms)]
     if missing_focus:
         return Match(False, f"the sentence does not mention {', '.join(missing_focus)}", cov)
     for name in part.names:
@@ -260,6 +260,29 @@ def answers(part: Part, sentence: Sentence | str, context: set[str] | str = froz
             2, len(part.terms)):
         return Match(False, "the sentence itself says little about the question", cov)
     return Match(True, "states the asked quantity for the asked subject", cov)
+
+
+def _mentions(term: str, terms: set[str]) -> bool:
+    """The term, or the word for who does it: "vote" is mentioned by "voters" (the stemmer
+    leaves "voter" whole but cuts "reviewers" to "review")."""
+    return term in terms or any(
+        len(a) >= 3 and b in (a + "r", a + "er", a + "or")
+        for t in terms for a, b in ((term, t), (t, term)))
+
+
+def reads_as_answer(part: Part, sentence: Sentence) -> bool:
+    """Would `sentence`, shown beside "not documented" for `part`, read as its answer? It does
+    when it gives what the part asks for (a figure of its kind, a name) about what the part
+    asks about: what sets it apart from its sibling parts, else what it counts, else most of its
+    words. The escalation count beside "arrests: not documented" does not; "53.7 percent" of
+    the voters beside "share of the vote: not documented" does."""
+    if not has_answer_type(part.kind, sentence, True):
+        return False
+    terms = set(sentence.terms)
+    needed = part.distinct or part.focus
+    if needed:
+        return all(_mentions(t, terms) for t in needed)
+    return coverage(part.terms, terms) >= FACT_COVERAGE
 
 
 @dataclass
@@ -312,7 +335,7 @@ def judge_candidate(passage: Passage, sentence: Sentence) -> str:
     return candidate_text(sentence.text, title, passage.text[:sentence.start])
 
 
-def _has_answer_type(kind: str, sentence: Sentence, strict: bool) -> bool:
+def has_answer_type(kind: str, sentence: Sentence, strict: bool) -> bool:
     figs = sentence.figures
     labels = {label for label, _ in sentence.entities}
     if kind == "share":

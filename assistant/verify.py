@@ -15,7 +15,14 @@ from assistant import analysis
 from assistant.analysis import context_before
 from assistant.config import Settings
 from assistant.judge import load_judge, query_text
-from assistant.question import Part, analyse, answering, answers, judge_candidate
+from assistant.question import (
+    Part,
+    analyse,
+    answering,
+    answers,
+    judge_candidate,
+    reads_as_answer,
+)
 from assistant.render import NOT_DOCUMENTED
 from assistant.text import clean, coverage, is_instruction, jaccard
 from assistant.types import Answer, Citation, Claim, Draft, Passage, Sentence
@@ -204,19 +211,23 @@ class Verifier:
         return documented
 
     def _without_doubted(self, parts, documented: set[int], kept, passages):
-        """Claims that passed the exact checks for a part the judge then left undocumented are
-        withdrawn: next to "not documented" they would read as the answer it says is missing."""
+        """Claims that read as the answer to a part left undocumented are withdrawn: next to
+        "not documented" they would read as the answer it says is missing. Those are claims
+        that passed the exact checks but not the judge, and those `reads_as_answer` names."""
         open_parts = [p for k, p in enumerate(parts) if k not in documented]
-        if not open_parts or self.judge is None or not kept:
+        if not open_parts or not kept:
             return kept, []
-        evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
-        doubted = {j for found in answering(open_parts, evidence, self.judge) for j in
-                   found.doubted if not kept[j][0].answers}
+        doubted = {j for j, (claim, ev) in enumerate(kept) if not claim.answers and any(
+            reads_as_answer(p, ev.sentence) for p in open_parts)}
+        if self.judge is not None:
+            evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
+            doubted |= {j for found in answering(open_parts, evidence, self.judge)
+                        for j in found.doubted if not kept[j][0].answers}
         withdrawn = []
         for j in sorted(doubted):
             claim = kept[j][0]
             claim.supported = False
-            claim.reason = "reads as an answer to a part the judge found undocumented"
+            claim.reason = "reads as an answer to a part the sources leave undocumented"
             withdrawn.append(claim)
         return [ce for j, ce in enumerate(kept) if j not in doubted], withdrawn
 

@@ -118,9 +118,10 @@ def test_the_route_table_is_the_whole_app(table):
 def test_every_route_refuses_without_credentials(guarded, table):
     opened = []
     for method, template in table:
-        if method == "WEBSOCKET":
-            continue  # none today; the guard closes them like it refuses HTTP
         path = concrete(template)
+        if method == "WEBSOCKET":  # none today; the guard closes a socket before accepting it
+            assert upgrade(guarded["url"], path) in (401, 403), path
+            continue
         body = b"{}" if method in ("POST", "PUT", "PATCH") else None
         status, data, _ = request(guarded["url"], method, path, body,
                                   {"Content-Type": "application/json"})
@@ -141,6 +142,32 @@ def test_every_route_refuses_without_credentials(guarded, table):
     status, _, _ = request(guarded["url"], "GET", "/config",
                            headers={"Cookie": f"access-token-{uuid.uuid4().hex}=forged"})
     assert status == 401
+
+
+def upgrade(url: str, path: str) -> int:
+    """The status of a WebSocket handshake on `path` (101 would be an open socket)."""
+    status, _, _ = request(url, "GET", path, headers={
+        "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    return status
+
+
+def test_no_path_shape_gets_around_the_guard(guarded, table):
+    """The guard reads the raw path; the routers behind it might read it differently. Every
+    protected GET route, reached through a sign-in prefix and `..`, a doubled or dotted slash or
+    HEAD, still answers nothing of the documents or the page."""
+    opened = []
+    for method, template in table:
+        if method != "GET" or (method, template) in SIGN_IN:
+            continue
+        path = concrete(template)
+        for shape, verb in ((path, "HEAD"), ("/" + path, "GET"), ("/." + path, "GET"),
+                            ("/assets/.." + path, "GET"), ("/static/%2e%2e" + path, "GET"),
+                            ("/svelte/..%2f.." + path, "GET")):
+            status, data, _ = request(guarded["url"], verb, shape)
+            if 200 <= status < 300 or MARKER.encode() in data or b"gw-question" in data:
+                opened.append((verb, shape, status))
+    assert opened == [], f"answered without credentials: {opened}"
 
 
 def test_sign_in_page_shows_nothing_of_the_documents(guarded):

@@ -225,6 +225,19 @@ def test_answer_and_sources_render_from_the_answer_object_escaped():
     assert "supporting words: <mark>not in the passage</mark>" in panel  # bad offsets: shown
 
 
+def test_a_rewritten_follow_up_shows_the_question_answered():
+    answer = Answer("How many of the reports were urgent in 2023?", "answered", "A [1].",
+                    [Claim("A.", [1], True, 1.0)], [], [_citation(1, "A. More.", "A.")])
+    assert "gw-answering" not in answer_html(answer, 1)  # asked on its own: nothing to show
+    answer.asked = answer.question
+    assert "gw-answering" not in answer_html(answer, 1)
+    answer.asked = "And how many of <them> were urgent?"
+    html = answer_html(answer, 2)
+    assert ('<div class="gw-answering">Answering: How many of the reports were urgent in 2023?'
+            "</div>") in html
+    assert "&lt;them&gt;" not in html  # the standalone question is shown, not the typed words
+
+
 def test_earlier_answers_sources_stay_reachable():
     first = Answer("Q one?", "answered", "A [1].", [Claim("A.", [1], True, 1.0)], [],
                    [_citation(1, "A. More.", "A.")])
@@ -401,6 +414,13 @@ def _wait_answer(driver, answers_before: int):
     return WebDriverWait(driver, 120, poll_frequency=0.2).until(done)
 
 
+def _follow_up_buttons(driver) -> list:
+    from selenium.webdriver.common.by import By
+
+    return [b for b in driver.find_elements(By.CSS_SELECTOR, "#gw-followups button")
+            if b.is_displayed() and b.text.strip()]
+
+
 _IN_VIEW = """
 const card = document.getElementById(arguments[0]).closest('.gw-src');
 const r = card.getBoundingClientRect();
@@ -453,13 +473,10 @@ def test_headline_question_in_the_browser(browser, server, tmp_path):
     browser.save_screenshot(str(tmp_path / "2-source.png"))
 
     # A follow-up button asks its question: a second answer appears.
-    buttons = [b for b in browser.find_elements(By.CSS_SELECTOR, "#gw-followups button")
-               if b.is_displayed() and b.text.strip()]
+    buttons = _follow_up_buttons(browser)
     if not buttons:  # this answer offered none; one that does, to test the buttons
         _ask(browser, "How many reports did the CyberTipline receive in 2023?", 1)
-        buttons = WebDriverWait(browser, 10).until(lambda d: [
-            b for b in d.find_elements(By.CSS_SELECTOR, "#gw-followups button")
-            if b.is_displayed() and b.text.strip()])
+        buttons = WebDriverWait(browser, 10).until(_follow_up_buttons)
     asked = len(browser.find_elements(By.CSS_SELECTOR, "#gw-chat .gw-answer"))
     follow_up = buttons[0].text.strip()
     buttons[0].click()
@@ -480,6 +497,61 @@ def test_headline_question_in_the_browser(browser, server, tmp_path):
 
     outside = _requested_hosts(browser) - LOCAL_HOSTS
     assert outside == set(), f"the page fetched from {outside}"
+
+
+# Turn 2 ("it") and turn 3 ("them") mean nothing alone; the UI sends the earlier answers along.
+CONVERSATION = ["Who runs the CyberTipline?", "How many reports did it receive in 2023?",
+                "How many of them were escalated as urgent?"]
+
+
+def test_three_turn_conversation_in_the_browser(browser, server, tmp_path):
+    """A pronoun follow-up is answered as a standalone question, shown above its answer; the
+    suggestions never repeat a question already asked; a new conversation starts clean."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, server["url"])
+    asked: set[str] = set()  # what the user typed, and what was answered
+    for turn, question in enumerate(CONVERSATION):
+        answer = _ask(browser, question, turn)
+        shown = [e.text.removeprefix("Answering: ")
+                 for e in answer.find_elements(By.CSS_SELECTOR, ".gw-answering")]
+        asked |= {q.lower() for q in [question, *shown]}
+        suggested = {b.text.strip().lower() for b in _follow_up_buttons(browser)}
+        assert not suggested & asked, f"turn {turn + 1} suggests {suggested & asked}"
+    browser.save_screenshot(str(tmp_path / "1-three-turns.png"))
+
+    assert len(shown) == 1, answer.text
+    standalone = shown[0]
+    for carried in ("reports", "CyberTipline", "2023", "urgent"):
+        assert carried in standalone, standalone  # "them": the reports of turn 2
+    cited = [c for c in answer.find_elements(By.CSS_SELECTOR, ".gw-claim, .gw-summary")
+             if "63,892" in c.text and c.find_elements(By.CSS_SELECTOR, "a.gw-cite")]
+    assert cited, answer.text
+    link = cited[0].find_element(By.CSS_SELECTOR, "a.gw-cite")
+    sid = link.get_attribute("href").split("#")[1]
+    assert sid.startswith("src-3-")  # this turn's sources, not an earlier turn's
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+    link.click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(_IN_VIEW, sid) == [True, True])
+    card = browser.execute_script(
+        "return document.getElementById(arguments[0]).closest('.gw-src')", sid)
+    assert any("63,892" in m.text for m in card.find_elements(By.TAG_NAME, "mark")), card.text
+
+    # "New conversation": nothing carried over, so "them" is read on its own.
+    browser.find_element(By.ID, "gw-clear").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, "#gw-chat .gw-answer"))
+    assert not _follow_up_buttons(browser)
+    fresh = _ask(browser, CONVERSATION[2], 0)
+    browser.save_screenshot(str(tmp_path / "2-new-conversation.png"))
+    assert not fresh.find_elements(By.CSS_SELECTOR, ".gw-answering"), fresh.text
+    assert "gw-turn-1" in fresh.get_attribute("class")
+    # The chat's own trash button is a new conversation too (the sources panel shows it ran).
+    browser.find_element(By.CSS_SELECTOR, "#gw-chat button[aria-label='Clear']").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#gw-sources-panel .gw-empty"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#gw-chat .gw-answer")
 
 
 def test_upload_in_the_browser_then_ask_about_it(browser, server, tmp_path):

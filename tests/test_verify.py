@@ -127,8 +127,21 @@ def test_the_answer_type_check_is_what_stops_a_nearby_figure():
     question = "How many CyberTipline reports led to arrests in 2023?"
     on = Verifier(Settings.load()).run(question, draft)
     off = Verifier(Settings.load(answer_type_check=False)).run(question, draft)
-    assert on.status == "partial" and on.undocumented
+    assert on.status == "not_documented" and on.undocumented
     assert off.status == "answered" and not off.undocumented
+
+
+def test_a_figure_of_the_asked_kind_is_never_shown_beside_not_documented():
+    """The escalation count next to "arrests: not documented" would read as the arrest count;
+    the count the question does ask for stays."""
+    draft = Draft("NCMEC staff escalated 63,892 CyberTipline reports to law enforcement as "
+                  "urgent in 2023 [1].", [ESCALATED, GAP], "t")
+    alone = Verifier(Settings.load()).run("How many CyberTipline reports led to arrests in 2023?",
+                                          draft)
+    assert all(c.gap for c in alone.claims) and "63,892" in alone.rejected[0].text
+    assert "undocumented" in alone.rejected[0].reason
+    asked = Verifier(Settings.load()).run(HEADLINE, draft)
+    assert [c.text for c in asked.claims if not c.gap] == [draft.text.replace(" [1]", "")]
 
 
 @pytest.fixture(scope="module")

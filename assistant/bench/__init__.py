@@ -1,6 +1,7 @@
 """`groundwork bench`: measured speed and scale, each figure next to the limit it is judged by.
 
     groundwork bench [--sizes 1000,10000,100000] [--out DIR] [--json]
+    groundwork bench --soak [--minutes 20] [--clients 10] [--upload-every 60] [--corpus DIR]
 
 Sections, one module each (every measurement runs in a child process of its own, so its peak
 memory is its own; a module holds both the child's measuring and the parent's part):
@@ -21,6 +22,10 @@ memory is its own; a module holds both the child's measuring and the parent's pa
   as new processes, and where the ask's imports go (`python -X importtime`).
 - `concurrency`: 50 questions at once through the Python API, the HTTP API (`/api/ask`) and the
   UI's queue.
+
+`groundwork bench --soak` runs `soak` instead of the sections: one `groundwork serve` under
+clients asking and an uploader adding documents for `--minutes`, with requests served and
+failed, p50/p95 per minute and the server's RSS at the start and the end.
 
 `runner` starts the children and runs the sections in order, `report` writes the Markdown,
 `plan` says how much of each to do, `corpus` makes the deterministic text. The largest size

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import resource
 import time
 from dataclasses import dataclass, fields
@@ -69,6 +70,16 @@ def settings_fields(settings: Settings) -> dict:
             for f in fields(settings) if f.name not in skip}
 
 
+def child_env() -> dict[str, str]:
+    """The environment of the bench's children and servers: this one without the access
+    secrets (the servers it starts are open on loopback), offline, no telemetry."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GROUNDWORK_UI_PASSWORD", "GROUNDWORK_UI_USER", "GROUNDWORK_API_KEY")}
+    env.update(TOKENIZERS_PARALLELISM="false", ANONYMIZED_TELEMETRY="False",
+               GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    return env
+
+
 def child_settings(params: dict, **where) -> Settings:
     values = dict(params["settings"], generator="extractive")
     return Settings().replace(**values, **where)
@@ -92,6 +103,12 @@ def pct(values: list[float], q: float) -> float:
 
 def tree_peak_mb(pid: int) -> float:
     """Peak resident memory (VmHWM) of a process and its children, read before stopping it."""
+    return tree_memory_mb(pid, "VmHWM")
+
+
+def tree_memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of /proc/PID/status (VmRSS now, VmHWM the peak) summed over a process
+    and its children."""
     total, todo, seen = 0, [pid], set()
     while todo:
         p = todo.pop()
@@ -100,7 +117,7 @@ def tree_peak_mb(pid: int) -> float:
         seen.add(p)
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
         with contextlib.suppress(OSError):
             for task in Path(f"/proc/{p}/task").iterdir():

@@ -21,10 +21,7 @@ def _met(ok: bool | None) -> str:
 def markdown(r: dict, command: str) -> str:
     m = r.get("machine", {})
     lines = ["# groundwork bench\n",
-             f"`{command}` on {m.get('cpus')} CPU cores ({m.get('cpu')}), "
-             f"{m.get('memory_gb')} GB RAM, Python {m.get('python')}; load average "
-             f"{m.get('load_average_start')} at the start, {m.get('load_average_end')} at the end; "
-             f"{r.get('seconds')} s in all.\n"]
+             f"`{command}` on {machine_line(m)}; {r.get('seconds')} s in all.\n"]
     ing = r.get("ingest", {})
     ret = [x for x in r.get("retrieval", []) if isinstance(x, dict)] \
         if isinstance(r.get("retrieval"), list) else []
@@ -88,7 +85,7 @@ def markdown(r: dict, command: str) -> str:
             continue
         rows.append((f"{CONCURRENT} questions at once, {label}", text, "all answered",
                      _met(c.get("answered") == CONCURRENT) if "answered" in c else "-"))
-    lines += [_table(rows), ""]
+    lines += [md_table(rows), ""]
 
     if ret:
         lines.append("## Retrieval (query embedding + dense + BM25 + fusion + floor, no LLM)\n")
@@ -107,7 +104,7 @@ def markdown(r: dict, command: str) -> str:
                       _ms(x["chroma_alone_top10_p50_ms"]),
                       f"{x['load_seconds']:.1f}", f"{x['build_seconds']:.1f}",
                       _mb(x["peak_rss_mb"]), _mb(x.get("server_peak_rss_mb"))))
-        lines += [_table(t), "", "Stage columns are p50 in ms. " + growth(ret), ""]
+        lines += [md_table(t), "", "Stage columns are p50 in ms. " + growth(ret), ""]
 
     enc = r.get("encoder", {})
     if enc.get("options"):
@@ -127,7 +124,7 @@ def markdown(r: dict, command: str) -> str:
                     + (f" {o['env']}" if o.get("env") else ""))
 
         f, q = enc.get("fastest") or {}, enc.get("fastest_single_query") or {}
-        lines += [_table(t), "", f"Fastest with the same results: {name(f)} "
+        lines += [md_table(t), "", f"Fastest with the same results: {name(f)} "
                   f"({enc.get('speedup_vs_current')}x the current setting); quickest single "
                   f"query: {name(q)} ({_ms(q.get('query_p50_ms'))} ms).", ""]
     elif "error" in enc:
@@ -138,7 +135,7 @@ def markdown(r: dict, command: str) -> str:
         t = [("part", "seconds", "share")]
         for k, v in ing["breakdown_seconds"].items():
             t.append((k, f"{v:.2f}", f"{v / ing['seconds']:.1%}"))
-        lines += [_table(t), "",
+        lines += [md_table(t), "",
                   f"Model load before the ingest: {ing['model_load_seconds']:.1f} s. The encoder "
                   f"alone: {ing['encode_chunks_per_s']:.1f} chunks/s over all texts in one call, "
                   f"{ing['encode_per_file_chunks_per_s']:.1f} chunks/s called once per file as "
@@ -153,7 +150,7 @@ def markdown(r: dict, command: str) -> str:
                                                for k, v in ask["stages_p50_ms"].items()]
         cold = ask["cold"]
         per = ask["retrievals_per_ask"]
-        lines += [_table(t), "",
+        lines += [md_table(t), "",
                   f"Retrievals per ask: {per['p50']} (p50), {per['max']} (max), "
                   f"{_ms(ask['retrieval_p50_ms'])} ms each (p50). CPU p50 "
                   f"{_ms(ask['cpu_p50_ms'])} ms. "
@@ -177,7 +174,7 @@ def markdown(r: dict, command: str) -> str:
                   f"{start['runs']}; runs {start['ask_runs']}), "
                   f"{start['ask_judge_seconds']:.2f} s with the judge on (runs "
                   f"{start['ask_judge_runs']}). Where the ask's imports go (judge off, "
-                  "`python -X importtime -m assistant.cli ask ...`):\n", _table(t), ""]
+                  "`python -X importtime -m assistant.cli ask ...`):\n", md_table(t), ""]
 
     mem = [("process", "peak RSS MB")]
     for label, value in (("encoder options", enc.get("peak_rss_mb")),
@@ -192,8 +189,14 @@ def markdown(r: dict, command: str) -> str:
     for x in ret:
         if "build" in x:
             mem.append((f"build {x['size']:,} {x['backend']}", _mb(x["build"]["peak_rss_mb"])))
-    lines += ["## Peak memory\n", _table(mem), ""]
+    lines += ["## Peak memory\n", md_table(mem), ""]
     return "\n".join(lines)
+
+
+def machine_line(m: dict) -> str:
+    return (f"{m.get('cpus')} CPU cores ({m.get('cpu')}), {m.get('memory_gb')} GB RAM, Python "
+            f"{m.get('python')}; load average {m.get('load_average_start')} at the start, "
+            f"{m.get('load_average_end')} at the end")
 
 
 def growth(rows: list[dict]) -> str:
@@ -214,7 +217,7 @@ def growth(rows: list[dict]) -> str:
     return ("Growth with size: " + "; ".join(out) + ".") if out else ""
 
 
-def _table(rows: list[tuple]) -> str:
+def md_table(rows: list[tuple]) -> str:
     head, *body = rows
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in body]

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.bench import ask, concurrency, encoder, ingest, retrieval, startup
-from assistant.bench.common import GOALS, BenchError, Plan, parse_sizes, settings_fields
+from assistant.bench.common import (
+    GOALS,
+    BenchError,
+    Plan,
+    child_env,
+    parse_sizes,
+    settings_fields,
+)
 from assistant.bench.corpus import write_corpus
 from assistant.bench.report import markdown
 from assistant.config import Settings
@@ -60,11 +67,7 @@ class Bench:
                                              file=sys.stderr, flush=True))
         self.calls = 0
         self.report: dict = {}
-        self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("GROUNDWORK_UI_PASSWORD", "GROUNDWORK_UI_USER",
-                                 "GROUNDWORK_API_KEY")}
-        self.env.update(TOKENIZERS_PARALLELISM="false", ANONYMIZED_TELEMETRY="False",
-                        GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+        self.env = child_env()
 
     def child(self, phase: str, params: dict, timeout: float) -> dict:
         """Run one PHASES entry in a new process; its result, or BenchError with its log."""

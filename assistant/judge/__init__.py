@@ -27,8 +27,10 @@ import numpy as np
 
 from assistant.judge.inputs import (  # noqa: F401  (the judge's public interface)
     CONFIG,
+    CONTEXT_WORDS,
     DELTA,
     MAX_LENGTH,
+    WEIGHTS,
     base_path,
     candidate_text,
     config,

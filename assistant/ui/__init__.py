@@ -95,7 +95,10 @@ class ChatHandlers:
         self.engine = engine or Engine(settings)
 
     def respond(self, question, history, turns, generator, k):
-        """Yields (chatbot, turns, sources, follow-up box, *its buttons, copy text, question)."""
+        """Yields (chatbot, turns, sources, follow-up box, *its buttons, copy text, question).
+
+        `turns` holds this conversation's (turn number, Answer)s: they are the history a
+        follow-up is made standalone against, and what its suggestions must not repeat."""
         question = " ".join((question or "").split())
         history = list(history or [])
         turns = list(turns or [])
@@ -110,8 +113,10 @@ class ChatHandlers:
         history = [*history, {"role": "user", "content": question}, _assistant(draft_html(""))]
         yield [history, turns, *skip[:-1], ""]
         draft, answer = "", None
+        earlier = [a for _, a in turns]  # the conversation so far: follow-ups are read against it
         try:
-            stream = self.engine.assistant().stream(question, k=k, generator=generator)
+            stream = self.engine.assistant().stream(question, history=earlier, k=k,
+                                                    generator=generator)
             try:
                 for piece in stream:
                     if isinstance(piece, Answer):
@@ -148,6 +153,7 @@ class ChatHandlers:
         return answer.to_dict()
 
     def clear(self):
+        """A new conversation: no turns, so the next question is read on its own."""
         hidden = [gr.update(visible=False)] * FOLLOW_UP_BUTTONS
         return [[], [], sources_html([]), gr.update(visible=False), *hidden, "", ""]
 
@@ -265,6 +271,8 @@ def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),
             button.click(handlers.respond, [button, chatbot, turns, generator, top_k],
                          api_visibility="private", **common)
         clear.click(handlers.clear, None, out.all(), api_visibility="private")
+        # The chat's own trash button too: an emptied chat must not keep its turns as history.
+        chatbot.clear(handlers.clear, None, out.all(), api_visibility="private")
 
         def upload(paths, progress=gr.Progress()):  # noqa: B008  (how Gradio injects it)
             table, status = handlers.add_documents(paths, progress)

@@ -51,10 +51,12 @@ def answer_html(answer: Answer, turn: int) -> str:
     known = {c.n for c in answer.citations}
     status = {"answered": "Answered from your sources", "partial": "Partly documented",
               "not_documented": "Not documented in your sources"}.get(answer.status, answer.status)
-    parts = [f'<div class="gw-answer gw-turn-{turn}">',
-             f'<div class="gw-status gw-status-{_e(answer.status)}">{_e(status)}</div>',
-             '<h3 class="gw-h">Executive summary</h3>',
-             f'<p class="gw-summary">{_linked(answer.summary, turn, known)}</p>']
+    parts = [f'<div class="gw-answer gw-turn-{turn}">']
+    if answer.asked and answer.asked != answer.question:  # a follow-up, made to stand alone
+        parts.append(f'<div class="gw-answering">Answering: {_e(answer.question)}</div>')
+    parts += [f'<div class="gw-status gw-status-{_e(answer.status)}">{_e(status)}</div>',
+              '<h3 class="gw-h">Executive summary</h3>',
+              f'<p class="gw-summary">{_linked(answer.summary, turn, known)}</p>']
     if answer.undocumented:
         items = "".join(f"<li>{_e(u)}</li>" for u in answer.undocumented)
         parts.append('<div class="gw-nd" role="note"><div class="gw-nd-title">Not documented'

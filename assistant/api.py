@@ -29,6 +29,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from assistant.engine import MAX_K, MAX_QUESTION_CHARS, Engine, explain, generators
+from assistant.store import StoreUnavailable
 from assistant.types import Answer
 
 MAX_BODY_BYTES = 1 << 20  # an Answer is 5-20 KB: a long conversation fits, a flood does not
@@ -301,8 +302,10 @@ class Api:
                 if isinstance(item, Answer):
                     return
         except Exception as exc:
-            status, message = explain(exc, generator)
-            raise ApiError(status, message) from None
+            status, message = explain(exc, generator)  # StoreUnavailable: 503, its URL named
+            # A vector server that went away may be back soon (an empty index will not be).
+            retry = {"Retry-After": "10"} if isinstance(exc, StoreUnavailable) else None
+            raise ApiError(status, message, headers=retry) from None
         finally:
             self._turn.release()
         raise ApiError(500, "the pipeline ended without an answer")

@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("ingest", parents=[common], help="add or update documents in the index")
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--prune", action="store_true", help="remove chunks of files that are gone")
+    p.add_argument("--rebuild", action="store_true",
+                   help="delete the index first and ingest everything again (a damaged index)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("search", parents=[common], help="ranked passages for a question")
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 def _ingest(args, settings: Settings) -> int:
     from assistant.ingest import ingest
 
-    report = ingest(args.paths, settings, prune=args.prune,
+    report = ingest(args.paths, settings, prune=args.prune, rebuild=args.rebuild,
                     progress=False if args.json else None)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
     # Non-zero only when nothing could be ingested: a bad file among good ones is reported.

@@ -14,6 +14,7 @@ manifest without opening the store or loading a model.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import fnmatch
 import hashlib
 import json
@@ -22,6 +23,7 @@ import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.config import Settings
@@ -30,12 +32,17 @@ from assistant.readers import PAGE_SEP, Unreadable, extract
 from assistant.store import (
     BM25_DIR,
     BM25_STAMP,
+    INGEST_LOCK,
     INGEST_RECORD,
     MANIFEST,
     Store,
     chroma_dir,
+    drop_index,
     embed_model_id,
+    file_lock,
     local_dir,
+    read_ingest_state,
+    save_ingest_state,
 )
 from assistant.text import section_headings
 from assistant.types import ANALYSIS_VERSION, Passage
@@ -245,19 +252,61 @@ class Manifest:
 
 
 def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=None,
-           prune: bool = False, progress: bool | None = None) -> IngestReport:
-    from tqdm import tqdm
-
+           prune: bool = False, progress: bool | None = None,
+           rebuild: bool = False) -> IngestReport:
+    """Bring the index in line with `paths`. `rebuild` first deletes the collection and what is
+    derived from it, for an index that is damaged (the store's messages say when)."""
     settings = settings or Settings.load()
     started = time.perf_counter()
     recipe = (f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}/"
               f"{ANALYSIS_VERSION}")
-    if store is None and not settings.chroma_url:
+    if store is None and not settings.chroma_url and not rebuild:
         report = _unchanged_since_last_ingest(paths, settings, recipe, prune)
         if report:
             report.seconds = round(time.perf_counter() - started, 3)
             return report
-    store = store or Store(settings)
+    folder = local_dir(settings)
+    with _one_ingest_at_a_time(folder):
+        state = read_ingest_state(folder)
+        roots = {str((Path(p) if Path(p).is_dir() else Path(p).parent).resolve()) for p in paths}
+        save_ingest_state(folder, {"roots": sorted(roots | set(state.get("roots", []))),
+                              "pid": os.getpid(), "started": _now(), "finished": None})
+        if rebuild:
+            drop_index(settings)
+            store = None
+        if store is None:
+            store = Store(settings)
+        else:  # opened before this ingest: see what other processes wrote since
+            store.reopen()
+        report = _ingest(paths, settings, store, prune, progress, recipe)
+        save_ingest_state(folder, {**read_ingest_state(folder), "finished": _now()})
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+@contextlib.contextmanager
+def _one_ingest_at_a_time(folder: Path):
+    """Two ingests into one index would interleave their manifest writes: the second waits."""
+    try:
+        with file_lock(folder / INGEST_LOCK, exclusive=True, wait=False):
+            yield
+            return
+    except BlockingIOError:
+        pid = read_ingest_state(folder).get("pid")
+        print(f"groundwork: waiting for another ingest of {folder} (pid {pid}) to finish",
+              file=sys.stderr)
+    with file_lock(folder / INGEST_LOCK, exclusive=True):
+        yield
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool | None,
+            recipe: str) -> IngestReport:
+    from tqdm import tqdm
+
     report = IngestReport()
     failed_hashes: dict[str, str] = {}
     manifest = Manifest(store.manifest_path)
@@ -340,7 +389,6 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
         store.rebuild_lexical_index()
     report.chunks_total = store.count()
     _record_ingest(store, manifest, recipe, report, failed_hashes)
-    report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 

@@ -1,10 +1,18 @@
-"""Load the packaged models once per process, by local path: nothing is fetched from a hub."""
+"""Load the packaged models once per process, by local path: nothing is fetched from a hub.
+
+A process that only answers questions runs the encoder with onnxruntime and the `tokenizers`
+library, and never imports torch, transformers or sentence-transformers (16 s of imports on the
+slower bench machine, for an answer that takes 0.2 s). torch loads only to export a model to
+ONNX, once per user, and for ingest-sized batches (`Encoder`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
+import re
 import sys
 import threading
 import warnings
@@ -23,19 +31,12 @@ def embedder_path(name: str | None) -> str:
 
 
 BACKENDS = ("auto", "onnx", "torch")
+AUTO_ONNX_TEXTS = 64  # "auto": calls with more texts than this (ingest batches) go to torch
 
 
-def load_embedder(name: str | None = None, batch_size: int = 32, backend: str = "auto"):
-    """A llama-index embedding over sentence-transformers; its `_model` is the raw encoder.
-
-    "onnx" runs the same weights through onnxruntime (exported once, cached), "torch" through
-    sentence-transformers' torch model. "auto" sends a question or a claim (a few texts) to
-    onnxruntime, 3-4x faster there on 2 cores, and ingest batches to torch, whose batch speed
-    won on one of the two CPUs the bench ran on (bench/README.md: pick "onnx" where it does
-    not). The vectors agree to ~2e-7, with the same top-10 neighbours. sentence-transformers'
-    own ONNX backend would need optimum-onnx, which pins transformers < 4.58 against
-    sentence-transformers 6's >= 5.
-    """
+def load_embedder(name: str | None = None, batch_size: int = 32,
+                  backend: str = "auto") -> Encoder:
+    """The process's encoder for this model, batch size and backend (loaded once)."""
     if backend not in BACKENDS:
         raise ValueError(f"embed_backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     with _LOCK:
@@ -43,109 +44,131 @@ def load_embedder(name: str | None = None, batch_size: int = 32, backend: str = 
 
 
 @lru_cache(maxsize=4)
-def _load_embedder(path: str, batch_size: int, backend: str):
-    import transformers
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
-    transformers.utils.logging.disable_progress_bar()
-
-    if not Path(path).exists():
-        raise FileNotFoundError(f"embedding model not found at {path}: set embed_model to a local "
-                                "sentence-transformers folder")
-    embedder = HuggingFaceEmbedding(model_name=path, device="cpu", embed_batch_size=batch_size)
-    if backend != "torch":
-        embedder._model = OnnxEncoder(embedder._model, path,
-                                      torch_above=AUTO_ONNX_TEXTS if backend == "auto" else None)
-    return embedder
+def _load_embedder(path: str, batch_size: int, backend: str) -> Encoder:
+    return Encoder(path, batch_size, backend)
 
 
-AUTO_ONNX_TEXTS = 4  # "auto": calls with more texts than this go to torch
+class Encoder:
+    """A sentence-transformers folder (mean pooling, normalised vectors) as one encoder.
 
-
-class OnnxEncoder:
-    """`SentenceTransformer.encode` for a mean-pooling model, run by onnxruntime.
-
-    The transformer is exported with torch.onnx the first time (a few seconds, nothing
-    downloaded) into the user's cache; tokenizer, truncation, prompts and pooling stay those of
-    the sentence-transformers model, so vectors match it to ~1e-7.
+    "onnx" runs the transformer through onnxruntime, tokenised by `tokenizers` from the folder's
+    tokenizer.json with sentence-transformers' truncation and padding, so vectors match
+    sentence-transformers on torch to ~1e-7 with the same neighbours (tests/test_models.py).
+    "torch" runs sentence-transformers itself. "auto" sends questions, claims and an answer's
+    sentences to onnxruntime (3-4x faster per call on 2 cores, and no torch to import) and
+    ingest-sized batches to torch, whose batch speed won on one of the two bench CPUs
+    (bench/README.md: choose "onnx" where it does not). The method names are llama-index's
+    embedding interface, which the callers were written against.
     """
 
-    def __init__(self, model, path: str, torch_above: int | None = None):
-        import onnxruntime as ort
-        import torch
+    def __init__(self, path: str, batch_size: int = 32, backend: str = "auto"):
+        if not Path(path).is_dir():
+            raise FileNotFoundError(f"embedding model not found at {path}: set embed_model to a "
+                                    "local sentence-transformers folder")
+        self.path = path
+        self.batch_size = batch_size
+        self.backend = backend
+        folder = Path(path)
+        config = _json(folder / "config_sentence_transformers.json")
+        self.prompts = config.get("prompts") or {}
+        self.max_length = (_json(folder / "sentence_bert_config.json").get("max_seq_length")
+                           or _json(folder / "tokenizer_config.json").get("model_max_length"))
+        pooling = _json(folder / "1_Pooling" / "config.json")
+        if backend != "torch" and not pooling.get("pooling_mode_mean_tokens"):
+            raise ValueError(f"embed_backend {backend} supports mean pooling only ({path}); "
+                             "use embed_backend torch")
+        self._torch = None
+        self._torch_lock = threading.Lock()
+        self._session = self._tokenizer = None
+        if backend != "torch":
+            self._session = onnx_session(self._onnx_file())
+            self._tokenizer = load_tokenizer(folder, self.max_length)
 
-        pooling = model[1].get_config_dict().get("pooling_mode") if len(model) > 1 else None
-        if pooling != "mean":
-            raise ValueError(f"embed_backend onnx supports mean pooling only (this model: "
-                             f"{pooling}); use embed_backend torch")
-        self.model = model  # kept: its tokenizer, and what callers read off a SentenceTransformer
-        self.torch_above = torch_above
-        self.inputs = ["input_ids", "attention_mask", "token_type_ids"]
-        onnx_file = _exported(model, path, self.inputs)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        # Like OMP_WAIT_POLICY=PASSIVE: idle threads sleep rather than spin for a busy core.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(onnx_file), options,
-                                            providers=["CPUExecutionProvider"])
+    # llama-index's names, as the callers use them
 
-    def __getattr__(self, name: str):
-        return getattr(self.model, name)
+    def get_query_embedding(self, query: str) -> list[float]:
+        return self.encode([query], prompt=self.prompts.get("query", ""))[0].tolist()
 
-    def encode(self, sentences, batch_size: int = 32, prompt_name: str | None = None,
-               normalize_embeddings: bool = True, **_ignored):
+    def get_text_embedding_batch(self, texts: list[str], **_ignored) -> list[list[float]]:
+        return self.encode(texts, prompt=self.prompts.get("text", "")).tolist()
+
+    def encode(self, texts: list[str], batch_size: int | None = None, prompt: str = "",
+               normalize_embeddings: bool = True):
+        """Unit vectors (float32, one row per text), by onnxruntime or torch as the backend says."""
         import numpy as np
 
-        single = isinstance(sentences, str)
-        texts = [sentences] if single else list(sentences)
-        if self.torch_above is not None and len(texts) > self.torch_above:
-            return self.model.encode(sentences, batch_size=batch_size, prompt_name=prompt_name,
-                                     normalize_embeddings=normalize_embeddings)
-        prefix = (self.model.prompts or {}).get(prompt_name or "", "")
-        texts = [prefix + t for t in texts]
+        texts = [prompt + t for t in texts]
+        batch_size = batch_size or self.batch_size
+        if self._session is None or (self.backend == "auto" and len(texts) > AUTO_ONNX_TEXTS):
+            return self.torch_model.encode(texts, batch_size=batch_size, prompt="",
+                                           normalize_embeddings=normalize_embeddings)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch
-        out = np.zeros((len(texts), self.model.get_embedding_dimension()), dtype=np.float32)
+        out = np.zeros((len(texts), self._session.get_outputs()[0].shape[-1]), dtype=np.float32)
+        names = [i.name for i in self._session.get_inputs()]
         for i in range(0, len(texts), batch_size):
             rows = order[i:i + batch_size]
-            tokens = self.model.tokenizer([texts[j] for j in rows], padding=True, truncation=True,
-                                          max_length=self.model.max_seq_length,
-                                          return_tensors="np")
-            feed = {k: tokens[k].astype(np.int64) if k in tokens
-                    else np.zeros_like(tokens["input_ids"], dtype=np.int64) for k in self.inputs}
-            hidden = self.session.run(None, feed)[0]
-            mask = tokens["attention_mask"][..., None].astype(np.float32)
-            vectors = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+            encoded = self._tokenizer.encode_batch([texts[j] for j in rows])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask,
+                    "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64)}
+            hidden = self._session.run(None, {k: feed[k] for k in names})[0]
+            weights = mask[..., None].astype(np.float32)
+            vectors = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
             if normalize_embeddings:
                 vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
             out[rows] = vectors
-        return out[0] if single else out
+        return out
 
+    @property
+    def torch_model(self):
+        """sentence-transformers on torch, imported on first use only."""
+        with self._torch_lock:
+            if self._torch is None:
+                import transformers
+                from sentence_transformers import SentenceTransformer
 
-def _exported(model, path: str, inputs: list[str]) -> Path:
-    """The model's transformer as an ONNX file, exported once per weights and torch version."""
-    import torch
+                transformers.utils.logging.disable_progress_bar()
+                self._torch = SentenceTransformer(self.path, device="cpu")
+            return self._torch
 
-    weights = sorted(Path(path).glob("*.safetensors")) or sorted(Path(path).glob("*.bin"))
-    target = onnx_cache_file(Path(path).name, [str(Path(path).resolve()), torch.__version__]
-                             + [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}"
-                                for w in weights])
-    if target.exists():
+    def _onnx_file(self) -> Path:
+        """The transformer's last hidden state as ONNX, exported from the torch model the first
+        time; the cache key is read without importing torch (its version from its metadata)."""
+        weights = (sorted(Path(self.path).glob("*.safetensors"))
+                   or sorted(Path(self.path).glob("*.bin")))
+        target = onnx_cache_file(Path(self.path).name, [str(Path(self.path).resolve()),
+                                                        torch_version()]
+                                 + [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}"
+                                    for w in weights])
+        if target.exists():
+            return target
+        import torch
+
+        model = self.torch_model
+
+        class LastHiddenState(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+
+        inputs = ["input_ids", "attention_mask", "token_type_ids"]
+        sample = model.tokenizer(["a sample", "another sample text"], padding=True,
+                                 return_tensors="pt")
+        export_onnx(LastHiddenState(model[0].auto_model), tuple(sample[k] for k in inputs), inputs,
+                    "hidden", target, "the encoder")
         return target
 
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {}
 
-    sample = model.tokenizer(["a sample", "another sample text"], padding=True,
-                             return_tensors="pt")
-    export_onnx(LastHiddenState(model[0].auto_model), tuple(sample[k] for k in inputs), inputs,
-                "hidden", target, "the encoder")
-    return target
+
+# -- ONNX files and sessions, shared by every model the project runs with onnxruntime -------------
 
 
 def onnx_cache_file(name: str, key: list[str]) -> Path:
@@ -171,13 +194,39 @@ def export_onnx(module, sample: tuple, inputs: list[str], output: str, target: P
     os.replace(tmp, target)  # atomic: a concurrent process never reads half a file
 
 
-@lru_cache(maxsize=1)
-def token_encoder():
-    """tiktoken's cl100k_base encode(), from the file llama-index-core ships (config.py points
-    TIKTOKEN_CACHE_DIR at it): chunk sizes and LLM context budgets are counted with it."""
-    import tiktoken
+def torch_version() -> str:
+    """torch.__version__ read from its version.py, for the keys of cached exports: importing
+    torch, or scanning every installed package's metadata, would cost seconds of a load."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or spec.origin is None:
+        return "no torch"  # a cached export still loads; building one needs torch
+    text = (Path(spec.origin).parent / "version.py").read_text()
+    return re.search(r"__version__\s*=\s*['\"]([^'\"]+)", text).group(1)
 
-    return tiktoken.get_encoding("cl100k_base").encode
+
+def onnx_session(path: Path):
+    """An onnxruntime CPU session on every core this process may use, idle threads sleeping
+    (like OMP_WAIT_POLICY=PASSIVE: a spinning thread steals a busy core from the other work)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = len(os.sched_getaffinity(0))
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def load_tokenizer(folder: Path, max_length: int | None):
+    """The folder's tokenizer.json as sentence-transformers applies it: truncated at the
+    model's max_seq_length, padded to the longest text of a batch (not the file's own padding)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+    pad = (tokenizer.padding or {}).get("pad_token") or "[PAD]"
+    tokenizer.no_truncation()
+    if max_length:
+        tokenizer.enable_truncation(max_length)
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad) or 0, pad_token=pad)
+    return tokenizer
 
 
 def default_gguf_path() -> str:
@@ -188,3 +237,12 @@ def default_gguf_path() -> str:
                                 "llm_model_path")
     folder = Path(next(iter(spec.submodule_search_locations)))
     return str(folder / "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+@lru_cache(maxsize=1)
+def token_encoder():
+    """tiktoken's cl100k_base encode(), from the file llama-index-core ships (config.py points
+    TIKTOKEN_CACHE_DIR at it): chunk sizes and LLM context budgets are counted with it."""
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base").encode

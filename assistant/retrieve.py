@@ -2,102 +2,127 @@
 
 Fusion ranks well but its scores say nothing about relevance, so the floor is applied to the
 cosine similarity of each fused passage to the question: below it a passage is not evidence.
+
+The hot path calls Chroma and bm25s directly (ids and scores only), fuses the two lists the way
+llama-index's QueryFusionRetriever does (reciprocal rank, k = 60), then reads only the passages
+it keeps from Chroma, in one call. Chroma is the source of truth: a chunk that another process
+deleted after the BM25 index was built is not returned, so an answer never cites a removed file.
 """
 
 from __future__ import annotations
 
-import math
+import os
 import time
 
-import numpy as np
-from llama_index.core.retrievers import BaseRetriever
-
 from assistant.config import Settings
-from assistant.store import Store, StoreError, node_to_passage
+from assistant.store import BM25_STAMP, Store, StoreError, record_to_passage
 from assistant.types import Passage
+
+RRF_K = 60  # reciprocal-rank constant, as in llama-index and the original paper
 
 
 class Retriever:
     def __init__(self, settings: Settings | None = None, store: Store | None = None):
-        from llama_index.core import VectorStoreIndex
-        from llama_index.core.llms import MockLLM
-        from llama_index.core.retrievers import QueryFusionRetriever
-
         self.settings = settings = settings or Settings.load()
         self.store = store or Store(settings)
+        self.repaired, self.lexical = "", None
+        self._load()
+        self.embedder = self.store.embedder
+        self.reranker = None
+        if settings.rerank_model:  # a local cross-encoder folder; none ships offline
+            from sentence_transformers import CrossEncoder
+
+            self.reranker = CrossEncoder(settings.rerank_model, device="cpu")
+        self.timings: dict[str, float] = {}
+
+    def _load(self) -> None:
+        """Check the index and load its BM25 side; again whenever an ingest has finished."""
+        signature = _signature(self.store.bm25_dir / BM25_STAMP)
+        self.repaired = self.store.check() or self.repaired
         count = self.store.count()
         if count == 0:
-            where = settings.chroma_url or f"{settings.index_dir}/"
+            where = self.settings.chroma_url or f"{self.settings.index_dir}/"
             raise StoreError(f"the index at {where} is empty: run `groundwork ingest corpus/`")
-        self.embedder = self.store.embedder
-        candidates = min(settings.candidates, count)
-        self.dense = _WithCosine(VectorStoreIndex.from_vector_store(
-            self.store.vector_store, embed_model=self.embedder
-        ).as_retriever(similarity_top_k=candidates))
-        lexical = self.store.load_lexical_retriever(candidates)
+        lexical = self.store.load_lexical_index()
         if lexical is None:
-            raise StoreError("the BM25 index is missing: run `groundwork ingest` again to "
-                             "rebuild it")
-        # num_queries=1: no LLM query rewriting, so the MockLLM is never called.
-        self.fusion = QueryFusionRetriever([self.dense, lexical], mode="reciprocal_rerank",
-                                           num_queries=1, use_async=False,
-                                           similarity_top_k=candidates, llm=MockLLM())
-        self.reranker = None
-        if settings.rerank_model:
-            from llama_index.core.postprocessor import SentenceTransformerRerank
+            if self.lexical is None:
+                raise StoreError("the BM25 index is missing: run `groundwork ingest` again to "
+                                 "rebuild it")
+            return  # being replaced right now: keep the one loaded, look again next question
+        self.lexical, self.candidates, self._signature = lexical, min(
+            self.settings.candidates, count), signature
 
-            self.reranker = SentenceTransformerRerank(model=settings.rerank_model,
-                                                      top_n=candidates, device="cpu")
-        self.timings: dict[str, float] = {}
+    def _notice_changes(self) -> None:
+        """Every finished ingest leaves a new BM25 stamp: then reopen Chroma (an embedded store
+        loads its vectors once per client) and reload BM25, so the new content is answerable
+        without a restart. One stat() per question."""
+        signature = _signature(self.store.bm25_dir / BM25_STAMP)
+        if signature is not None and signature != self._signature:
+            self.store.reopen()
+            self._load()
 
     def run(self, question: str, k: int | None = None) -> list[Passage]:
         """The top `k` passages at or above the relevance floor, best first."""
-        from llama_index.core.schema import QueryBundle
+        import numpy as np
 
         if not question or not question.strip():
             raise ValueError("the question is empty")
         k = k or self.settings.top_k
+        self._notice_changes()
         t0 = time.perf_counter()
-        query_embedding = self.embedder.get_query_embedding(question)
+        query = np.asarray(self.embedder.get_query_embedding(question), dtype=np.float32)
         t1 = time.perf_counter()
-        bundle = QueryBundle(question, embedding=query_embedding)
-        nodes = self.fusion.retrieve(bundle)
-        if self.reranker is not None:
-            nodes = self.reranker.postprocess_nodes(nodes, query_bundle=bundle)
-        nodes = nodes[:k]
+        dense = self.store.query(query.tolist(), self.candidates)
         t2 = time.perf_counter()
-        cosine = dict(self.dense.cosine)
-        lexical_only = [n.node.node_id for n in nodes if n.node.node_id not in cosine]
-        if lexical_only:  # found by BM25 alone: their similarity needs their vectors
-            q = np.asarray(query_embedding)
-            for pid, vector in self.store.embeddings(lexical_only).items():
-                cosine[pid] = float(np.dot(q, np.asarray(vector)))
+        lexical = self.lexical.search(question, self.candidates)
+        t3 = time.perf_counter()
+        fused = reciprocal_rank([dense, lexical])[:self.candidates]
+        t4 = time.perf_counter()
+        read = self._read(fused, len(fused) if self.reranker else k)
+        t5 = time.perf_counter()
+        if self.reranker is not None:
+            scores = self.reranker.predict([(question, p.text) for p, _ in read])
+            for (p, _), score in zip(read, scores):
+                p.score = float(score)
+            read = sorted(read, key=lambda pair: -pair[0].score)[:k]
         passages = []
-        for n in nodes:
-            passage = node_to_passage(n.node, score=float(n.score or 0.0))
-            passage.similarity = round(cosine[passage.id], 4)
-            if passage.similarity >= self.settings.relevance_floor:
-                passages.append(passage)
-        self.timings = {"embed_query": t1 - t0, "search": t2 - t1,
-                        "floor": time.perf_counter() - t2}
+        for p, vector in read:
+            p.similarity = round(float(query @ np.asarray(vector, dtype=np.float32)), 4)
+            if p.similarity >= self.settings.relevance_floor:
+                passages.append(p)
+        self.timings = {"embed_query": t1 - t0, "dense": t2 - t1, "lexical": t3 - t2,
+                        "fusion": t4 - t3, "read": t5 - t4, "floor": time.perf_counter() - t5}
         return passages
 
+    def _read(self, fused: list[tuple[str, float]], n: int) -> list[tuple[Passage, list]]:
+        """The first `n` fused passages that Chroma still holds, with their vectors, read in one
+        call (a second only when some were deleted since the BM25 index was built)."""
+        found: list[tuple[Passage, list]] = []
+        start = 0
+        while len(found) < n and start < len(fused):
+            batch = fused[start:start + n - len(found)]
+            start += len(batch)
+            records = self.store.fetch([pid for pid, _ in batch])
+            for pid, score in batch:
+                if pid in records:
+                    text, metadata, vector = records[pid]
+                    found.append((record_to_passage(pid, text, metadata, score), vector))
+        return found
 
 
-class _WithCosine(BaseRetriever):
-    """The dense retriever, keeping each hit's cosine similarity for the floor.
+def reciprocal_rank(ranked_lists: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:
+    """(id, fused score) best first: the sum over lists of 1 / (rank + 60), ties in the order
+    the lists are given (dense before BM25), as llama-index's "reciprocal_rerank" mode does."""
+    fused: dict[str, float] = {}
+    for ranked in ranked_lists:
+        for rank, (pid, _) in enumerate(ranked):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (rank + RRF_K)
+    return sorted(fused.items(), key=lambda item: -item[1])
 
-    Chroma has computed it already, and fusion overwrites the scores, so without this the floor
-    would fetch the vectors again (one more Chroma round trip per question).
-    """
 
-    def __init__(self, inner: BaseRetriever):
-        super().__init__()
-        self.inner = inner
-        self.cosine: dict[str, float] = {}
-
-    def _retrieve(self, query_bundle):
-        nodes = self.inner.retrieve(query_bundle)
-        # ChromaVectorStore reports exp(-distance); cosine distance is 1 - similarity.
-        self.cosine = {n.node.node_id: 1.0 + math.log(n.score) for n in nodes if n.score}
-        return nodes
+def _signature(path) -> tuple | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size

@@ -2,16 +2,29 @@
 
 Chroma is the source of truth for what is indexed; the manifest and the BM25 index are derived
 from it and can always be rebuilt, which is what makes an interrupted ingest recoverable.
+
+Reading is direct: a Chroma query for ids and distances, bm25s for the lexical side, one Chroma
+get for the passages that are kept. llama-index's wrappers around the same calls cost more
+than the calls (bench/README.md, "Retrieval") and importing llama-index took longer than a
+whole answer; writing (ingest) still goes through llama-index's ChromaVectorStore.
+
+Several processes may use one index: a server answering while `groundwork ingest` writes.
+Embedded Chroma keeps each collection's vector index in memory, loaded once, so a reader sees
+another process's writes only after reopening the database (`Store.reopen`), and must not load
+the files while a writer is saving them: writers hold `write.lock` around each write, readers
+share it while they open. One ingest at a time holds `ingest.lock` for its whole run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import logging
+import os
 import shutil
+import time
+from dataclasses import fields
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,64 +33,39 @@ from assistant.models import embedder_path, load_embedder
 from assistant.types import Analysis, Passage
 
 _PAGE_SIZE = 5000  # Chroma get() batch when reading the whole collection
-
-
-@contextlib.contextmanager
-def quiet():
-    """bm25s draws progress bars and warnings on stderr even for small loads; keep output ours."""
-    logger = logging.getLogger("llama_index.retrievers.bm25")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            yield
-    finally:
-        logger.setLevel(level)
-
-
-INGEST_RECORD = "ingested.json"  # ingest's note that the store is exactly what it last wrote
-
-
-def forget_ingest_record(folder: Path) -> None:
-    """Any write makes that note untrue; the next ingest then checks the store itself."""
-    (folder / INGEST_RECORD).unlink(missing_ok=True)
+log = logging.getLogger("groundwork.store")
 
 
 class StoreError(RuntimeError):
     """A store problem the user can fix; the message says how."""
 
 
-def _content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+class StoreUnavailable(StoreError):
+    """The Chroma server does not answer. Temporary: the same call works once it is back (the
+    HTTP API answers 503)."""
+
+    def __init__(self, url: str, why: str = ""):
+        super().__init__(f"the vector store at {url} is not reachable"
+                         + (f" ({why})" if why else "")
+                         + ": is `chroma run` up, and is --chroma-url right?")
+        self.url = url
 
 
-def passage_to_node(p: Passage, embedding=None, analysis_json: str | None = None):
-    """The stored form of a chunk: its text, where it came from, and its analysis (as JSON)."""
-    from llama_index.core.schema import TextNode
-
-    metadata = {"source": p.source, "title": p.title, "page": p.page or 0, "start": p.start,
-                "end": p.end, "section": p.section, "content_hash": _content_hash(p.text)}
-    analysis_json = analysis_json or (p.analysis.to_json() if p.analysis else None)
-    if analysis_json:
-        metadata["analysis"] = analysis_json
-    return TextNode(id_=p.id, text=p.text, metadata=metadata, embedding=embedding,
-                    excluded_embed_metadata_keys=list(metadata),
-                    excluded_llm_metadata_keys=list(metadata))
-
-
-def node_to_passage(node, score: float = 0.0) -> Passage:
-    m = node.metadata
-    text = node.get_content()
-    return Passage(id=node.node_id, text=text, source=m["source"], title=m["title"],
-                   page=m.get("page") or None, start=m["start"], end=m["end"], score=score,
-                   section=m.get("section", ""),
-                   analysis=Analysis.from_json(m["analysis"], text) if m.get("analysis") else None)
+class IndexDamaged(StoreError):
+    """The index on disk is not one a complete ingest leaves behind; the message names the
+    problem and the command that repairs it."""
 
 
 # An index folder's layout, known without opening Chroma (the quick re-ingest reads it).
 MANIFEST = "manifest.json"
 BM25_DIR = "bm25"
-BM25_STAMP = "groundwork.json"  # inside BM25_DIR: the fingerprint of the ids it was built from
+BM25_STAMP = "groundwork.json"  # inside BM25_DIR: what it was built from
+BM25_FORMAT = 2  # bm25s saved directly, ids beside it (1: llama-index's BM25Retriever)
+INGEST_RECORD = "ingested.json"  # ingest's note that the store is exactly what it last wrote
+INGEST_STATE = "ingest.json"  # the last ingest: its folders, and whether it finished
+INGEST_LOCK = "ingest.lock"  # held by a running ingest
+WRITE_LOCK = "write.lock"  # held around each Chroma write (embedded); readers share it to open
+PROBES = 12  # stored vectors read back and searched for at start (Store.check)
 
 
 def local_dir(settings: Settings) -> Path:
@@ -95,44 +83,153 @@ def embed_model_id(settings: Settings) -> str:
     return Path(embedder_path(settings.embed_model)).name
 
 
+def forget_ingest_record(folder: Path) -> None:
+    """Any write makes that note untrue; the next ingest then checks the store itself."""
+    (folder / INGEST_RECORD).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, exclusive: bool, wait: bool = True):
+    """flock(2) on `path`; BlockingIOError when `wait` is False and another holder conflicts.
+
+    Locks belong to the open file, so two opens conflict even inside one process, and the
+    kernel drops them when a holder dies: a killed ingest never leaves a stale lock.
+    """
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                    | (0 if wait else fcntl.LOCK_NB))
+        yield fh
+
+
+def read_ingest_state(folder: Path) -> dict:
+    """The last ingest into this index: its folders (`roots`), `pid`, `started`, `finished`."""
+    return _read_json(folder / INGEST_STATE)
+
+
+def save_ingest_state(folder: Path, state: dict) -> None:
+    """Written when an ingest starts and when it finishes, so that readers can tell a running
+    ingest (its pid is alive) from an interrupted one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (INGEST_STATE + ".tmp")
+    tmp.write_text(json.dumps(state, indent=1))
+    os.replace(tmp, folder / INGEST_STATE)
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def passage_to_node(p: Passage, embedding=None):
+    """The stored form of a chunk: its text, where it came from, and its analysis (as JSON)."""
+    from llama_index.core.schema import TextNode
+
+    metadata = {"source": p.source, "title": p.title, "page": p.page or 0, "start": p.start,
+                "end": p.end, "section": p.section, "content_hash": _content_hash(p.text)}
+    if p.analysis:
+        metadata["analysis"] = p.analysis.to_json()
+    return TextNode(id_=p.id, text=p.text, metadata=metadata, embedding=embedding,
+                    excluded_embed_metadata_keys=list(metadata),
+                    excluded_llm_metadata_keys=list(metadata))
+
+
+_PASSAGE_FIELDS = {f.name for f in fields(Passage)} - {"id", "text", "score", "similarity"}
+
+
+def record_to_passage(pid: str, text: str, metadata: dict, score: float = 0.0) -> Passage:
+    """A stored chunk as a Passage: every metadata key that names a Passage field is carried
+    (the analysis parsed back from its JSON)."""
+    values = {k: v for k, v in metadata.items() if k in _PASSAGE_FIELDS}
+    values["page"] = values.get("page") or None  # stored as 0: Chroma has no null
+    if values.get("analysis"):
+        values["analysis"] = Analysis.from_json(values["analysis"], text)
+    return Passage(id=pid, text=text, score=score, **values)
+
+
 class Store:
     def __init__(self, settings: Settings | None = None):
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         self.settings = settings = settings or Settings.load()
         self.embed_model_id = embed_model_id(settings)
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        self.local_dir = local_dir(settings)
+        self.local_dir.mkdir(parents=True, exist_ok=True)
         if settings.chroma_url:
             url = urlparse(settings.chroma_url)
             if url.scheme not in ("http", "https") or not url.hostname:
                 raise StoreError(f"chroma_url must look like http://HOST:PORT, got "
                                  f"{settings.chroma_url!r}")
+        self._open()
+
+    def _open(self) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        settings = self.settings
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
             try:
-                self.client = chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
-                                                  ssl=url.scheme == "https",
-                                                  settings=chroma_settings)
-                self.client.heartbeat()
+                client = chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
+                                             ssl=url.scheme == "https", settings=chroma_settings)
+                client.heartbeat()
             except Exception as exc:
-                raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url} "
-                                 f"({type(exc).__name__}): is `chroma run` up?") from None
+                raise StoreUnavailable(settings.chroma_url, _reason(_root_cause(exc))) from None
         else:
+            from chromadb.api import ServerAPI
+            from chromadb.api.client import Client
+            from chromadb.config import System
+            from chromadb.telemetry.product import ProductTelemetryClient
+
             chroma_dir(settings).mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(chroma_dir(settings)),
-                                                    settings=chroma_settings)
-        # Our own embeddings always: Chroma's default embedding function would download a model.
-        self.collection = self.client.get_or_create_collection(
-            settings.collection, embedding_function=None,
-            metadata={"hnsw:space": "cosine", "embed_model": self.embed_model_id})
-        indexed_with = (self.collection.metadata or {}).get("embed_model")
+            # A System of our own rather than chromadb's per-path shared one, so that reopening
+            # loads what is on disk now (another process may have written since).
+            system = System(ChromaSettings(anonymized_telemetry=False, is_persistent=True,
+                                           persist_directory=str(chroma_dir(settings))))
+            system.instance(ProductTelemetryClient)
+            system.instance(ServerAPI)
+            try:
+                with file_lock(self.local_dir / WRITE_LOCK, exclusive=False):
+                    system.start()
+                client = Client.from_system(system)
+            except Exception as exc:
+                raise self._damaged(f"the Chroma database under {chroma_dir(settings)} cannot "
+                                    f"be opened ({_reason(exc)})") from None
+        with self._reachable():
+            try:
+                # Our own embeddings always: Chroma's default function would download a model.
+                collection = client.get_or_create_collection(
+                    settings.collection, embedding_function=None,
+                    metadata={"hnsw:space": "cosine", "embed_model": self.embed_model_id})
+            except StoreUnavailable:
+                raise
+            except Exception as exc:
+                if settings.chroma_url:
+                    raise
+                raise self._damaged(f"the Chroma database under {chroma_dir(settings)} cannot "
+                                    f"be read ({_reason(exc)})") from None
+        indexed_with = (collection.metadata or {}).get("embed_model")
         if indexed_with and indexed_with != self.embed_model_id:
             raise StoreError(f"collection {settings.collection!r} was embedded with "
                              f"{indexed_with}, "
                              f"not {self.embed_model_id}: use another --index or collection")
-        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
-        self.local_dir = local_dir(settings)
-        self.local_dir.mkdir(parents=True, exist_ok=True)
+        self.client, self.collection = client, collection
+
+    def reopen(self) -> None:
+        """See what other processes wrote: embedded Chroma loads a collection's vector index
+        once per client. A server always answers with what it holds, so nothing to do there."""
+        if not self.settings.chroma_url:
+            self._open()
 
     @property
     def manifest_path(self) -> Path:
@@ -147,8 +244,68 @@ class Store:
         return load_embedder(self.settings.embed_model, self.settings.embed_batch_size,
                              self.settings.embed_backend)
 
+    @contextlib.contextmanager
+    def _reachable(self):
+        """A Chroma server that stopped answering becomes StoreUnavailable, whatever the call."""
+        try:
+            yield
+        except Exception as exc:
+            if self.settings.chroma_url:
+                import httpx
+
+                if isinstance(exc, httpx.TransportError):
+                    raise StoreUnavailable(self.settings.chroma_url, _reason(exc)) from None
+            raise
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """Around every write: no reader of an embedded store loads the files meanwhile."""
+        forget_ingest_record(self.local_dir)
+        with self._reachable():
+            if self.settings.chroma_url:
+                yield
+            else:
+                with file_lock(self.local_dir / WRITE_LOCK, exclusive=True):
+                    yield
+
+    def _damaged(self, problem: str) -> IndexDamaged:
+        return IndexDamaged(f"{problem}: {repair_command(self.settings)}")
+
     def count(self) -> int:
-        return self.collection.count()
+        with self._reachable():
+            return self.collection.count()
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def query(self, vector, n: int) -> list[tuple[str, float]]:
+        """The `n` nearest chunks as (id, cosine similarity), nearest first."""
+        with self._reachable():
+            got = self.collection.query(query_embeddings=[vector], n_results=n,
+                                        include=["distances"])
+        return [(pid, 1.0 - d) for pid, d in zip(got["ids"][0], got["distances"][0])]
+
+    def fetch(self, ids: list[str]) -> dict[str, tuple[str, dict, list[float]]]:
+        """id -> (text, metadata, vector) of those ids that are stored; a chunk deleted since
+        another index named it is simply absent."""
+        with self._reachable():
+            got = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        return {pid: (text, meta, vector) for pid, text, meta, vector
+                in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
+
+    def embeddings(self, ids: list[str]) -> dict[str, list[float]]:
+        return {pid: vector for pid, (_, _, vector) in self.fetch(ids).items()}
+
+    def _all(self, include: list[str]):
+        with self._reachable():
+            for offset in range(0, self.count(), _PAGE_SIZE):
+                yield self.collection.get(include=include, limit=_PAGE_SIZE, offset=offset)
+
+    def sources(self) -> set[str]:
+        return {m["source"] for batch in self._all(["metadatas"]) for m in batch["metadatas"]}
+
+    def _fingerprint(self) -> str:
+        ids = sorted(i for batch in self._all([]) for i in batch["ids"])
+        return hashlib.sha256("\n".join(ids).encode()).hexdigest()
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -165,46 +322,54 @@ class Store:
         written before stale ones are deleted: a crash in between leaves extra chunks that the
         rerun removes, never a file with no chunks.
         """
-        forget_ingest_record(self.local_dir)
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         plans = []
-        for source, passages in batch:
-            existing = set(self.collection.get(where={"source": source}, include=[])["ids"])
-            plans.append((existing, [p for p in passages if p.id not in existing], passages))
+        with self._reachable():
+            for source, passages in batch:
+                existing = set(self.collection.get(where={"source": source}, include=[])["ids"])
+                plans.append((existing, [p for p in passages if p.id not in existing], passages))
         new = [p for _, file_new, _ in plans for p in file_new]
         vectors, fresh = self._embeddings_for(new)
         if new:
-            self.vector_store.add([passage_to_node(p, e) for p, e in zip(new, vectors)])
+            with self._writing():
+                ChromaVectorStore(chroma_collection=self.collection).add(
+                    [passage_to_node(p, e) for p, e in zip(new, vectors)])
         for existing, file_new, passages in plans:
             hashes = {_content_hash(p.text) for p in file_new}
             embedded = len(hashes & fresh)
             fresh -= hashes  # a text shared by two files counts as embedded once
             stale = sorted(existing - {p.id for p in passages})
             for i in range(0, len(stale), _PAGE_SIZE):
-                self.collection.delete(ids=stale[i:i + _PAGE_SIZE])
+                with self._writing():
+                    self.collection.delete(ids=stale[i:i + _PAGE_SIZE])
             yield len(file_new), len(stale), embedded
 
     def add_with_embeddings(self, passages: list[Passage], embeddings) -> None:
-        """Bulk load with precomputed vectors (the benchmark's synthetic 100k-chunk index)."""
-        forget_ingest_record(self.local_dir)
-        self.vector_store.add([passage_to_node(p, list(map(float, e)))
-                               for p, e in zip(passages, embeddings)])
+        """Bulk load with precomputed vectors (the benchmark's synthetic large indexes)."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        with self._writing():
+            ChromaVectorStore(chroma_collection=self.collection).add(
+                [passage_to_node(p, list(map(float, e))) for p, e in zip(passages, embeddings)])
 
     def _embeddings_for(self, passages: list[Passage]) -> tuple[list, set[str]]:
         """Embed each distinct text once, reusing vectors of identical text already stored.
 
         Returns the vectors and the content hashes that had to be embedded. Texts go to the
-        encoder longest first, so each of llama-index's batches pads to similar lengths.
+        encoder longest first, so each batch pads to similar lengths.
         """
         if not passages:
             return [], set()
         hashes = [_content_hash(p.text) for p in passages]
         known: dict[str, list[float]] = {}
         unique = sorted(set(hashes))
-        for i in range(0, len(unique), 500):
-            got = self.collection.get(where={"content_hash": {"$in": unique[i:i + 500]}},
-                                      include=["embeddings", "metadatas"])
-            for meta, emb in zip(got["metadatas"], got["embeddings"]):
-                known.setdefault(meta["content_hash"], list(map(float, emb)))
+        with self._reachable():
+            for i in range(0, len(unique), 500):
+                got = self.collection.get(where={"content_hash": {"$in": unique[i:i + 500]}},
+                                          include=["embeddings", "metadatas"])
+                for meta, emb in zip(got["metadatas"], got["embeddings"]):
+                    known.setdefault(meta["content_hash"], list(map(float, emb)))
         todo = {h: p.text for h, p in zip(hashes, passages) if h not in known}
         if todo:
             order = sorted(todo, key=lambda h: -len(todo[h]))
@@ -212,67 +377,242 @@ class Store:
             known.update(zip(order, vectors))
         return [known[h] for h in hashes], set(todo)
 
-    # -- reading the whole collection -------------------------------------------------------------
-
-    def _all(self, include: list[str]):
-        for offset in range(0, self.count(), _PAGE_SIZE):
-            yield self.collection.get(include=include, limit=_PAGE_SIZE, offset=offset)
-
-    def sources(self) -> set[str]:
-        return {m["source"] for batch in self._all(["metadatas"]) for m in batch["metadatas"]}
-
-    def _fingerprint(self) -> str:
-        ids = sorted(i for batch in self._all([]) for i in batch["ids"])
-        return hashlib.sha256("\n".join(ids).encode()).hexdigest()
-
     # -- the lexical index ------------------------------------------------------------------------
 
     def lexical_index_current(self) -> bool:
-        stamp = self.bm25_dir / BM25_STAMP
-        if not stamp.exists():
+        stamp = _read_stamp(self.bm25_dir)
+        if stamp is None:
             return self.count() == 0
-        return json.loads(stamp.read_text()).get("fingerprint") == self._fingerprint()
+        return (stamp.get("format") == BM25_FORMAT
+                and stamp.get("fingerprint") == self._fingerprint())
 
     def rebuild_lexical_index(self) -> None:
-        """Rebuilt at ingest time (bm25s indexes 100k chunks in seconds), never per query."""
-        from llama_index.retrievers.bm25 import BM25Retriever
+        """Rebuilt at ingest time (bm25s indexes 100k chunks in seconds), never per query.
 
-        # Built through passage_to_node so that a node has the same hash whichever retriever
-        # returns it: fusion de-duplicates by that hash.
-        nodes = [
-            passage_to_node(Passage(id=pid, text=text, source=m["source"], title=m["title"],
-                                    page=m["page"] or None, start=m["start"], end=m["end"],
-                                    section=m.get("section", "")),
-                            analysis_json=m.get("analysis"))
-            for batch in self._all(["documents", "metadatas"])
-            for pid, text, m in zip(batch["ids"], batch["documents"], batch["metadatas"])
-        ]
-        tmp = self.bm25_dir.with_name("bm25.tmp")
+        Written beside the live one and swapped in by renames, so that a reader never loads half
+        an index; a serving process notices the new stamp file and reloads.
+        """
+        ids, texts = [], []
+        for batch in self._all(["documents"]):
+            ids += batch["ids"]
+            texts += batch["documents"]
+        tmp = self.bm25_dir.with_name(f"bm25.{os.getpid()}.tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        if nodes:
-            with quiet():
-                retriever = BM25Retriever.from_defaults(nodes=nodes,
-                                                        similarity_top_k=self.settings.candidates)
-                retriever.persist(str(tmp))
-            (tmp / BM25_STAMP).write_text(json.dumps({"fingerprint": self._fingerprint()}))
-        old = self.bm25_dir.with_name("bm25.old")
+        if ids:
+            LexicalIndex.build(tmp, ids, texts)
+            ids.sort()
+            stamp = {"format": BM25_FORMAT, "count": len(ids),
+                     "fingerprint": hashlib.sha256("\n".join(ids).encode()).hexdigest()}
+            (tmp / BM25_STAMP).write_text(json.dumps(stamp))
+        old = self.bm25_dir.with_name(f"bm25.{os.getpid()}.old")
         shutil.rmtree(old, ignore_errors=True)
         if self.bm25_dir.exists():
             self.bm25_dir.rename(old)
-        if nodes:
+        if ids:
             tmp.rename(self.bm25_dir)
         shutil.rmtree(old, ignore_errors=True)
 
-    def load_lexical_retriever(self, top_k: int):
-        from llama_index.retrievers.bm25 import BM25Retriever
+    def load_lexical_index(self) -> LexicalIndex | None:
+        """The persisted BM25 index, or None when there is none (or it is being swapped)."""
+        for attempt in range(3):
+            try:
+                return LexicalIndex.load(self.bm25_dir)
+            except (OSError, ValueError):
+                time.sleep(0.05 * (attempt + 1))  # another process is renaming it into place
+        return None
 
-        if not (self.bm25_dir / BM25_STAMP).exists():
+    # -- health ---------------------------------------------------------------------------------
+
+    def check(self) -> str:
+        """Refuse an index a complete ingest would not leave; repair what is derived.
+
+        Raises IndexDamaged (the problem and the repair command) for a damaged vector store, an
+        interrupted ingest, or a manifest that disagrees with the store. A missing or stale
+        BM25 index is rebuilt from Chroma, which is safe: it holds nothing else. Returns what
+        was repaired ("" if nothing). While another process ingests, the index is in flux by
+        design: only the vector store itself is checked, and the server reloads afterwards.
+        """
+        count = self.count()
+        if count:
+            self._probe(count)
+        state = read_ingest_state(self.local_dir)
+        if state and not state.get("finished"):
+            if _alive(state.get("pid")):
+                return ""
+            raise IndexDamaged(f"the last `groundwork ingest` into {self.where} (started "
+                               f"{state.get('started')}) did not finish: run it again to "
+                               f"complete it: {ingest_command(self.settings, state)}")
+        count = self.count()  # after the state: an ingest that ended meanwhile is in both
+        manifest = _read_json(self.manifest_path)
+        listed = sum(entry.get("chunks", 0) for entry in manifest.values())
+        if ((manifest or state) and listed != count
+                and read_ingest_state(self.local_dir) == state):  # else an ingest began
+            raise self._damaged(
+                f"the manifest lists {listed} chunks in {len(manifest)} files but the vector "
+                f"store at {self.where} holds {count}")
+        if count == 0:
+            return ""
+        stamp = _read_stamp(self.bm25_dir)
+        why = ("missing" if stamp is None
+               else "in an old format" if stamp.get("format") != BM25_FORMAT
+               else f"stale (built from {stamp.get('count')} chunks, the store holds {count})"
+               if stamp.get("count") != count else "")
+        if not why:
+            return ""
+        started = time.perf_counter()
+        try:
+            with file_lock(self.local_dir / INGEST_LOCK, exclusive=True, wait=False):
+                self.rebuild_lexical_index()
+        except BlockingIOError:
+            return ""  # an ingest started meanwhile: it rebuilds the index when it ends
+        done = (f"the BM25 index was {why}: rebuilt it from the vector store "
+                f"({count} chunks, {time.perf_counter() - started:.1f} s)")
+        log.warning(done)
+        return done
+
+    def _probe(self, count: int) -> None:
+        """Read a few stored vectors back and search for each: Chroma itself reports nothing
+        when its vector files are truncated or missing, and answers from what is left. PROBES
+        spread over the store: each misses a file cut in half about one time in two, and three
+        let it through in one of two test runs."""
+        lock = (contextlib.nullcontext() if self.settings.chroma_url
+                else file_lock(self.local_dir / WRITE_LOCK, exclusive=False))
+        with lock, self._reachable():  # the first read loads the vector index into memory
+            try:
+                offsets = sorted({i * (count - 1) // (PROBES - 1) for i in range(PROBES)})
+                rows = [self.collection.get(limit=1, offset=o, include=["embeddings"])
+                        for o in offsets]
+                ids = [r["ids"][0] for r in rows]
+                got = self.collection.query(query_embeddings=[r["embeddings"][0] for r in rows],
+                                            n_results=min(3, count), include=["distances"])
+            except StoreUnavailable:
+                raise
+            except Exception as exc:
+                if self.settings.chroma_url and _is_transport_error(exc):
+                    raise
+                raise self._damaged(f"the vector index at {self.where} is damaged "
+                                    f"({_reason(exc)})") from None
+        if any(pid not in found for pid, found in zip(ids, got["ids"])):
+            raise self._damaged(f"the vector index at {self.where} does not find chunks it "
+                                "holds (its files are damaged)")
+
+    @property
+    def where(self) -> str:
+        return self.settings.chroma_url or str(chroma_dir(self.settings))
+
+
+def drop_index(settings: Settings) -> None:
+    """Delete the collection and everything derived from it (`ingest --rebuild`). An embedded
+    database too damaged to open is removed as a whole."""
+    try:
+        store = Store(settings)
+        with store._writing():
+            store.client.delete_collection(settings.collection)
+    except Exception as exc:
+        if settings.chroma_url:
+            raise
+        log.warning("removing %s: %s", chroma_dir(settings), exc)
+        shutil.rmtree(chroma_dir(settings), ignore_errors=True)
+    for name in (MANIFEST, BM25_DIR, INGEST_RECORD):
+        path = local_dir(settings) / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def _is_transport_error(exc: Exception) -> bool:
+    import httpx
+
+    return isinstance(exc, httpx.TransportError)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    while exc.__cause__ or exc.__context__:
+        exc = exc.__cause__ or exc.__context__
+    return exc
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _read_stamp(folder: Path) -> dict | None:
+    stamp = _read_json(folder / BM25_STAMP)
+    return stamp or None
+
+
+def ingest_command(settings: Settings, state: dict | None = None, rebuild: bool = False) -> str:
+    """The `groundwork ingest` command line for this index, with the folders last ingested."""
+    state = state if state is not None else _read_json(local_dir(settings) / INGEST_STATE)
+    roots = " ".join(state.get("roots") or []) or "YOUR_DOCUMENTS/"
+    where = (f" --chroma-url {settings.chroma_url}" if settings.chroma_url else "")
+    where += f" --index {settings.index_dir}" if settings.index_dir != Path("index") else ""
+    return f"`groundwork ingest{' --rebuild' if rebuild else ''} {roots}{where}`"
+
+
+def repair_command(settings: Settings) -> str:
+    return f"rebuild the index with {ingest_command(settings, rebuild=True)}"
+
+
+class LexicalIndex:
+    """BM25 over the chunk texts with bm25s, tokenised as llama-index's BM25Retriever does
+    (English stopwords, PyStemmer's English stemmer), persisted with the chunk ids only: the
+    passages themselves are read from Chroma, so the index stays small and loads by mmap."""
+
+    IDS = "ids.npy"
+
+    def __init__(self, bm25, ids):
+        import Stemmer
+
+        self.bm25, self.ids = bm25, ids
+        self.stemmer = Stemmer.Stemmer("english")
+
+    @staticmethod
+    def build(folder: Path, ids: list[str], texts: list[str]) -> None:
+        import bm25s
+        import numpy as np
+        import Stemmer
+
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
+                                show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        bm25.save(str(folder), show_progress=False)
+        np.save(folder / LexicalIndex.IDS, np.array(ids))
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex | None:
+        import bm25s
+        import numpy as np
+
+        stamp = _read_stamp(folder)
+        if stamp is None or stamp.get("format") != BM25_FORMAT:
             return None
-        with quiet():
-            retriever = BM25Retriever.from_persist_dir(str(self.bm25_dir))
-        retriever.similarity_top_k = min(top_k, self.count())
-        return retriever
+        bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        return cls(bm25, np.load(folder / cls.IDS, mmap_mode="r"))
 
-    def embeddings(self, ids: list[str]) -> dict[str, list[float]]:
-        got = self.collection.get(ids=ids, include=["embeddings"])
-        return dict(zip(got["ids"], got["embeddings"]))
+    def search(self, question: str, k: int) -> list[tuple[str, float]]:
+        """Up to `k` (id, BM25 score), best first; chunks sharing no term are not returned."""
+        import bm25s
+        import numpy as np
+
+        tokens = bm25s.tokenize(question, stemmer=self.stemmer, return_ids=False,
+                                show_progress=False)[0]
+        tokens = [t for t in tokens if t in self.bm25.vocab_dict]
+        if not tokens:
+            return []
+        scores = self.bm25.get_scores(tokens)
+        k = min(k, len(scores))
+        # Every chunk scoring at least the k-th best, ties broken by id: the same ranking
+        # whatever order the chunks were indexed in (a resumed ingest stores them differently).
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        top = np.flatnonzero(scores >= max(kth, np.finfo(scores.dtype).tiny))
+        hits = sorted(((str(self.ids[i]), float(scores[i])) for i in top),
+                      key=lambda hit: (-hit[1], hit[0]))
+        return hits[:k]

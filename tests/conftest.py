@@ -8,10 +8,14 @@ Everything here is real: the packaged MiniLM embedder, embedded Chroma or a Chro
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import urllib.parse
 from collections.abc import Iterator
 from http.client import HTTPConnection, HTTPMessage
@@ -85,18 +89,68 @@ def cli():
     return run
 
 
+# -- a killed ingest ---------------------------------------------------------------------------
+
+
+def files_done(manifest_path: Path, hashes: dict[str, str]) -> int:
+    """Files whose manifest entry matches their current content (the manifest is atomic)."""
+    try:
+        entries = json.loads(manifest_path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+    return sum(1 for rel, h in hashes.items() if entries.get(rel, {}).get("hash") == h)
+
+
+def kill_ingest_when(root: Path, index: Path, manifest: Path, target: int, delay: float,
+                     log: Path, **env: str) -> tuple[bool, int]:
+    """Run `groundwork ingest` and SIGKILL it once `target` files are done (+ delay).
+
+    Returns (killed before finishing, files done at the kill).
+    """
+    hashes = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in root.rglob("*") if p.is_file()}
+    with open(log, "ab") as err:
+        proc = subprocess.Popen([str(GROUNDWORK), "ingest", str(root), "--index", str(index),
+                                 "--json"], stdout=subprocess.DEVNULL, stderr=err,
+                                stdin=subprocess.DEVNULL, env=subprocess_env(**env))
+    try:
+        deadline = time.monotonic() + 180
+        while proc.poll() is None and time.monotonic() < deadline:
+            if files_done(manifest, hashes) >= target:
+                time.sleep(delay)  # land inside the next file's embed/add/delete
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.003)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    done = files_done(manifest, hashes)
+    return proc.returncode == -signal.SIGKILL and done < len(hashes), done
+
+
 # -- a real Chroma server ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def chroma_run(data: Path, port: int) -> Iterator[subprocess.Popen]:
+    """`chroma run` on 127.0.0.1:`port` storing under `data` until the block ends; the same
+    folder and port again make the same server after a kill (each start logs to its own file)."""
+    assert CHROMA.exists(), f"chroma CLI not found at {CHROMA}"
+    data.mkdir(parents=True, exist_ok=True)
+    log = data / f"server-{len(list(data.glob('server-*.log')))}.log"
+    with running([CHROMA, "run", "--path", data / "db", "--host", "127.0.0.1", "--port", port],
+                 log, f"http://127.0.0.1:{port}/api/v2/heartbeat", env=subprocess_env(),
+                 limit_s=60) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A `chroma run` server on a free port for the session; yields its http://HOST:PORT."""
-    assert CHROMA.exists(), f"chroma CLI not found at {CHROMA}"
-    data = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    with running([CHROMA, "run", "--path", data / "db", "--host", "127.0.0.1", "--port", port],
-                 data / "server.log", f"http://127.0.0.1:{port}/api/v2/heartbeat",
-                 env=subprocess_env(), limit_s=60):
+    with chroma_run(tmp_path_factory.mktemp("chroma-server"), port):
         yield f"http://127.0.0.1:{port}"
 
 
@@ -129,6 +183,14 @@ def request(url: str, method: str, path: str, body: bytes | None = None,
         return resp.status, b"" if method == "HEAD" else resp.read(), resp.headers
     finally:
         conn.close()
+
+
+def post(url: str, path: str, body, headers: dict | None = None) -> tuple[int, dict | str]:
+    """(status, the JSON reply or the event stream's text)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    status, reply, answered = request(url, "POST", path, data, headers)
+    kind = answered["Content-Type"] or ""
+    return status, json.loads(reply) if kind.startswith("application/json") else reply.decode()
 
 
 def sign_in(url: str, password: str, user: str = "groundwork") -> tuple[int, str]:

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from conftest import HEADLINE, groundwork_serve, request, sign_in
+from conftest import HEADLINE, groundwork_serve, post, request, sign_in
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.api import MAX_BODY_BYTES, MAX_HISTORY
@@ -65,14 +65,6 @@ def keyed(demo_index, tmp_path_factory):
     with groundwork_serve(tmp_path_factory.mktemp("keyed"), demo_index.index_dir,
                           GROUNDWORK_API_KEY=KEY) as server:
         yield server
-
-
-def post(url: str, path: str, body, headers: dict | None = None) -> tuple[int, dict | str]:
-    """(status, the JSON reply or the event stream's text)."""
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    status, reply, answered = request(url, "POST", path, data, headers)
-    kind = answered["Content-Type"] or ""
-    return status, json.loads(reply) if kind.startswith("application/json") else reply.decode()
 
 
 def events(text: str) -> list[tuple[str, dict]]:

@@ -12,7 +12,7 @@ from conftest import GROUNDWORK, subprocess_env
 from assistant.bench import common, corpus, ingest, retrieval
 
 SECTIONS = {"machine", "plan", "goals", "settings", "encoder", "ingest", "retrieval", "ask",
-            "concurrency", "seconds", "command"}
+            "startup", "concurrency", "seconds", "command"}
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,12 @@ def test_report_has_every_section(quick):
     report, md, stdout = quick
     assert not SECTIONS - set(report), SECTIONS - set(report)
     assert stdout == report
-    for key in ("encoder", "ingest", "ask"):
+    for key in ("encoder", "ingest", "ask", "startup"):
         assert "error" not in report[key], report[key]
     assert report["machine"]["cpus"] >= 1
     assert report["command"].startswith("groundwork bench --sizes 100")
     for heading in ("| measure | result | goal |", "## Retrieval", "## Encoder options",
-                    "## Where the first ingest", "## ask", "## Peak memory"):
+                    "## Where the first ingest", "## ask", "## Start-up", "## Peak memory"):
         assert heading in md, heading
 
 
@@ -69,7 +69,7 @@ def test_retrieval_rows_for_both_stores(quick):
                     "chroma_alone_top10_p50_ms"):
             assert positive(r[key]), (key, r)
         assert r["p95_ms"] >= r["p50_ms"]
-        assert set(r["stages_p50_ms"]) == set(retrieval.STAGES)
+        assert set(r["stages_p50_ms"]) == set(retrieval.STAGES.values())
     assert positive(next(r for r in rows if r["backend"] == "server")["server_peak_rss_mb"])
 
 
@@ -87,6 +87,16 @@ def test_ask_and_cold_start(quick):
     assert positive(ask["cold"]["first_answer_seconds"])
     assert ask["cold"]["first_answer_seconds"] > ask["cold"]["answer_seconds"]
     assert positive(ask["peak_rss_mb"]) and positive(ask["cold"]["peak_rss_mb"])
+
+
+def test_start_up_of_new_processes(quick):
+    start = quick[0]["startup"]
+    assert start["index"] == "the bench corpus"  # the demo index in the full bench
+    assert positive(start["help_seconds"]) and positive(start["ask_seconds"])
+    assert positive(start["ask_judge_seconds"]) and len(start["ask_judge_runs"]) == start["runs"]
+    assert start["ask_seconds"] > start["help_seconds"]
+    assert "assistant" in start["imports"] and all(map(positive, start["imports"].values()))
+    assert quick[0]["ask"]["cold"]["heavy_modules"] == []
 
 
 def test_fifty_concurrent_questions_all_answered(quick):

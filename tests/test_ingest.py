@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, GROUNDWORK, subprocess_env
+from conftest import CORPUS, GROUNDWORK, kill_ingest_when, subprocess_env
 from hostile_files import PROSE, markdown_with_base64
 
 from assistant.config import Settings
@@ -19,7 +17,7 @@ from assistant.ingest import Manifest, ingest, sha256
 from assistant.procs import free_port
 from assistant.readers import PAGE_SEP, Unreadable, extract
 from assistant.retrieve import Retriever
-from assistant.store import Store, StoreError
+from assistant.store import Store, StoreError, StoreUnavailable
 
 REPORT_KEYS = {"files_seen", "files_ingested", "files_unchanged", "files_failed", "chunks_added",
                "chunks_deleted", "chunks_embedded", "seconds"}
@@ -129,9 +127,9 @@ def assert_locations(root: Path, chunks: dict[str, dict]) -> None:
 
 
 def bm25_ids(settings) -> list[str]:
-    retriever = Store(settings).load_lexical_retriever(10)
-    assert retriever is not None
-    return [entry["node_id"] for entry in retriever.corpus]
+    lexical = Store(settings).load_lexical_index()
+    assert lexical is not None
+    return [str(i) for i in lexical.ids]
 
 
 def texts_of(chunks: dict[str, dict], source: str) -> list[str]:
@@ -511,44 +509,6 @@ def test_cli_reingest_of_unchanged_folder_loads_no_model_or_store(tmp_path, cli)
 # -- crash safety -----------------------------------------------------------------------------
 
 
-def _done(manifest_path: Path, hashes: dict[str, str]) -> int:
-    """Files whose manifest entry matches their current content (the manifest is atomic)."""
-    try:
-        entries = json.loads(manifest_path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return 0
-    return sum(1 for rel, h in hashes.items() if entries.get(rel, {}).get("hash") == h)
-
-
-def _kill_when(root: Path, index: Path, manifest: Path, target: int, delay: float,
-               log: Path) -> tuple[bool, int]:
-    """Run `groundwork ingest` and SIGKILL it once `target` files are done (+ delay).
-
-    Returns (killed before finishing, files done at the kill).
-    """
-    hashes = {p.relative_to(root).as_posix(): sha256(p.read_bytes())
-              for p in root.rglob("*") if p.is_file()}
-    with open(log, "ab") as err:
-        proc = subprocess.Popen([str(GROUNDWORK), "ingest", str(root), "--index", str(index),
-                                 "--json"], stdout=subprocess.DEVNULL, stderr=err,
-                                stdin=subprocess.DEVNULL, env=subprocess_env())
-    try:
-        deadline = time.monotonic() + 180
-        while proc.poll() is None and time.monotonic() < deadline:
-            if _done(manifest, hashes) >= target:
-                time.sleep(delay)  # land inside the next file's embed/add/delete
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.003)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    done = _done(manifest, hashes)
-    return proc.returncode == -signal.SIGKILL and done < len(hashes), done
-
-
 def test_killed_ingest_recovers_to_the_same_index(tmp_path, make_settings):
     root = tmp_path / "many"
     n_files = 40
@@ -572,7 +532,7 @@ def test_killed_ingest_recovers_to_the_same_index(tmp_path, make_settings):
                 p = root / f"file_{i:02d}.txt"
                 write(p, p.read_text().replace(f"Site{i} paragraph", f"Site{i} revised paragraph")
                       + "\n\nAppended closing paragraph for file " + str(i) + ".")
-        killed, done = _kill_when(root, crashed.index_dir, manifest, target, delay, log)
+        killed, done = kill_ingest_when(root, crashed.index_dir, manifest, target, delay, log)
         attempts.append((target, delay, killed, done))
         if len(attempts) >= 2 and any(k and 0 < d < n_files for _, _, k, d in attempts):
             break
@@ -649,7 +609,8 @@ def test_emptied_store_is_refilled_despite_the_manifest(tmp_path, make_settings,
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path, make_settings, cli):
     url = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(StoreError, match=r"cannot reach the Chroma server at .*chroma run"):
+    with pytest.raises(StoreUnavailable, match=r"the vector store at .* is not reachable .*"
+                                               r"Connection refused.*chroma run"):
         Store(make_settings(chroma_url=url))
     with pytest.raises(StoreError, match="chroma_url must look like http://HOST:PORT"):
         Store(make_settings(chroma_url="localhost:8000"))
@@ -659,7 +620,7 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path, make_settings, cli
     proc = cli("ingest", root, "--index", tmp_path / "index", "--chroma-url", url, "--json")
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert f"error: cannot reach the Chroma server at {url}" in proc.stderr
+    assert f"error: the vector store at {url} is not reachable" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, subprocess_env
 
 from assistant.config import Settings
 from assistant.ingest import chunk
-from assistant.models import AUTO_ONNX_TEXTS, _exported, load_embedder
+from assistant.models import AUTO_ONNX_TEXTS, Encoder, embedder_path, load_embedder
 from assistant.readers import extract
 
 
@@ -46,14 +50,29 @@ def test_backends_give_the_same_vectors_and_neighbours(texts):
 
 
 def test_auto_sends_questions_to_onnxruntime_and_batches_to_torch(texts, monkeypatch):
-    encoder = load_embedder(backend="auto")._model
+    encoder = load_embedder(backend="auto")
     runs = []
-    run = encoder.session.run
-    monkeypatch.setattr(encoder.session, "run", lambda *a, **k: runs.append(1) or run(*a, **k))
+    run = encoder._session.run
+    monkeypatch.setattr(encoder._session, "run", lambda *a, **k: runs.append(1) or run(*a, **k))
     encoder.encode(QUESTIONS[:1])
-    assert len(runs) == 1
-    encoder.encode(texts[:AUTO_ONNX_TEXTS + 1])
-    assert len(runs) == 1  # went to torch
+    encoder.encode(texts[:AUTO_ONNX_TEXTS])
+    assert len(runs) == 2
+    encoder.encode((texts * AUTO_ONNX_TEXTS)[:AUTO_ONNX_TEXTS + 1])
+    assert len(runs) == 2  # went to torch
+
+
+def test_tokenizer_matches_sentence_transformers_including_truncation(texts):
+    """The onnxruntime path tokenises with `tokenizers` alone; it must cut and pad as
+    sentence-transformers does (256 word pieces for MiniLM), or long chunks would differ."""
+    encoder = load_embedder(backend="onnx")
+    reference = load_embedder(backend="torch").torch_model.tokenizer
+    batch = [texts[0], " ".join(texts) * 3, "Short one."]
+    mine = encoder._tokenizer.encode_batch(batch)
+    theirs = reference(batch, padding=True, truncation="longest_first",
+                       max_length=encoder.max_length, return_tensors="np")
+    assert encoder.max_length == 256
+    assert (np.array([e.ids for e in mine]) == theirs["input_ids"]).all()
+    assert (np.array([e.attention_mask for e in mine]) == theirs["attention_mask"]).all()
 
 
 def test_unknown_backend_is_refused():
@@ -61,15 +80,22 @@ def test_unknown_backend_is_refused():
         load_embedder(backend="tensorflow")
 
 
-def test_export_is_cached_per_user_and_reused(tmp_path, monkeypatch):
-    from assistant.models import embedder_path
-
+def test_export_is_cached_per_user_and_then_loads_without_torch(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    model = load_embedder(backend="torch")._model
-    inputs = ["input_ids", "attention_mask", "token_type_ids"]
-    first = _exported(model, embedder_path(None), inputs)
-    assert first.is_relative_to(tmp_path / "groundwork" / "onnx") and first.stat().st_size > 1e7
-    stamp = first.stat().st_mtime_ns
-    assert _exported(model, embedder_path(None), inputs) == first
-    assert first.stat().st_mtime_ns == stamp  # not exported again
-    assert not list(first.parent.glob("*.tmp"))
+    first = Encoder(embedder_path(None), backend="onnx")  # exports: torch is used here, once
+    files = list((tmp_path / "groundwork" / "onnx").glob("*.onnx"))
+    assert len(files) == 1 and files[0].stat().st_size > 1e7
+    stamp = files[0].stat().st_mtime_ns
+    code = ("import json, sys\nfrom assistant.models import Encoder, embedder_path\n"
+            "e = Encoder(embedder_path(None), backend='onnx')\n"
+            "print(json.dumps(e.encode(['How many reports?'])[0][:3].tolist()))\n"
+            "print([m for m in ('torch', 'transformers', 'sentence_transformers') "
+            "if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=subprocess_env(XDG_CACHE_HOME=str(tmp_path)))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    vector, modules = proc.stdout.strip().splitlines()
+    assert modules == "[]"
+    assert np.allclose(json.loads(vector), first.encode(["How many reports?"])[0][:3], atol=1e-6)
+    assert files[0].stat().st_mtime_ns == stamp  # not exported again
+    assert not list(files[0].parent.glob("*.tmp"))

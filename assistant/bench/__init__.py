@@ -18,6 +18,8 @@ memory is its own; a module holds both the child's measuring and the parent's pa
   real).
 - `ask`: `Assistant.ask` with the extractive generator, warm p50/p95, and first answer from a
   cold process.
+- `startup`: `groundwork --help` and `groundwork ask` (the full bench: on the demo index)
+  as new processes, and where the ask's imports go (`python -X importtime`).
 - `concurrency`: 50 questions at once through the Python API, the HTTP API (`/api/ask`) and the
   UI's queue.
 

@@ -97,8 +97,7 @@ def _encoder_for(opt: dict, settings: Settings):
         model = SentenceTransformer(embedder_path(settings.embed_model), device="cpu",
                                     backend="onnx")
     else:  # torch, onnx (onnxruntime) or auto, as the project loads them
-        model = load_embedder(settings.embed_model, settings.embed_batch_size,
-                              opt["backend"])._model
+        model = load_embedder(settings.embed_model, settings.embed_batch_size, opt["backend"])
     return lambda texts: model.encode(texts, batch_size=opt["batch_size"],
                                       normalize_embeddings=True)
 

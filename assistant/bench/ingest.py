@@ -66,16 +66,14 @@ ENCODER_LABEL = "encoder (torch or onnxruntime encode)"
 def instrument_ingest() -> Timers:
     import chromadb.api.models.Collection as chroma_collection
     from llama_index.vector_stores.chroma import ChromaVectorStore
-    from sentence_transformers import SentenceTransformer
 
     import assistant.ingest as ingest_module
-    from assistant.models import OnnxEncoder
+    from assistant.models import Encoder
     from assistant.store import Store
 
     t = Timers()
-    t.wrap(SentenceTransformer, "encode", ENCODER_LABEL)
-    t.wrap(OnnxEncoder, "encode", ENCODER_LABEL)  # "auto" hands batches on to the one above
-    t.wrap(Store, "_embeddings_for", "embedding wrapper (llama-index batching, content hashes)")
+    t.wrap(Encoder, "encode", ENCODER_LABEL)  # onnxruntime, or torch for ingest-sized batches
+    t.wrap(Store, "_embeddings_for", "embedding wrapper (batching, content hashes)")
     t.wrap(chroma_collection.Collection, "get", "chroma get (existing ids, known vectors)")
     t.wrap(chroma_collection.Collection, "delete", "chroma delete")
     t.wrap(ChromaVectorStore, "add", "chroma add (node -> metadata, write, HNSW insert)")
@@ -98,9 +96,8 @@ def measure(params: dict) -> dict:
 
     settings = child_settings(params, index_dir=Path(params["index"]))
     started = time.perf_counter()
-    embedder = load_embedder(settings.embed_model, settings.embed_batch_size,
-                             settings.embed_backend)
-    model = embedder._model
+    model = load_embedder(settings.embed_model, settings.embed_batch_size,
+                          settings.embed_backend)
     model_load = time.perf_counter() - started
     model.encode(["warm up the encoder"] * 8, batch_size=8)
 

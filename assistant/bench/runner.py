@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
-from assistant.bench import ask, concurrency, encoder, ingest, retrieval
+from assistant.bench import ask, concurrency, encoder, ingest, retrieval, startup
 from assistant.bench.common import (
     GOALS,
     BenchError,
@@ -37,7 +37,7 @@ PHASES = {"encoder": encoder.measure, "ingest": ingest.measure, "build": retriev
           "concurrent_api": concurrency.python_api, "concurrent_ui": concurrency.ui_queue,
           "concurrent_http": concurrency.http_api}
 SECTIONS = {"encoder": encoder.section, "ingest": ingest.section,
-            "retrieval": retrieval.section, "ask": ask.section,
+            "retrieval": retrieval.section, "ask": ask.section, "startup": startup.section,
             "concurrency": concurrency.section}
 
 
@@ -163,7 +163,8 @@ def run_cli(args, settings: Settings) -> int:
     md = markdown(report, command)
     (out / "report.md").write_text(md)
     print(json.dumps(report, indent=2) if args.json else md)
-    failed = [k for k in ("encoder", "ingest", "ask") if "error" in report.get(k, {})]
+    failed = [k for k in ("encoder", "ingest", "ask", "startup")
+              if "error" in report.get(k, {})]
     failed += [f"retrieval {x['size']} {x['backend']}" for x in report.get("retrieval", [])
                if isinstance(x, dict) and "error" in x]
     failed += [f"concurrency {k}" for k, v in report.get("concurrency", {}).items()

@@ -16,10 +16,8 @@ training and inference: a judge scores well only on text written the way it was 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
-import re
 import sys
 import threading
 from functools import lru_cache
@@ -52,25 +50,15 @@ def onnx_file() -> Path:
     """Where this delta's merged model lives: keyed by the base weights (path, size, mtime),
     the delta's bytes, how it merges (the config less the threshold, which the graph does not
     hold) and the torch version that exports it, all read without importing torch."""
-    from assistant.models import onnx_cache_file
+    from assistant.models import onnx_cache_file, torch_version
 
     base = base_path()
     merge = {k: v for k, v in config().items() if k != "threshold"}
-    parts = [str(base.resolve()), _torch_version(),
+    parts = [str(base.resolve()), torch_version(),
              hashlib.sha256(DELTA.read_bytes()).hexdigest(), json.dumps(merge, sort_keys=True)]
     parts += [f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}"
               for w in sorted(base.glob("*.safetensors"))]
     return onnx_cache_file("groundwork-judge", parts)
-
-
-def _torch_version() -> str:
-    """torch.__version__ read from its version.py: importing torch, or scanning every installed
-    package's metadata, would cost seconds of the judge's load time."""
-    spec = importlib.util.find_spec("torch")
-    if spec is None or spec.origin is None:
-        return "no torch"  # a cached export still loads; building one needs torch
-    text = (Path(spec.origin).parent / "version.py").read_text()
-    return re.search(r"__version__\s*=\s*['\"]([^'\"]+)", text).group(1)
 
 
 def ensure_exported() -> Path:

@@ -132,14 +132,20 @@ def _content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def passage_to_node(p: Passage, embedding=None):
-    """The stored form of a chunk: its text, where it came from, and its analysis (as JSON)."""
-    from llama_index.core.schema import TextNode
-
+def passage_metadata(p: Passage) -> dict:
+    """What Chroma stores beside a chunk's text: where it came from, and its analysis (JSON)."""
     metadata = {"source": p.source, "title": p.title, "page": p.page or 0, "start": p.start,
                 "end": p.end, "section": p.section, "content_hash": _content_hash(p.text)}
     if p.analysis:
         metadata["analysis"] = p.analysis.to_json()
+    return metadata
+
+
+def passage_to_node(p: Passage, embedding=None):
+    """The stored form of a chunk: its text and `passage_metadata`."""
+    from llama_index.core.schema import TextNode
+
+    metadata = passage_metadata(p)
     return TextNode(id_=p.id, text=p.text, metadata=metadata, embedding=embedding,
                     excluded_embed_metadata_keys=list(metadata),
                     excluded_llm_metadata_keys=list(metadata))
@@ -396,13 +402,18 @@ class Store:
         for batch in self._all(["documents"]):
             ids += batch["ids"]
             texts += batch["documents"]
+        self.write_lexical_index(ids, texts)
+
+    def write_lexical_index(self, ids: list[str], texts: list[str]) -> None:
+        """The BM25 index of exactly these chunks (all the store holds), swapped in by renames.
+        A bulk loader that has the texts at hand calls it directly: reading a million chunks
+        back from Chroma costs more than indexing them."""
         tmp = self.bm25_dir.with_name(f"bm25.{os.getpid()}.tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         if ids:
             LexicalIndex.build(tmp, ids, texts)
-            ids.sort()
             stamp = {"format": BM25_FORMAT, "count": len(ids),
-                     "fingerprint": hashlib.sha256("\n".join(ids).encode()).hexdigest()}
+                     "fingerprint": hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()}
             (tmp / BM25_STAMP).write_text(json.dumps(stamp))
         old = self.bm25_dir.with_name(f"bm25.{os.getpid()}.old")
         shutil.rmtree(old, ignore_errors=True)

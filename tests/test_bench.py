@@ -73,6 +73,31 @@ def test_retrieval_rows_for_both_stores(quick):
     assert positive(next(r for r in rows if r["backend"] == "server")["server_peak_rss_mb"])
 
 
+def test_synthetic_chunks_bulk_loaded_into_a_server_read_as_ingested_ones(
+        chroma_server, make_settings, monkeypatch):
+    """The large rows load a server by chromadb's `add`, not through the Store: the Retriever
+    must open that collection and its BM25 index as it opens an ingested one."""
+    from assistant.retrieve import Retriever
+    from assistant.store import record_to_passage
+
+    monkeypatch.setattr(retrieval, "BULK_BATCH", 500)  # three batches, the last one short
+    settings = make_settings(chroma_url=chroma_server, collection="bench-bulk")
+    built = retrieval.build({"index": str(settings.index_dir), "collection": "bench-bulk",
+                             "size": 1200, "vectors": "synthetic", "chroma_url": chroma_server,
+                             "settings": common.settings_fields(settings)})
+    assert built["bulk"] and positive(built["add_seconds"]) and positive(built["bm25_seconds"])
+    retriever = Retriever(settings)
+    assert retriever.store.count() == 1200 and retriever.repaired == ""
+    question = corpus.questions(1)[0]
+    pid, _ = retriever.lexical.search(question, 1)[0]
+    (text, metadata, vector), = retriever.store.fetch([pid]).values()
+    passage = record_to_passage(pid, text, metadata)
+    assert passage.source.startswith("synthetic/doc") and passage.end - passage.start == len(text)
+    assert abs(sum(x * x for x in vector) - 1) < 1e-4
+    retriever.run(question)
+    assert retriever.timings["dense"] > 0 and retriever.timings["lexical"] > 0
+
+
 def test_encoder_options(quick):
     enc = quick[0]["encoder"]
     current = enc["current"]

@@ -31,7 +31,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check assistant tests
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 lint: install
 	$(BIN)/ruff check assistant tests

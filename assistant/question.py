@@ -271,20 +271,22 @@ def _mentions(term: str, terms: set[str]) -> bool:
 
 
 def reads_as_answer(part: Part, sentence: Sentence) -> bool:
-    """Would `sentence`, shown beside "not documented" for `part`, read as its answer? A figure
-    does when it is of the asked kind and about something the part asks about (what sets it
-    apart from its sibling parts, else any of its nouns but those naming the kind): the
-    escalation count beside "arrests: not documented" does not, "53.7 percent" of the voters
-    beside "share of the vote" does. For a name, place, date or description any sentence of
-    the asked kind does: whether it answers is what the checks could not tell."""
+    """Would `sentence`, shown beside "not documented" for `part`, read as its answer? A count,
+    share or sum does when it is of the asked kind and about something the part asks about
+    (what sets it apart from its sibling parts, else any of its nouns but those naming the
+    kind): the escalation count beside "arrests: not documented" does not, "53.7 percent" of
+    the voters beside "share of the vote" does. For a date, a duration, a name, a place or a
+    description any sentence of the asked kind does: whether it answers is what the checks
+    could not tell."""
     if not has_answer_type(part.kind, sentence, True):
         return False
-    if not part.wants_figure:
+    if part.kind not in _MEASURES:
         return True
     needed = set(part.distinct or part.focus + part.nominal) - _KIND_WORDS
     return not needed or any(_mentions(t, set(sentence.terms)) for t in needed)
 
 
+_MEASURES = ("count", "share", "money")  # kinds whose nearby figures are often of another measure
 _KIND_WORDS = {"money", "sum", "share", "percentag", "proport"}  # stems naming the answer type
 
 

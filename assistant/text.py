@@ -114,7 +114,7 @@ def figures(text: str) -> list[Figure]:
     for m in _WORDS_FIGURE.finditer(text):
         if m.group("words").lower() in ("one", "zero") and not m.group("pct"):
             continue
-        if re.search(r"\d\s?$", text[:m.start()]):
+        if re.search(r"\d[ \t]?\Z", text[:m.start()]):  # not across a line: "2024\n\nSixty"
             continue  # "million" in "1.2 million" belongs to the digits, handled below
         after = re.match(r"\s*(?:of\s+)?([A-Za-z][A-Za-z-]*)", text[m.end():])
         found.append(Figure(m.group(0), _words_value(m.group("words")),

@@ -32,6 +32,12 @@ def test_equal_figures_normalise_alike(a, b):
     assert fa.same_as(fb)
 
 
+def test_a_number_in_words_after_a_figure_on_an_earlier_line_is_its_own_figure():
+    found = figures("# Meeting 2024\n\nSixty-one percent of members voted.")
+    assert [(f.kind, f.value) for f in found] == [("year", 2024), ("percent", 61)]
+    assert [f.value for f in figures("1.2 million people")] == [1_200_000]
+
+
 def test_a_percentage_is_not_a_count_and_markers_are_not_figures():
     (pct,), (count,) = figures("41%"), figures("41 reports")
     assert not pct.same_as(count)

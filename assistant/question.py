@@ -234,7 +234,7 @@ def answers(part: Part, sentence: Sentence | str, context: set[str] | str = froz
         return Match(False, "the sentence says what is not known")
     sent_terms = set(sentence.terms)
     all_terms = sent_terms | set(context)
-    if not has_answer_type(part.kind, sentence, strict):
+    if not _has_answer_type(part.kind, sentence, strict):
         return Match(False, f"no {part.kind} in the sentence")
     cov = sum(t in all_terms for t in part.terms) / len(part.terms) if part.terms else 1.0
     if not strict:
@@ -278,7 +278,7 @@ def reads_as_answer(part: Part, sentence: Sentence) -> bool:
     the voters beside "share of the vote" does. For a date, a duration, a name, a place or a
     description any sentence of the asked kind does: whether it answers is what the checks
     could not tell."""
-    if not has_answer_type(part.kind, sentence, True):
+    if not _has_answer_type(part.kind, sentence, True):
         return False
     if part.kind not in _MEASURES:
         return True
@@ -340,7 +340,7 @@ def judge_candidate(passage: Passage, sentence: Sentence) -> str:
     return candidate_text(sentence.text, title, passage.text[:sentence.start])
 
 
-def has_answer_type(kind: str, sentence: Sentence, strict: bool) -> bool:
+def _has_answer_type(kind: str, sentence: Sentence, strict: bool) -> bool:
     figs = sentence.figures
     labels = {label for label, _ in sentence.entities}
     if kind == "share":

@@ -19,10 +19,12 @@ from assistant.config import Settings
 from assistant.evaluate import Evaluator, load_cases
 from assistant.judge import data as judge_data
 from assistant.judge import load_judge
+from assistant.judge.train import contains, threshold_table
 
 
-def best_survivors(cases) -> list[tuple[bool, float | None, bool]]:
-    """(answerable, best score or None, best sentence holds an answer) per case."""
+def best_survivors(cases) -> list[tuple[bool, float, bool]]:
+    """(answerable, best score, best sentence holds an answer) per case; -inf for a case
+    whose every sentence the exact checks refused."""
     judge = load_judge()
     judge.threshold, score, seen = 0.0, judge.score, []
 
@@ -40,8 +42,8 @@ def best_survivors(cases) -> list[tuple[bool, float | None, bool]]:
             evaluator.assistant_for(case).ask(case.question)
             asked = [(c.split(" | ")[0], x) for q, c, x in seen if q.startswith("question:")]
             best = max(asked, key=lambda cx: cx[1], default=None)
-            right = best is not None and any(a.lower() in best[0].lower() for a in case.answers)
-            rows.append((case.answerable, best and best[1], right))
+            right = best is not None and any(contains(best[0], a) for a in case.answers)
+            rows.append((case.answerable, -np.inf if best is None else best[1], right))
     finally:
         evaluator.close()
         judge.score = score
@@ -50,12 +52,11 @@ def best_survivors(cases) -> list[tuple[bool, float | None, bool]]:
 
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else judge_data.CALIBRATION_CASES
-    rows = best_survivors(load_cases([path]))
-    for t in np.round(np.arange(0.3, 0.95, 0.05), 2):
-        answered = [best is not None and best >= t for _, best, _ in rows]
-        abstention = np.mean([not a for a, (ok, _, _) in zip(answered, rows) if not ok])
-        accuracy = np.mean([a and right for a, (ok, _, right) in zip(answered, rows) if ok])
-        print(f"t={t:.2f}: abstention {abstention:.1%}, answerable accuracy {accuracy:.1%}")
+    answerable, best, right = (np.array(x) for x in zip(*best_survivors(load_cases([path]))))
+    table = threshold_table(best, right, answerable, np.round(np.arange(0.3, 0.95, 0.05), 2))
+    for t, row in table.items():
+        print(f"t={t:.2f}: abstention {row['abstention']:.1%}, "
+              f"answerable accuracy {row['accuracy']:.1%}")
 
 
 if __name__ == "__main__":

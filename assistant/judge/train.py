@@ -61,7 +61,8 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _contains(sentence: str, answer: str) -> bool:
+def contains(sentence: str, answer: str) -> bool:
+    """The sentence holds the answer, case and spacing aside."""
     return " ".join(answer.lower().split()) in " ".join(sentence.lower().split())
 
 
@@ -95,12 +96,12 @@ def squad_pairs(articles: dict, nlp, rng: random.Random) -> list[Pair]:
             query = query_text(q.text)
             pairs.append(Pair(query, sentences[hit][2], 1, "squad-answer"))
             others = [i for i in own if i != hit
-                      and not any(_contains(sentences[i][1], a) for a in answers)]
+                      and not any(contains(sentences[i][1], a) for a in answers)]
             for i in rng.sample(others, min(1, len(others))):
                 pairs.append(Pair(query, sentences[i][2], 0, "squad-other-sentence"))
             qwords = _content(q.text)
             elsewhere = [i for i, x in enumerate(sentences) if x[0] != k
-                         and not any(_contains(x[1], a) for a in answers)]
+                         and not any(contains(x[1], a) for a in answers)]
             if elsewhere:
                 i = max(elsewhere, key=lambda i: (len(qwords & words[i]), -i))
                 pairs.append(Pair(query, sentences[i][2], 0, "squad-other-paragraph"))
@@ -294,7 +295,7 @@ def evaluate(cases: list[dict], score) -> dict:
         passage = case["passages"][0]
         cands = passage_candidates(passage["text"], passage["title"])
         scores = score([(query_text(case["question"]), c) for _, c in cands])
-        holds = [any(_contains(passage["text"][s:e], a) for a in case["answers"])
+        holds = [any(contains(passage["text"][s:e], a) for a in case["answers"])
                  for (s, e), _ in cands]
         top = int(np.argmax(scores))
         best.append(float(scores[top]))
@@ -303,12 +304,8 @@ def evaluate(cases: list[dict], score) -> dict:
         pair_labels += holds
         pair_scores += [float(x) for x in scores]
     best_a, right_a, ans = np.array(best), np.array(right), np.array(answerable)
-    table = {}
-    for t in sorted(set(THRESHOLDS) | set(np.round(np.linspace(0.01, 0.99, 99), 2))):
-        table[float(t)] = {
-            "abstention": float((best_a[~ans] < t).mean()),
-            "accuracy": float(((best_a >= t) & right_a)[ans].mean()),
-        }
+    table = threshold_table(best_a, right_a, ans,
+                            sorted(set(THRESHOLDS) | set(np.round(np.linspace(0.01, 0.99, 99), 2))))
     return {
         "cases": len(cases), "unanswerable": int((~ans).sum()),
         "pair_auc": roc_auc(np.array(pair_labels), np.array(pair_scores)),
@@ -316,6 +313,15 @@ def evaluate(cases: list[dict], score) -> dict:
         "top_sentence_right": float(right_a[ans].mean()),
         "by_threshold": table,
     }
+
+
+def threshold_table(best: np.ndarray, right: np.ndarray, answerable: np.ndarray,
+                    thresholds) -> dict[float, dict]:
+    """At each threshold, a case is answered when its best score reaches it: the unanswerable
+    cases abstained on, and the answerable ones answered by a sentence holding the answer."""
+    return {float(t): {"abstention": float((best[~answerable] < t).mean()),
+                       "accuracy": float(((best >= t) & right)[answerable].mean())}
+            for t in thresholds}
 
 
 def calibrate(metrics: dict) -> float:

@@ -15,7 +15,8 @@ import threading
 import unicodedata
 from functools import lru_cache
 
-from assistant.text import NEGATIONS, NUMBER_WORDS, STOPWORDS, blocks, figures
+from assistant.figures import NUMBER_WORDS, read
+from assistant.text import NEGATIONS, STOPWORDS, blocks
 from assistant.types import Analysis, Passage, Sentence
 
 YEAR = re.compile(r"(?:1[89]|20)\d\d(?!\d)")
@@ -158,7 +159,7 @@ def _sentence(text: str, span) -> Sentence:
     return Sentence(
         start=s, end=e, text=text[s:e], terms=_terms(span),
         entities=[(ent.label_, ent.text) for ent in span.ents],
-        figures=[f.moved(s) for f in figures(text[s:e])],
+        figures=[f.moved(s) for f in read(text[s:e])],
         negated=any(t.lower_ in NEGATIONS or t.lemma_.lower() in NEGATIONS for t in span))
 
 

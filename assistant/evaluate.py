@@ -16,11 +16,12 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from assistant import figures
 from assistant.analysis import as_sentences, terms
 from assistant.config import Settings
 from assistant.question import analyse
 from assistant.render import body, is_compact
-from assistant.text import clean, coverage, figures, same_question
+from assistant.text import clean, coverage, same_question
 from assistant.types import Answer, Passage
 from assistant.verify import FALLBACK_NOTE, same_fact
 
@@ -289,18 +290,18 @@ def invented_numbers(answer: Answer, retrieved: list[Passage]) -> list[str]:
     quoted back when saying what is not documented, are not assertions)."""
     from assistant.render import bottom_line
 
-    known = [f for p in retrieved for f in figures(p.text)] + figures(answer.question)
+    known = [f for p in retrieved for f in figures.read(p.text)] + figures.read(answer.question)
     # What the answer says in its own voice; section numbers and page numbers are layout.
     text = " ".join([answer.summary, bottom_line(answer), *(c.text for c in answer.claims),
                      *answer.follow_ups])
-    return [f.text for f in figures(text) if not any(f.same_as(k) for k in known)]
+    return [f.text for f in figures.read(text) if not any(f.same_as(k) for k in known)]
 
 
 def _states(claim: str, expected: str) -> bool:
     """The claim states the expected answer: the same figure(s), or the phrase itself."""
-    want = figures(expected)
+    want = figures.read(expected)
     if want:
-        have = figures(claim)
+        have = figures.read(claim)
         return all(any(w.same_as(h) for h in have) for w in want)
     return clean(expected).lower() in clean(claim).lower()
 
@@ -308,8 +309,8 @@ def _states(claim: str, expected: str) -> bool:
 def _citation_supports(claim: str, quotes: list[str]) -> bool:
     """Independent of the verifier: a quote holds the claim's figures and most of its words."""
     quote = " ".join(quotes)
-    claim_figures = figures(claim)
-    quote_figures = figures(quote)
+    claim_figures = figures.read(claim)
+    quote_figures = figures.read(quote)
     if not all(any(f.same_as(g) for g in quote_figures) for f in claim_figures):
         return False
     return coverage(terms(claim), set(terms(quote))) >= 0.5

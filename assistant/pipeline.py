@@ -7,14 +7,14 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from assistant import analysis
+from assistant import analysis, figures
 from assistant.answer import Generator, make_generator
 from assistant.config import Settings
 from assistant.conversation import condense, condense_with_llm
 from assistant.judge import load_judge
 from assistant.question import analyse, answering
 from assistant.retrieve import Retriever
-from assistant.text import clean, figures, same_question
+from assistant.text import clean, same_question
 from assistant.types import Answer, Passage
 from assistant.verify import Verifier
 
@@ -125,7 +125,7 @@ class Assistant:
         known = [f for p in passages for s in analysis.of(p).sentences for f in s.figures]
         found: list[str] = []
         for candidate, source in dict(candidates).items():
-            if not all(any(f.same_as(k) for k in known) for f in figures(candidate)):
+            if not all(any(f.same_as(k) for k in known) for f in figures.read(candidate)):
                 continue  # even a question must not show a figure the answer's passages lack
             new = set(analysis.terms(candidate))
             if len(candidate) > 160 or any(same_question(new, s) for s in seen) or any(

@@ -16,8 +16,9 @@ from functools import lru_cache
 
 from assistant import analysis
 from assistant.analysis import context_before
+from assistant.figures import is_duration
 from assistant.judge import candidate_text, query_text
-from assistant.text import STOPWORDS, is_duration
+from assistant.text import STOPWORDS
 from assistant.types import Passage, Sentence
 
 _KINDS = [  # first match wins

@@ -1,4 +1,4 @@
-"""Lexical primitives the grounding checks are built on: figures, layout blocks, clean quotes.
+"""Lexical primitives the grounding checks are built on: layout blocks, clean quotes, word sets.
 
 Kept deliberately simple and inspectable: a reader can predict what each function returns, which
 matters more here than squeezing out recall, because every "supported" verdict must be
@@ -8,8 +8,6 @@ explainable. The linguistics (sentences, lemmas, entities) is spaCy's, in analys
 from __future__ import annotations
 
 import re
-
-from assistant.types import Figure
 
 # -- layout --------------------------------------------------------------------------------------
 
@@ -57,97 +55,6 @@ def clean(text: str) -> str:
     reads in an answer. A bold lead-in ("**Term.** Definition") becomes "Term: Definition", so
     the cleaned sentence is still one sentence."""
     return " ".join(_MARKUP.sub(" ", _BOLD_LEAD.sub(r"\2: ", text)).split())
-
-
-# -- figures -------------------------------------------------------------------------------------
-
-_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "m": 1e6, "bn": 1e9,
-          "k": 1e3}
-_CURRENCY = r"(?P<cur>[$£€]|(?:US\$|USD|EUR|GBP)\s?)"
-_NUMBER = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_FIGURE = re.compile(
-    rf"{_CURRENCY}?{_NUMBER}"
-    r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|m|k)\b)?"
-    r"(?P<pct>\s?(?:%|percent\b|per cent\b))?",
-    re.IGNORECASE,
-)
-_CITATION_MARK = re.compile(r"\[\d+\]")
-_TIME_UNITS = ("second", "minute", "hour", "day", "week", "month", "year", "decade")
-
-
-_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * i for i, w in enumerate(
-    "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
-NUMBER_WORDS = frozenset([*_TENS, *_UNITS, "hundred", "thousand", "million", "billion",
-                         "trillion"])
-_NUMBER_WORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
-_WORDS_FIGURE = re.compile(
-    rf"\b(?P<words>(?:{_NUMBER_WORD})(?:(?:-|\s+(?:and\s+)?)(?:{_NUMBER_WORD}))*)\b"
-    r"(?P<pct>\s(?:percent\b|per cent\b))?", re.IGNORECASE)
-
-
-def _words_value(words: str) -> float:
-    """"forty-one" -> 41, "two hundred and five thousand" -> 205000."""
-    total = current = 0.0
-    for w in re.split(r"[-\s]+", words.lower()):
-        if w in _UNITS or w in _TENS:
-            current += _UNITS.get(w, 0) + _TENS.get(w, 0)
-        elif w == "hundred":
-            current = max(current, 1) * 100
-        elif w in _SCALE:
-            total += max(current, 1) * _SCALE[w]
-            current = 0
-    return total + current
-
-
-def figures(text: str) -> list[Figure]:
-    """Every number in `text`, normalised: 63,892 = 63892; 36.2 million = 36,200,000;
-    41% = 41 percent = forty-one percent.
-
-    Citation markers like [3] are not figures. A lone "one" is not a figure either: it is far
-    more often a pronoun or an article ("one of the reports") than a count.
-    """
-    text = _CITATION_MARK.sub(lambda m: " " * len(m.group(0)), text)  # keep offsets
-    found = []
-    for m in _WORDS_FIGURE.finditer(text):
-        if m.group("words").lower() in ("one", "zero") and not m.group("pct"):
-            continue
-        if re.search(r"\d[ \t]?\Z", text[:m.start()]):  # not across a line: "2024\n\nSixty"
-            continue  # "million" in "1.2 million" belongs to the digits, handled below
-        after = re.match(r"\s*(?:of\s+)?([A-Za-z][A-Za-z-]*)", text[m.end():])
-        found.append(Figure(m.group(0), _words_value(m.group("words")),
-                            "percent" if m.group("pct") else "number",
-                            after.group(1).lower() if after else "", m.start(), m.end()))
-    for m in _FIGURE.finditer(text):
-        start, end = m.start(), m.end()
-        if (start > 0 and (text[start - 1].isalpha() or text[start - 1] in "_-/")) or (
-                end < len(text) and text[end].isalnum()):
-            continue  # part of a code or name: "COVID-19", "2258A", "5G"
-        num = m.group("num")
-        value = float(num.replace(",", ""))
-        scale = (m.group("scale") or "").lower()
-        if scale in ("m", "k", "bn") and not m.group("cur"):
-            scale = ""  # "5 m" is more often metres than millions
-        value *= _SCALE.get(scale, 1.0)
-        if m.group("pct"):
-            kind = "percent"
-        elif m.group("cur"):
-            kind = "money"
-        elif re.fullmatch(r"(1[89]|20)\d\d", num) and not scale:
-            kind = "year"
-        else:
-            kind = "number"
-        after = re.match(r"\s*(?:of\s+)?([A-Za-z][A-Za-z-]*)", text[m.end():])
-        unit = after.group(1).lower() if after else ""
-        found.append(Figure(m.group(0).strip(), value, kind, unit,
-                            start, start + len(m.group(0).rstrip())))
-    return sorted(found, key=lambda f: f.start)
-
-
-def is_duration(fig: Figure) -> bool:
-    return any(fig.unit.startswith(u) for u in _TIME_UNITS)
 
 
 # -- content words -------------------------------------------------------------------------------

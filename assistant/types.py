@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
@@ -11,23 +12,50 @@ Status = Literal["answered", "partial", "not_documented"]
 
 @dataclass(frozen=True)
 class Figure:
-    """A number as a reader means it: 63,892 = 63892; 36.2 million; forty-one percent = 41%."""
+    """A number as a reader means it: 63,892 = 63892; 36.2 million; forty-one percent = 41%;
+    -5.2% = (5.2)%; "5-7%" a range; "1.5x" a multiple; "COVID-19" a token matched as written."""
 
     text: str  # as written
-    value: float
-    kind: str  # "percent" | "money" | "year" | "number"
-    unit: str  # the word after it ("reports", "minutes"), lower case, for answer-type checks
+    value: float  # signed; NaN for a token
+    kind: str  # percent | points | multiple | temperature | money | year | number | token
+    unit: str  # the word after it ("reports", "minutes"), lower case; a currency or C/F
     start: int = field(default=0, compare=False)  # where it stands in the text given
     end: int = field(default=0, compare=False)
+    high: float | None = None  # the upper end of a range ("5-7%", "between 5 and 7")
+    approx: bool = False  # a fraction in words: "a third" is 33%, 33.3% or 33.33%
 
     def same_as(self, other: Figure) -> bool:
-        """Equal value; a percentage only ever equals a percentage (41% is not 41 reports)."""
-        if (self.kind == "percent") != (other.kind == "percent"):
+        """The same figure however written: equal value and a comparable kind (41% is not 41
+        reports, nor 41 percentage points); a range only equals the same range; a token only
+        the same token."""
+        if _family(self) != _family(other):
             return False
-        return abs(self.value - other.value) <= 1e-9 * max(1.0, abs(self.value))
+        if self.kind == "token":
+            return self.text.lower() == other.text.lower()
+        if (self.high is None) != (other.high is None):
+            return False
+        return _equal(self, self.value, other, other.value) and (
+            self.high is None or _equal(self, self.high, other, other.high))
 
     def moved(self, offset: int) -> Figure:
         return replace(self, start=self.start + offset, end=self.end + offset)
+
+
+def _family(fig: Figure) -> str:
+    if fig.kind in ("number", "money", "year"):
+        return "pence" if fig.unit == "pence" else "amount"
+    if fig.kind == "temperature":
+        return "temperature " + fig.unit
+    return fig.kind
+
+
+def _equal(a: Figure, x: float, b: Figure, y: float) -> bool:
+    if a.approx != b.approx:  # round the fraction to the precision the other is written in
+        exact, written = (x, b) if a.approx else (y, a)
+        digits = re.search(r"\d(?:[.,](\d+))?", written.text)
+        places = len(digits.group(1) or "") if digits else 0
+        return round(exact, places) == round(y if a.approx else x, places)
+    return abs(x - y) <= 1e-9 * max(1.0, abs(x))
 
 
 @dataclass
@@ -44,7 +72,7 @@ class Sentence:
 
 
 # Stored analyses made by another version are redone at the next ingest.
-ANALYSIS_VERSION = "en_core_web_sm-3.8.0/1"
+ANALYSIS_VERSION = "en_core_web_sm-3.8.0/2"
 
 
 @dataclass
@@ -60,7 +88,8 @@ class Analysis:
 
         return json.dumps({"t": self.title_terms, "s": [
             [s.start, s.end, s.terms, s.entities, s.negated,
-             [[f.text, f.value, f.kind, f.unit, f.start, f.end] for f in s.figures]]
+             [[f.text, f.value, f.kind, f.unit, f.start, f.end, f.high, f.approx]
+              for f in s.figures]]
             for s in self.sentences]}, separators=(",", ":"))
 
     @classmethod

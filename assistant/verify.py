@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from assistant import analysis
 from assistant.analysis import context_before
 from assistant.config import Settings
+from assistant.figures import agree, unsupported
 from assistant.judge import load_judge, query_text
 from assistant.question import (
     Part,
@@ -130,10 +131,9 @@ class Verifier:
             note += "citation added by the verifier; "
             valid = list(range(1, len(passages) + 1))
         cited_passages = [passages[n - 1] for n in valid]
-        if self.settings.numeric_guard:
-            stated = [g for p in cited_passages for s in analysis.of(p).sentences
-                      for g in s.figures]
-            missing = [f.text for f in parsed.figures if not any(f.same_as(g) for g in stated)]
+        if self.settings.numeric_guard:  # fail closed: a figure the reader cannot match is out
+            stated = [s for p in cited_passages for s in analysis.of(p).sentences]
+            missing = [f.text for f in unsupported(parsed, stated)]
             if missing:
                 return Claim(text, [], False, 0.0, note + f"figure(s) {', '.join(missing)} "
                              "appear in no cited passage"), None
@@ -160,7 +160,8 @@ class Verifier:
                 if sentence.negated != parsed.negated or is_instruction(sentence.text):
                     continue
                 if self.settings.numeric_guard and not all(
-                        _figure_in_context(f, sentence, claim_term_set) for f in claim_figures):
+                        _figure_in_context(f, parsed.text, sentence, claim_term_set)
+                        for f in claim_figures):
                     continue
                 sent_terms = set(sentence.terms)
                 if coverage(parsed.terms, sent_terms) < 0.5:
@@ -309,7 +310,7 @@ def same_fact(a: Sentence, b: Sentence) -> bool:
     return overlap >= 0.7
 
 
-def _figure_in_context(fig, sentence: Sentence, claim_terms: set[str]) -> bool:
+def _figure_in_context(fig, claim: str, sentence: Sentence, claim_terms: set[str]) -> bool:
     """The sentence states this figure, and the claim keeps what the figure is about.
 
     "63,892 reports were made" is not supported by "63,892 reports were escalated to law
@@ -317,7 +318,7 @@ def _figure_in_context(fig, sentence: Sentence, claim_terms: set[str]) -> bool:
     that drops most of them states a different quantity.
     """
     for g in sentence.figures:
-        if not fig.same_as(g):
+        if not agree(fig, claim, g, sentence.text):
             continue
         before = sentence.text[:g.start - sentence.start].split()[-_WINDOW:]
         after = sentence.text[g.end - sentence.start:].split()[:_WINDOW]

@@ -154,6 +154,53 @@ def chroma_server(tmp_path_factory):
         yield f"http://127.0.0.1:{port}"
 
 
+# -- an LLM that says what it is told ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def scripted_llm(reply: str) -> Iterator[str]:
+    """An OpenAI-compatible endpoint on 127.0.0.1 whose model answers every chat with `reply`
+    (streamed in small pieces when asked): a model that misstates the sources on purpose.
+    Yields its base URL (".../v1")."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            if not body.get("stream"):
+                data = json.dumps({"id": "x", "object": "chat.completion", "created": 0,
+                                   "model": "scripted", "choices": [{
+                                       "index": 0, "finish_reason": "stop",
+                                       "message": {"role": "assistant", "content": reply}}]})
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(data.encode())
+                return
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for k in range(0, len(reply), 40):
+                delta = {"role": "assistant", "content": reply[k:k + 40]}
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0,
+                         "model": "scripted",
+                         "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # -- `groundwork serve` -----------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import pytest
 from conftest import HEADLINE
 
 from assistant import NOT_DOCUMENTED, Assistant, ask
-from assistant.text import figures
+from assistant.figures import read as figures
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def test_headline_question(assistant):
     assert "63,892" in quote.quote and quote.quote in " ".join(quote.text.split()).replace(
         "**", "") or "63,892" in quote.text[quote.quote_start:quote.quote_end]
     passages = " ".join(p.text for p in answer.retrieved)
-    for f in figures(answer.summary + " ".join(c.text for c in answer.claims)):
+    for f in figures(" ".join([answer.summary, *(c.text for c in answer.claims)])):
         assert any(f.same_as(g) for g in figures(passages + " " + HEADLINE)), f
 
 

@@ -8,8 +8,8 @@ import pytest
 from conftest import HEADLINE
 
 from assistant.config import Settings
+from assistant.figures import read as figures
 from assistant.retrieve import Retriever
-from assistant.text import figures
 from assistant.types import Draft, Passage
 from assistant.verify import Verifier, split_claims
 

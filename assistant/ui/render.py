@@ -126,7 +126,7 @@ def _unconfirmed_html(answer: Answer, turn: int) -> str:
         own = [c for c in maybe if label in c.answers] or (maybe if len(answer.unconfirmed) < 2
                                                              else [])
         quotes = " ".join(_claim_html(c, turn, answer) for c in own)
-        items.append(f"<li>{f'<strong>{_e(label)}</strong> ' if label else ''}{quotes}</li>")
+        items.append(f"<li>{f'<strong>{_e(label)}:</strong> ' if label else ''}{quotes}</li>")
     return ('<div class="gw-uc" role="note"><div class="gw-uc-title">Not confirmed</div>'
             '<div class="gw-uc-lead">The sources may answer this, but the checks could not '
             'confirm it: read the quoted evidence before relying on it.</div>'

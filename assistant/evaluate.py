@@ -20,7 +20,7 @@ from assistant import evaluate_figures
 from assistant.analysis import as_sentences, terms
 from assistant.config import Settings
 from assistant.question import analyse
-from assistant.render import body, bottom_line, is_compact, quote, stated, unconfirmed
+from assistant.render import body, bottom_line, is_compact, quote, stated, unconfirmed_parts
 from assistant.text import clean, coverage, same_question
 from assistant.types import Answer
 from assistant.verify import FALLBACK_NOTE, same_fact
@@ -245,7 +245,7 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
             passed = False
             why = f"the follow-up was read as {answer.question!r}"
     got = f"[{answer.status}] " + (answer.summary[:300])
-    maybe = _unconfirmed_parts(answer)
+    maybe = unconfirmed_parts(answer)
     return CaseResult(id=case.id, file=case.file, question=case.question,
                       answerable=case.answerable, expected=case.answers, status=answer.status,
                       got=got, passed=passed, why=why, invented_numbers=invented,
@@ -258,20 +258,10 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
                       right=answer.status == "answered" and case.answerable and says_answer,
                       wrong=answer.status == "answered" and not (case.answerable and says_answer),
                       unconfirmed_parts=len(maybe),
-                      unconfirmed_with_answer=sum(
-                          any(_states(text, a) for text in quotes for a in case.answers)
-                          for quotes in maybe.values()),
+                      unconfirmed_with_answer=sum(  # the evidence shown, in the source's words
+                          any(_states(quote(answer, c), a) for c in claims for a in case.answers)
+                          for _, claims in maybe),
                       **_shape(case, answer, asked_before))
-
-
-def _unconfirmed_parts(answer: Answer) -> dict[str, list[str]]:
-    """Each part shown as "may answer" -> the quoted evidence shown for it (the part's own
-    claims when they name it, else every unconfirmed claim)."""
-    claims = unconfirmed(answer)
-    labels = answer.unconfirmed or (["(the question)"] if claims or
-                                    answer.status == "unconfirmed" else [])
-    return {label: [quote(answer, c) for c in
-                    ([c for c in claims if label in c.answers] or claims)] for label in labels}
 
 
 def _shape(case: Case, answer: Answer, asked_before: list[str]) -> dict:

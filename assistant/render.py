@@ -26,6 +26,14 @@ def unconfirmed(answer: Answer) -> list[Claim]:
     return [c for c in answer.claims if c.unconfirmed and not c.gap]
 
 
+def unconfirmed_parts(answer: Answer) -> list[tuple[str, list[Claim]]]:
+    """Each part shown as "may answer" with the claims that show it: those naming the part, else
+    every unconfirmed claim (the part is "" when the answer names none)."""
+    maybe = unconfirmed(answer)
+    labels = answer.unconfirmed or ([""] if maybe else [])
+    return [(label, [c for c in maybe if label in c.answers] or maybe) for label in labels]
+
+
 def sections(answer: Answer) -> list[tuple[str, list[Claim]]]:
     """The numbered sections of the reference shape; the text and the UI both lay them out."""
     facts, maybe = stated(answer), unconfirmed(answer)

@@ -13,7 +13,7 @@ from assistant.render import (
     quote,
     sections,
     stated,
-    unconfirmed,
+    unconfirmed_parts,
 )
 from assistant.types import Answer, Citation, Claim
 
@@ -118,19 +118,16 @@ def answer_html(answer: Answer, turn: int) -> str:
 
 def _unconfirmed_html(answer: Answer, turn: int) -> str:
     """A box like "Not documented": the parts the sources may answer, each with its quote."""
-    maybe = unconfirmed(answer)
-    if not maybe and not answer.unconfirmed:
+    items = "".join(
+        f"<li>{f'<strong>{_e(label)}:</strong> ' if label else ''}"
+        + " ".join(_claim_html(c, turn, answer) for c in claims) + "</li>"
+        for label, claims in unconfirmed_parts(answer))
+    if not items:
         return ""
-    items = []
-    for label in answer.unconfirmed or [""]:
-        own = [c for c in maybe if label in c.answers] or (maybe if len(answer.unconfirmed) < 2
-                                                             else [])
-        quotes = " ".join(_claim_html(c, turn, answer) for c in own)
-        items.append(f"<li>{f'<strong>{_e(label)}:</strong> ' if label else ''}{quotes}</li>")
     return ('<div class="gw-uc" role="note"><div class="gw-uc-title">Not confirmed</div>'
             '<div class="gw-uc-lead">The sources may answer this, but the checks could not '
-            'confirm it: read the quoted evidence before relying on it.</div>'
-            f'<ul>{"".join(items)}</ul></div>')
+            f'confirm it: read the quoted evidence before relying on it.</div><ul>{items}</ul>'
+            "</div>")
 
 
 def draft_html(draft: str) -> str:

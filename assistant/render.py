@@ -43,7 +43,7 @@ def sections(answer: Answer) -> list[tuple[str, list[Claim]]]:
         direct = [c for c in facts if c.answers]
         context = [c for c in facts if not c.answers]
         out.append(("What the sources state", direct + context) if direct
-                    else ("What the sources do state", context))
+                   else ("What the sources do state", context))
     if maybe:
         out.append(("What the sources may answer (not confirmed)", maybe))
     if gaps:
@@ -65,18 +65,18 @@ def body(answer: Answer) -> list[str]:
     out = ["Executive summary", "", _wrap(answer.summary)]
     numbered = sections(answer)
     for number, (title, claims) in enumerate(numbered, 1):
-        out += ["", f"{number}. {title}", "", _wrap(" ".join(shown(answer, c) for c in claims))]
+        out += ["", f"{number}. {title}", "", _wrap(" ".join(_shown(answer, c) for c in claims))]
     out += ["", f"{len(numbered) + 1}. Bottom line and reporting limitation", "",
             _wrap(bottom_line(answer))]
     return out
 
 
-def shown(answer: Answer, claim: Claim) -> str:
+def _shown(answer: Answer, claim: Claim) -> str:
     """A claim as the text answer shows it: unconfirmed evidence as the source's own words,
     marked as what may answer, so that it never reads as the answer."""
     if not claim.unconfirmed:
         return _cited(claim)
-    label = (claim.answers[0] + ": ") if claim.answers and len(parts(answer)) > 1 else ""
+    label = (claim.answers[0] + ": ") if claim.answers and len(_parts(answer)) > 1 else ""
     return f"{label}{MAY_ANSWER}: {_marked(quote(answer, claim), claim.citations)}"
 
 
@@ -87,7 +87,7 @@ def quote(answer: Answer, claim: Claim) -> str:
     return " ".join(dict.fromkeys(quotes)) or claim.text
 
 
-def parts(answer: Answer) -> set[str]:
+def _parts(answer: Answer) -> set[str]:
     """The question parts the answer speaks to, whatever their outcome."""
     return ({label for c in answer.claims if not c.gap for label in c.answers}
             | set(answer.undocumented) | set(answer.unconfirmed))

@@ -84,7 +84,7 @@ class CaseResult:
     words: int | None = None  # words of a one-part answered question's answer (sources aside)
     repeated_follow_ups: int = 0  # suggestions that ask this or an earlier turn's question
     # Only `answered` is right or wrong: wrong when it does not state an expected answer, or
-    # answers a question the sources do not answer.
+    # answers a question (or a part) the sources do not answer.
     right: bool = False
     wrong: bool = False
     unconfirmed_parts: int = 0  # parts shown as "may answer", not confirmed
@@ -246,6 +246,9 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
             why = f"the follow-up was read as {answer.question!r}"
     got = f"[{answer.status}] " + (answer.summary[:300])
     maybe = unconfirmed_parts(answer)
+    # Marking a compound question `answered` also answers its undocumented part: wrong too.
+    answered = answer.status == "answered"
+    right = case.answerable and says_answer and not case.undocumented_parts
     return CaseResult(id=case.id, file=case.file, question=case.question,
                       answerable=case.answerable, expected=case.answers, status=answer.status,
                       got=got, passed=passed, why=why, invented_numbers=invented,
@@ -255,8 +258,7 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
                           1 for c in asserted if not c.reason.startswith(FALLBACK_NOTE)),
                       generator_claims_rejected=len(answer.rejected), timings=answer.timings,
                       standalone=answer.question if case.turn else "", resolved=resolved,
-                      right=answer.status == "answered" and case.answerable and says_answer,
-                      wrong=answer.status == "answered" and not (case.answerable and says_answer),
+                      right=answered and right, wrong=answered and not right,
                       unconfirmed_parts=len(maybe),
                       unconfirmed_with_answer=sum(  # the evidence shown, in the source's words
                           any(_states(quote(answer, c), a) for c in claims for a in case.answers)

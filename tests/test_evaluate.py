@@ -137,7 +137,8 @@ def test_a_case_passes_only_when_status_and_claims_agree():
                     ["63,892"], True, "x.jsonl", corpus="corpus/",
                     undocumented_parts=["how many led to arrests"])
     assert judge(compound, _answer("partial", [stated], ["how many led to arrests"])).passed
-    assert not judge(compound, _answer("answered", [stated], [])).passed
+    overclaimed = judge(compound, _answer("answered", [stated], []))
+    assert not overclaimed.passed and overclaimed.wrong  # it answers the arrests part too
 
 
 def test_only_answered_is_right_or_wrong():

@@ -16,17 +16,17 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from assistant import figures
+from assistant import evaluate_figures
 from assistant.analysis import as_sentences, terms
 from assistant.config import Settings
 from assistant.question import analyse
-from assistant.render import body, is_compact
+from assistant.render import body, bottom_line, is_compact, quote, stated, unconfirmed_parts
 from assistant.text import clean, coverage, same_question
-from assistant.types import Answer, Passage
+from assistant.types import Answer
 from assistant.verify import FALLBACK_NOTE, same_fact
 
 REQUIRED = ("id", "question", "answers", "answerable")
-STATUSES = ("answered", "partial", "not_documented")
+STATUSES = ("answered", "partial", "unconfirmed", "not_documented")
 
 
 @dataclass
@@ -83,6 +83,12 @@ class CaseResult:
     duplicate_claims: int = 0  # claims stating a fact another claim already states
     words: int | None = None  # words of a one-part answered question's answer (sources aside)
     repeated_follow_ups: int = 0  # suggestions that ask this or an earlier turn's question
+    # Only `answered` is right or wrong: wrong when it does not state an expected answer, or
+    # answers a question (or a part) the sources do not answer.
+    right: bool = False
+    wrong: bool = False
+    unconfirmed_parts: int = 0  # parts shown as "may answer", not confirmed
+    unconfirmed_with_answer: int = 0  # of those, parts whose quoted evidence states the answer
 
 
 def load_cases(paths: list[Path]) -> list[Case]:
@@ -205,27 +211,26 @@ class Evaluator:
 
 def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResult:
     retrieved = answer.retrieved
-    asserted = [c for c in answer.claims if not c.gap]
-    invented = invented_numbers(answer, retrieved)
+    asserted = stated(answer)
+    invented = invented_numbers(answer)
     given = {p.id for p in retrieved}
     invalid = sum(c.passage_id not in given for c in answer.citations)
     precise = sum(_citation_supports(c.text, [answer.citations[n - 1].quote for n in c.citations])
                   for c in asserted if c.citations)
     cited = sum(1 for c in asserted if c.citations)
-    stated = any(c.citations and _states(c.text, a) for c in asserted for a in case.answers)
-    contradiction = self_contradiction(case, answer, stated)
+    says_answer = any(c.citations and _states(c.text, a) for c in asserted for a in case.answers)
+    contradiction = self_contradiction(case, answer, says_answer)
     if case.answerable:
-        passed = (stated and answer.status == case.expected_status and not invented
+        passed = (says_answer and answer.status == case.expected_status and not invented
                   and not contradiction)
         why = ("states the expected answer, cited, status " + answer.status if passed else
                "invented a number" if invented else
                "answered not documented" if answer.status == "not_documented" else
-               "expected answer not in a cited claim" if not stated else
+               "expected answer not in a cited claim" if not says_answer else
                contradiction or f"status {answer.status}, expected {case.expected_status}")
     else:
-        abstained = answer.status == "not_documented" or bool(answer.undocumented)
-        passed = abstained and not invented and not contradiction
-        why = ("says the asked part is not documented" if passed else
+        passed = answer.status != "answered" and not invented and not contradiction
+        why = (f"does not answer it: status {answer.status}" if passed else
                "invented a number" if invented else
                contradiction or "answered instead of abstaining")
     gold = None
@@ -240,6 +245,10 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
             passed = False
             why = f"the follow-up was read as {answer.question!r}"
     got = f"[{answer.status}] " + (answer.summary[:300])
+    maybe = unconfirmed_parts(answer)
+    # Marking a compound question `answered` also answers its undocumented part: wrong too.
+    answered = answer.status == "answered"
+    right = case.answerable and says_answer and not case.undocumented_parts
     return CaseResult(id=case.id, file=case.file, question=case.question,
                       answerable=case.answerable, expected=case.answers, status=answer.status,
                       got=got, passed=passed, why=why, invented_numbers=invented,
@@ -249,12 +258,17 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
                           1 for c in asserted if not c.reason.startswith(FALLBACK_NOTE)),
                       generator_claims_rejected=len(answer.rejected), timings=answer.timings,
                       standalone=answer.question if case.turn else "", resolved=resolved,
+                      right=answered and right, wrong=answered and not right,
+                      unconfirmed_parts=len(maybe),
+                      unconfirmed_with_answer=sum(  # the evidence shown, in the source's words
+                          any(_states(quote(answer, c), a) for c in claims for a in case.answers)
+                          for _, claims in maybe),
                       **_shape(case, answer, asked_before))
 
 
 def _shape(case: Case, answer: Answer, asked_before: list[str]) -> dict:
     """How the answer reads: repeated facts, length of a one-fact answer, repeated follow-ups."""
-    parsed = as_sentences([c.text for c in answer.claims if not c.gap])
+    parsed = as_sentences([c.text for c in stated(answer)])
     one_fact = case.answerable and is_compact(answer) and len(analyse(answer.question)) == 1
     asked = [set(terms(q)) for q in [answer.question, *asked_before]]
     return {
@@ -266,7 +280,7 @@ def _shape(case: Case, answer: Answer, asked_before: list[str]) -> dict:
     }
 
 
-def self_contradiction(case: Case, answer: Answer, stated: bool) -> str:
+def self_contradiction(case: Case, answer: Answer, says_answer: bool) -> str:
     """How the answer says both "here is the answer" and "this is not documented", or "".
 
     Two forms: a claim presented as the answer to a part that is also listed as undocumented;
@@ -274,10 +288,10 @@ def self_contradiction(case: Case, answer: Answer, stated: bool) -> str:
     declare undocumented is listed as undocumented.
     """
     listed = set(answer.undocumented)
-    both = sorted({label for c in answer.claims if not c.gap for label in c.answers} & listed)
+    both = sorted({label for c in stated(answer) for label in c.answers} & listed)
     if both:
         return f"a claim answers {both[0]!r}, which is also listed as not documented"
-    if case.answerable and stated:
+    if case.answerable and says_answer:
         declared = [set(terms(p)) for p in case.undocumented_parts]
         for label in answer.undocumented:
             if not any(coverage(list(d), set(terms(label))) >= 0.5 for d in declared):
@@ -285,35 +299,34 @@ def self_contradiction(case: Case, answer: Answer, stated: bool) -> str:
     return ""
 
 
-def invented_numbers(answer: Answer, retrieved: list[Passage]) -> list[str]:
-    """Figures the answer asserts that no retrieved passage contains (the question's own figures,
-    quoted back when saying what is not documented, are not assertions)."""
-    from assistant.render import bottom_line
-
-    known = [f for p in retrieved for f in figures.read(p.text)] + figures.read(answer.question)
-    # What the answer says in its own voice; section numbers and page numbers are layout.
-    text = " ".join([answer.summary, bottom_line(answer), *(c.text for c in answer.claims),
-                     *answer.follow_ups])
-    return [f.text for f in figures.read(text) if not any(f.same_as(k) for k in known)]
+def invented_numbers(answer: Answer) -> list[str]:
+    """Figures the answer states in its own voice that no passage it cites holds, nor the
+    question (quoted back when saying what is not documented); follow-ups, against the passages
+    retrieved. Fail-closed and read by the harness's own reader, not the verifier's: a figure
+    the verifier cannot read is still counted here."""
+    evidence = [text for c in answer.citations for text in (c.text, c.title)]
+    asked = [answer.question, answer.asked]
+    said = " ".join([answer.summary, bottom_line(answer), *(c.text for c in answer.claims)])
+    found = evaluate_figures.unmatched(said, evidence + asked)
+    wider = [text for p in answer.retrieved for text in (p.text, p.title)] + evidence + asked
+    found += evaluate_figures.unmatched(" ".join(answer.follow_ups), wider)
+    return list(dict.fromkeys(found))  # a figure repeated by the summary is one invention
 
 
 def _states(claim: str, expected: str) -> bool:
     """The claim states the expected answer: the same figure(s), or the phrase itself."""
-    want = figures.read(expected)
+    want = evaluate_figures.read(expected)[0]
     if want:
-        have = figures.read(claim)
+        have = evaluate_figures.read(claim)[0]
         return all(any(w.same_as(h) for h in have) for w in want)
     return clean(expected).lower() in clean(claim).lower()
 
 
 def _citation_supports(claim: str, quotes: list[str]) -> bool:
     """Independent of the verifier: a quote holds the claim's figures and most of its words."""
-    quote = " ".join(quotes)
-    claim_figures = figures.read(claim)
-    quote_figures = figures.read(quote)
-    if not all(any(f.same_as(g) for g in quote_figures) for f in claim_figures):
+    if evaluate_figures.unmatched(claim, quotes):
         return False
-    return coverage(terms(claim), set(terms(quote))) >= 0.5
+    return coverage(terms(claim), set(terms(" ".join(quotes)))) >= 0.5
 
 
 # -- metrics and reports -------------------------------------------------------------------------
@@ -335,12 +348,20 @@ def metrics(results: list[CaseResult]) -> dict:
         latency[stage] = {"p50_ms": round(1000 * statistics.median(values), 1),
                           "p95_ms": round(1000 * values[min(len(values) - 1,
                                                             int(0.95 * len(values)))], 1)}
+    right, wrong = sum(r.right for r in results), sum(r.wrong for r in results)
     return {
         "total": len(results),
         "passed": sum(r.passed for r in results),
         "answerable_accuracy": share(answerable, lambda r: r.passed),
-        "abstention_rate": share(unanswerable, lambda r: r.passed),
+        # Only `answered` is right or wrong; an honest "not documented" is neither.
+        "wrong_answers": wrong,
+        "answer_precision": round(right / (right + wrong), 4) if right + wrong else None,
+        "abstention_rate": share(unanswerable, lambda r: r.status != "answered"),
         "false_abstention_rate": share(answerable, lambda r: r.status == "not_documented"),
+        "unconfirmed": sum(r.status == "unconfirmed" or r.unconfirmed_parts > 0
+                           for r in results),
+        "unconfirmed_parts": sum(r.unconfirmed_parts for r in results),
+        "unconfirmed_with_answer": sum(r.unconfirmed_with_answer for r in results),
         "self_contradictions": sum(bool(r.self_contradiction) for r in results),
         "follow_up_turns_resolved": share([r for r in results if r.resolved is not None],
                                           lambda r: r.resolved),
@@ -381,9 +402,11 @@ class Report:
                  f"{m['passed']}/{m['total']} cases passed in {self.seconds:.0f} s.", "",
                  "| metric | overall | " + " | ".join(self.per_file) + " |",
                  "|---|---|" + "---|" * len(self.per_file)]
-        for key in ("answerable_accuracy", "abstention_rate", "false_abstention_rate",
-                    "self_contradictions", "invented_numbers", "invalid_citations",
-                    "citation_precision", "retrieval_recall_at_k", "follow_up_turns_resolved",
+        for key in ("answerable_accuracy", "wrong_answers", "answer_precision",
+                    "abstention_rate", "false_abstention_rate", "unconfirmed",
+                    "unconfirmed_parts", "unconfirmed_with_answer", "self_contradictions",
+                    "invented_numbers", "invalid_citations", "citation_precision",
+                    "retrieval_recall_at_k", "follow_up_turns_resolved",
                     "duplicate_claims_per_answer", "median_words_one_fact",
                     "repeated_follow_ups", "generator_claims_kept",
                     "generator_claims_rejected"):
@@ -401,8 +424,13 @@ class Report:
         for r in self.cases:
             expected = ", ".join(r.expected) if r.answerable else "(not documented)"
             lines.append(f"| {r.id} | {_cell(r.question)} | {_cell(expected)} | {_cell(r.got)} | "
-                         f"{'pass' if r.passed else '**FAIL**'} | {_cell(r.why)} |")
+                         f"{_result(r)} | {_cell(r.why)} |")
         return "\n".join(lines) + "\n"
+
+
+def _result(r: CaseResult) -> str:
+    """A wrong answer stands out from an honest miss: the worst failure the product can have."""
+    return "pass" if r.passed else "**WRONG**" if r.wrong else "**FAIL**"
 
 
 def _fmt(v) -> str:
@@ -471,7 +499,9 @@ def run_cli(args, settings: Settings) -> int:
     else:
         m = report.metrics
         print(f"{m['passed']}/{m['total']} passed | answerable accuracy "
-              f"{_fmt(m['answerable_accuracy'])} | abstention {_fmt(m['abstention_rate'])} | "
+              f"{_fmt(m['answerable_accuracy'])} | wrong answers {m['wrong_answers']} | answer "
+              f"precision {_fmt(m['answer_precision'])} | unconfirmed {m['unconfirmed']} | "
+              f"abstention {_fmt(m['abstention_rate'])} | "
               f"false abstention {_fmt(m['false_abstention_rate'])} | self-contradictions "
               f"{m['self_contradictions']} | invented numbers "
               f"{m['invented_numbers']} | invalid citations {m['invalid_citations']} | citation "

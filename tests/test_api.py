@@ -124,8 +124,28 @@ def test_api_ask_returns_the_answer_json_of_ask_json(served, cli, demo_index):
     assert status == 200, answer
     printed = json.loads(cli("ask", HEADLINE, "--index", demo_index.index_dir, "--json").stdout)
     assert answer.keys() == printed.keys()
-    for key in ("status", "summary", "undocumented", "claims", "citations", "text"):
+    for key in ("status", "summary", "undocumented", "unconfirmed", "claims", "citations",
+                "text"):
         assert answer[key] == printed[key], key
+
+
+def test_an_unconfirmed_answer_comes_back_as_history(served):
+    """The outcome a part may have beside answered and not documented travels both ways: in
+    the JSON, and back from a client's conversation history (/api/ask and /v1)."""
+    _, first = post(served["url"], "/api/ask", {"question": FIRST})
+    assert first["unconfirmed"] == [] and all(c["unconfirmed"] is False for c in first["claims"])
+    first.update(status="unconfirmed", unconfirmed=["How many reports were received"])
+    first["claims"][0]["unconfirmed"] = True
+    status, answer = post(served["url"], "/api/ask", {"question": FOLLOW_UP, "history": [first]})
+    assert status == 200 and "CyberTipline" in answer["question"], answer
+    reply = openai_client(served).chat.completions.create(model="groundwork", messages=[
+        {"role": "user", "content": FIRST},
+        {"role": "assistant", "content": first["text"], "groundwork": first},
+        {"role": "user", "content": FOLLOW_UP}])
+    assert "CyberTipline" in reply.choices[0].message.groundwork["question"]
+    first["claims"][0]["unconfirmed"] = "maybe"
+    status, reply = post(served["url"], "/api/ask", {"question": FOLLOW_UP, "history": [first]})
+    assert status == 400 and "claims[0].unconfirmed must be bool" in reply["error"], reply
 
 
 def test_api_ask_streams_drafts_then_the_verified_answer(served):

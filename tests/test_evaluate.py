@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from conftest import ROOT
 
 from assistant.answer import GENERATORS, ExtractiveGenerator, Generator
 from assistant.config import Settings
-from assistant.evaluate import Case, evaluate, gate_failures, judge, load_cases
+from assistant.evaluate import Case, evaluate, gate_failures, judge, load_cases, metrics
 from assistant.types import Answer, Citation, Claim, Draft, Passage
 from assistant.verify import Verifier
 
@@ -71,7 +72,8 @@ def test_gate_passes_on_the_shipped_cases(tmp_path, cli):
     assert result.returncode == 0, result.stderr + json.dumps(
         [c for c in report["cases"] if not c["passed"]], indent=1)[:3000]
     assert json.loads(result.stdout)["cases"] == report["cases"]
-    for key in ("answerable_accuracy", "abstention_rate", "false_abstention_rate",
+    for key in ("answerable_accuracy", "wrong_answers", "answer_precision", "unconfirmed",
+                "unconfirmed_with_answer", "abstention_rate", "false_abstention_rate",
                 "invented_numbers", "invalid_citations", "citation_precision",
                 "retrieval_recall_at_k", "latency", "cases", "per_file"):
         assert key in report, key
@@ -135,7 +137,76 @@ def test_a_case_passes_only_when_status_and_claims_agree():
                     ["63,892"], True, "x.jsonl", corpus="corpus/",
                     undocumented_parts=["how many led to arrests"])
     assert judge(compound, _answer("partial", [stated], ["how many led to arrests"])).passed
-    assert not judge(compound, _answer("answered", [stated], [])).passed
+    overclaimed = judge(compound, _answer("answered", [stated], []))
+    assert not overclaimed.passed and overclaimed.wrong  # it answers the arrests part too
+
+
+def test_only_answered_is_right_or_wrong():
+    asked = Case("c", "How many reports were escalated?", ["63,892"], True, "x.jsonl",
+                 corpus="corpus/")
+    unanswerable = Case("u", "How many escalations led to arrests?", [], False, "x.jsonl",
+                        corpus="corpus/")
+    stated = Claim("NCMEC escalated 63,892 reports as urgent.", [1], True, 1.0,
+                   answers=["How many reports were escalated"])
+    results = [
+        judge(asked, _answer("answered", [stated], [])),  # right
+        judge(replace(asked, id="c2", answers=["36.2 million"]),
+              _answer("answered", [stated], [])),  # wrong: another figure
+        judge(unanswerable, _answer("answered", [stated], [])),  # wrong: nothing to answer
+        judge(unanswerable, _answer("not_documented", [], ["How many led to arrests"])),
+        judge(replace(asked, id="c3"), _answer("not_documented", [], [])),  # false abstention
+    ]
+    assert [(r.right, r.wrong) for r in results] == [
+        (True, False), (False, True), (False, True), (False, False), (False, False)]
+    assert [r.passed for r in results] == [True, False, False, True, False]
+    m = metrics(results)
+    assert m["wrong_answers"] == 2 and m["answer_precision"] == round(1 / 3, 4)
+    assert m["abstention_rate"] == 0.5 and m["false_abstention_rate"] == round(1 / 3, 4)
+    assert m["unconfirmed"] == 0 and m["unconfirmed_parts"] == 0
+
+
+def test_unconfirmed_parts_have_their_own_column():
+    """Shown as "may answer": neither right nor wrong, and counted with whether the quoted
+    evidence holds the expected answer."""
+    asked = Case("c", "How many reports were escalated?", ["63,892"], True, "x.jsonl",
+                 corpus="corpus/")
+    maybe = Claim("NCMEC escalated 63,892 reports as urgent.", [1], True, 0.5,
+                  answers=["How many reports were escalated"], unconfirmed=True)
+    answer = _answer("unconfirmed", [maybe], [])
+    answer.unconfirmed = ["How many reports were escalated"]
+    holding = judge(asked, answer)
+    other = judge(replace(asked, id="c2", answers=["36.2 million"]), answer)
+    for r in (holding, other):
+        assert not r.right and not r.wrong and not r.passed and r.unconfirmed_parts == 1
+    assert holding.unconfirmed_with_answer == 1 and other.unconfirmed_with_answer == 0
+    unanswerable = judge(Case("u", "How many led to arrests?", [], False, "x.jsonl",
+                              corpus="corpus/"), answer)
+    assert unanswerable.passed and not unanswerable.wrong  # not stated as the answer
+    m = metrics([holding, other, unanswerable])
+    assert (m["unconfirmed"], m["unconfirmed_parts"], m["unconfirmed_with_answer"]) == (3, 3, 1)
+    assert m["wrong_answers"] == 0 and m["answer_precision"] is None
+    assert m["abstention_rate"] == 1.0 and m["false_abstention_rate"] == 0.0
+
+
+def test_gate_bites_on_wrong_answers(monkeypatch):
+    """A verifier broken on purpose, that calls every answer complete, answers what the sources
+    do not document: the gate must count wrong answers, not merely fewer passes."""
+    honest = Verifier.run
+
+    def overconfident(self, question, draft, fallback=None):
+        answer = honest(self, question, draft, fallback)
+        answer.claims = [c for c in answer.claims if not c.gap]
+        answer.status, answer.undocumented, answer.unconfirmed = "answered", [], []
+        return answer
+
+    monkeypatch.setattr(Verifier, "run", overconfident)
+    report = evaluate(load_cases(TRAPS)[:8], Settings.load())
+    assert report.metrics["wrong_answers"] >= 4  # every unanswerable case, at least
+    failures = gate_failures(report, GATE)
+    assert any(f.startswith("numeric_traps.jsonl: wrong_answers") for f in failures), failures
+    assert any("answer_precision" in f for f in failures), failures
+    markdown = report.markdown()
+    assert "| wrong_answers |" in markdown and "**WRONG**" in markdown
 
 
 def test_baseline_comparison_names_what_got_worse():
@@ -155,4 +226,5 @@ def test_gate_file_thresholds_are_the_issue_s():
     assert "min_abstention_rate = 0.95" in text and "max_false_abstention_rate = 0.10" in text
     assert "min_answerable_accuracy = 0.90" in text and "max_invented_numbers = 0" in text
     assert "max_invalid_citations = 0" in text and "max_self_contradictions = 0" in text
+    assert "max_wrong_answers = 0" in text and "min_answer_precision = 0.95" in text
     assert Path(GATE).parent.name == "evals"

@@ -13,6 +13,8 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +28,7 @@ import assistant  # noqa: F401  (offline environment before any model library lo
 from assistant.config import Settings
 from assistant.engine import EMPTY_INDEX, Engine
 from assistant.procs import free_port
+from assistant.render import MAY_ANSWER
 from assistant.types import Answer, Citation, Claim
 from assistant.ui import ChatHandlers, build_app
 from assistant.ui.render import answer_html, sources_html
@@ -223,6 +226,52 @@ def test_answer_and_sources_render_from_the_answer_object_escaped():
     assert "Intro line. <mark" in panel  # a lone line break (PDF layout) shown as a space
     assert "page 3" in panel and "Fleet &amp; &lt;co&gt;" in panel
     assert "supporting words: <mark>not in the passage</mark>" in panel  # bad offsets: shown
+
+
+ESCALATED = ("NCMEC staff escalated 63,892 CyberTipline reports to law enforcement as urgent in "
+             "2023.")
+CYBERTIPLINE = f"In 2023 the CyberTipline received 36.2 million reports. {ESCALATED}"
+
+
+def unconfirmed_answer() -> Answer:
+    """Escalations not confirmed (the claim's own words differ from its quote, as an LLM's
+    would), arrests not documented: what the answer decision may return."""
+    maybe = Claim("Escalations reached 63,892.", [1], True, 0.4,
+                  answers=["how many reports were escalated"], unconfirmed=True)
+    gap = Claim("how many led to arrests: not documented in the sources.", [], True, 0.0,
+                gap=True)
+    return Answer("How many reports were escalated, and how many led to arrests?", "unconfirmed",
+                  "Not documented: the indexed sources do not answer this question.",
+                  [maybe, gap], ["how many led to arrests"],
+                  [_citation(1, CYBERTIPLINE, ESCALATED, title="CyberTipline 2023")],
+                  unconfirmed=["how many reports were escalated"])
+
+
+def test_a_one_fact_answer_is_one_sentence_with_its_citations_and_sources():
+    fact = "In 2023 the CyberTipline received 36.2 million reports."
+    answer = Answer("How many reports did the CyberTipline receive in 2023?", "answered",
+                    fact[:-1] + " [1].", [Claim(fact, [1], True, 1.0, answers=["reports"])], [],
+                    [_citation(1, CYBERTIPLINE, fact, title="CyberTipline 2023")])
+    html = answer_html(answer, 1)
+    assert html.count("36.2 million") == 1, html  # not summary, section and bottom line
+    assert '<p class="gw-one"><span class="gw-claim">In 2023' in html
+    assert 'href="#src-1-1"' in html and '<ul class="gw-srclist">' in html
+    for heading in ("Executive summary", "1. What the sources state", "Bottom line"):
+        assert heading not in html
+    answer.status = "partial"  # a question with a part not answered keeps the full shape
+    assert "Executive summary" in answer_html(answer, 1)
+
+
+def test_an_unconfirmed_part_is_boxed_with_its_quote_never_as_the_answer():
+    html = answer_html(unconfirmed_answer(), 2)
+    assert '<div class="gw-status gw-status-unconfirmed">Not confirmed by your sources' in html
+    box = html[html.index('<div class="gw-uc"'):html.index('<div class="gw-nd"')]
+    assert "<strong>how many reports were escalated:</strong>" in box
+    assert (f'{MAY_ANSWER}:</span> <q>{ESCALATED[:-1]}</q> <a class="gw-cite" '
+            'href="#src-2-1"') in box
+    assert "Escalations reached" not in html  # the source's words, not the claim's
+    assert "What the sources may answer" not in html  # the box holds it: not repeated below
+    assert "1. What the sources do not document" in html and '<div class="gw-nd"' in html
 
 
 def test_a_rewritten_follow_up_shows_the_question_answered():
@@ -497,6 +546,90 @@ def test_headline_question_in_the_browser(browser, server, tmp_path):
 
     outside = _requested_hosts(browser) - LOCAL_HOSTS
     assert outside == set(), f"the page fetched from {outside}"
+
+
+def test_a_one_fact_question_in_the_browser_is_one_sentence(browser, server, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    _open(browser, server["url"])
+    answer = _ask(browser, "How many reports did the CyberTipline receive in 2023?", 0)
+    browser.save_screenshot(str(tmp_path / "one-fact.png"))
+    one = answer.find_elements(By.CSS_SELECTOR, ".gw-one")
+    assert len(one) == 1, answer.text
+    sentences = one[0].find_elements(By.CSS_SELECTOR, ".gw-claim")
+    assert len(sentences) == 1 and "36.2 million" in sentences[0].text, one[0].text
+    assert answer.text.count("36.2 million") == 1, answer.text
+    assert sentences[0].find_elements(By.CSS_SELECTOR, "a.gw-cite")
+    assert answer.find_elements(By.CSS_SELECTOR, ".gw-srclist li a.gw-cite")
+    for heading in ("executive summary", "bottom line"):
+        assert heading not in answer.text.lower()
+    marks = browser.find_elements(By.CSS_SELECTOR, "#gw-sources-panel .gw-latest mark")
+    assert any("36.2 million" in m.text for m in marks), [m.text for m in marks]
+
+
+class ServedAnswer(Engine):
+    """An engine whose assistant returns one Answer built by hand: the page shows what the
+    pipeline would, for outcomes the pipeline on this branch does not produce yet."""
+
+    def __init__(self, settings: Settings, answer: Answer):
+        super().__init__(settings)
+        self.answer = answer
+
+    def assistant(self):
+        engine = self
+
+        class Fixed:
+            def stream(self, question, **_):
+                yield "Checking the draft."
+                yield engine.answer
+
+        return Fixed()
+
+    def status(self):
+        return True, "1 document, 1 passage indexed."
+
+
+@pytest.fixture(scope="module")
+def served_answer(tmp_path_factory):
+    """The real page and server in this process, answering with `unconfirmed_answer()`."""
+    import uvicorn
+
+    from assistant.server import Access, build_server
+
+    work = tmp_path_factory.mktemp("served-answer")
+    settings = Settings.load(index_dir=work / "index")
+    app = build_server(settings, work / "corpus", ServedAnswer(settings, unconfirmed_answer()),
+                       Access())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_an_unconfirmed_part_in_the_browser(browser, served_answer, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    _open(browser, served_answer)
+    answer = _ask(browser, "How many reports were escalated, and how many led to arrests?", 0)
+    browser.save_screenshot(str(tmp_path / "unconfirmed.png"))
+    status = answer.find_element(By.CSS_SELECTOR, ".gw-status")
+    assert status.text.lower() == "not confirmed by your sources"
+    box = answer.find_element(By.CSS_SELECTOR, ".gw-uc")
+    assert "NOT CONFIRMED" in box.text.upper() and box.is_displayed()
+    item = box.find_element(By.TAG_NAME, "li")
+    assert item.text.startswith(f"how many reports were escalated: {MAY_ANSWER}: "), item.text
+    assert ESCALATED[:-1] in item.text and item.find_elements(By.CSS_SELECTOR, "a.gw-cite")
+    assert "Escalations reached" not in answer.text  # never in the claim's own words
+    assert "arrests" in answer.find_element(By.CSS_SELECTOR, ".gw-nd").text
+    marks = browser.find_elements(By.CSS_SELECTOR, "#gw-sources-panel .gw-latest mark")
+    assert any("63,892" in m.text for m in marks), [m.text for m in marks]
 
 
 # Turn 2 ("it") and turn 3 ("them") mean nothing alone; the UI sends the earlier answers along.

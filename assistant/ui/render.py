@@ -6,7 +6,15 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.render import bottom_line, sections
+from assistant.render import (
+    MAY_ANSWER,
+    bottom_line,
+    is_compact,
+    quote,
+    sections,
+    stated,
+    unconfirmed_parts,
+)
 from assistant.types import Answer, Citation, Claim
 
 
@@ -40,34 +48,52 @@ def _linked(text: str, turn: int, known: set[int]) -> str:
     return "".join(out)
 
 
-def _claim_html(c: Claim, turn: int) -> str:
+def _claim_html(c: Claim, turn: int, answer: Answer) -> str:
     cites = "".join(" " + _cite(turn, n) for n in c.citations)
+    if c.unconfirmed:  # the source's own words, marked: never shown as the answer
+        return (f'<span class="gw-claim gw-unconfirmed"><span class="gw-uc-mark">'
+                f'{_e(MAY_ANSWER)}:</span> <q>{_e(quote(answer, c).rstrip("."))}</q>{cites}.'
+                "</span>")
     cls = "gw-claim gw-gap" if c.gap else "gw-claim"
     return f'<span class="{cls}">{_e(c.text.rstrip("."))}{cites}.</span>'
 
 
+_STATUS = {"answered": "Answered from your sources", "partial": "Partly documented",
+           "unconfirmed": "Not confirmed by your sources",
+           "not_documented": "Not documented in your sources"}
+
+
 def answer_html(answer: Answer, turn: int) -> str:
-    """The verified answer as one HTML block for the chat (no blank lines: markdown leaves it)."""
+    """The verified answer as one HTML block for the chat (no blank lines: markdown leaves it).
+
+    A one-fact answer is its sentence alone, as the text answer prints it; otherwise the
+    reference's shape: summary, what is not confirmed or not documented, sections, bottom line."""
     known = {c.n for c in answer.citations}
-    status = {"answered": "Answered from your sources", "partial": "Partly documented",
-              "not_documented": "Not documented in your sources"}.get(answer.status, answer.status)
+    status = _STATUS.get(answer.status, answer.status)
     parts = [f'<div class="gw-answer gw-turn-{turn}">']
     if answer.asked and answer.asked != answer.question:  # a follow-up, made to stand alone
         parts.append(f'<div class="gw-answering">Answering: {_e(answer.question)}</div>')
-    parts += [f'<div class="gw-status gw-status-{_e(answer.status)}">{_e(status)}</div>',
-              '<h3 class="gw-h">Executive summary</h3>',
-              f'<p class="gw-summary">{_linked(answer.summary, turn, known)}</p>']
-    if answer.undocumented:
-        items = "".join(f"<li>{_e(u)}</li>" for u in answer.undocumented)
-        parts.append('<div class="gw-nd" role="note"><div class="gw-nd-title">Not documented'
-                     '</div><div class="gw-nd-lead">The sources do not state the following, so no '
-                     f'figure is given rather than a guess:</div><ul>{items}</ul></div>')
-    numbered = sections(answer)
-    for number, (title, claims) in enumerate(numbered, 1):
-        body = " ".join(_claim_html(c, turn) for c in claims)
-        parts.append(f'<h4 class="gw-h">{number}. {_e(title)}</h4><p>{body}</p>')
-    parts.append(f'<h4 class="gw-h">{len(numbered) + 1}. Bottom line and reporting limitation</h4>'
-                 f'<p class="gw-bottom">{_linked(bottom_line(answer), turn, known)}</p>')
+    parts.append(f'<div class="gw-status gw-status-{_e(answer.status)}">{_e(status)}</div>')
+    if is_compact(answer):
+        body = " ".join(_claim_html(c, turn, answer) for c in stated(answer))
+        parts.append(f'<p class="gw-one">{body}</p>')
+    else:
+        parts += ['<h3 class="gw-h">Executive summary</h3>',
+                  f'<p class="gw-summary">{_linked(answer.summary, turn, known)}</p>',
+                  _unconfirmed_html(answer, turn)]
+        if answer.undocumented:
+            items = "".join(f"<li>{_e(u)}</li>" for u in answer.undocumented)
+            parts.append('<div class="gw-nd" role="note"><div class="gw-nd-title">Not documented'
+                         '</div><div class="gw-nd-lead">The sources do not state the following, '
+                         f'so no figure is given rather than a guess:</div><ul>{items}</ul></div>')
+        # What is not confirmed is in its box above, with its quotes: not repeated as a section.
+        numbered = [(t, cs) for t, cs in sections(answer) if not all(c.unconfirmed for c in cs)]
+        for number, (title, claims) in enumerate(numbered, 1):
+            body = " ".join(_claim_html(c, turn, answer) for c in claims)
+            parts.append(f'<h4 class="gw-h">{number}. {_e(title)}</h4><p>{body}</p>')
+        parts.append(f'<h4 class="gw-h">{len(numbered) + 1}. Bottom line and reporting '
+                     f'limitation</h4><p class="gw-bottom">'
+                     f'{_linked(bottom_line(answer), turn, known)}</p>')
     if answer.citations:
         rows = "".join(
             f'<li>{_cite(turn, c.n)} <span class="gw-file">{_e(c.source)}</span>'
@@ -88,6 +114,20 @@ def answer_html(answer: Answer, turn: int) -> str:
                  + (f" &middot; {took:.1f} s" if took is not None else "") + "</div></div>")
     # One HTML block for the chat's markdown: a blank line inside would end it.
     return "".join(parts).replace("\n", " ")
+
+
+def _unconfirmed_html(answer: Answer, turn: int) -> str:
+    """A box like "Not documented": the parts the sources may answer, each with its quote."""
+    items = "".join(
+        f"<li>{f'<strong>{_e(label)}:</strong> ' if label else ''}"
+        + " ".join(_claim_html(c, turn, answer) for c in claims) + "</li>"
+        for label, claims in unconfirmed_parts(answer))
+    if not items:
+        return ""
+    return ('<div class="gw-uc" role="note"><div class="gw-uc-title">Not confirmed</div>'
+            '<div class="gw-uc-lead">The sources may answer this, but the checks could not '
+            f'confirm it: read the quoted evidence before relying on it.</div><ul>{items}</ul>'
+            "</div>")
 
 
 def draft_html(draft: str) -> str:

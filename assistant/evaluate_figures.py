@@ -20,13 +20,16 @@ _TENS = {w: 10 * n for n, w in enumerate(
     "twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
 _SCALES = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _SUFFIXES = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9, "tn": 1e12, **_SCALES}
-_WORDS = {**_UNITS, **_TENS, "dozen": 12, "dozens": 12}
+_WORDS = {**_UNITS, **_TENS, "dozen": 12}
+_VAGUE = re.compile(r"\b(?:dozens|hundreds|thousands|millions|billions)\b", re.I)  # as written
 _DENOMINATORS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
                  "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "eighth": 8, "eighths": 8,
                  "tenth": 10, "tenths": 10}
 _MULTIPLES = {"twice": 2, "double": 2, "doubled": 2, "doubling": 2, "triple": 3, "tripled": 3,
               "tripling": 3, "quadruple": 4, "quadrupled": 4, "halved": 0.5}
 _MINUS = "-\u2212"
+_DECREASE = re.compile(r"\b(?:fell|fall|falling|dropped|drop|declined?|decreased?|down|lower|"
+                       r"less|fewer|shrank|loss|lost|cut|reduced|negative|minus)\b", re.I)
 
 
 def _any(words) -> str:
@@ -34,13 +37,16 @@ def _any(words) -> str:
 
 
 # 63,892 / 3 000 (plain or thin spaces) / 2.5 / .5 / 2023
-_NUMERAL = r"\d{1,3}(?:(?:,|[ \u2009\u202f](?=\d{3}(?!\d)))\d{3})+(?:\.\d+)?|\d*\.\d+|\d+"
-_NUMBER_WORDS = rf"{_any([*_WORDS, *_SCALES])}(?:[\s-]+{_any([*_WORDS, *_SCALES])})*"
+_NUMERAL = (r"\d{1,3}(?:(?:,|[ \u2009\u202f](?=\d{3}(?!\d)))\d{3})+(?:\.\d+)?"
+            r"|\d+,\d{1,2}(?![\d,])|\d*\.\d+|\d+")  # "2,5": a decimal comma
+_AND = r"(?:(?<=hundred)|(?<=thousand)|(?<=million)|(?<=billion))\s+and\s+"  # "hundred and five"
+_NUMBER_WORDS = rf"{_any([*_WORDS, *_SCALES])}(?:(?:[\s-]+|{_AND}){_any([*_WORDS, *_SCALES])})*"
 _AMOUNT = rf"(?:{_NUMERAL}|{_NUMBER_WORDS})"
-_UNIT = (rf"(?:\s?(?:percentage points?|per ?cent|%|times|{_any(_SCALES)})|[- ]?fold"
+_UNIT = (rf"(?:\s?(?:percentage points?|pp(?![a-z])|per ?cent|%|times|{_any(_SCALES)})|[- ]?fold"
+         r"|\s?°\s?[cf](?![a-z])|\s?degrees? (?:celsius|fahrenheit)"
          r"|(?:pp|mn|bn|tn|k|m|b|p|x)(?![a-z]))")
 _FIGURE = re.compile(
-    rf"(?<![\w.,])(?P<sign>[{_MINUS}+(])?[$£€¥]?(?P<amount>{_AMOUNT})(?:e(?P<exp>[-+]?\d+))?"
+    rf"(?<![\w.,])(?P<sign>[{_MINUS}+(])?[$£€¥]?(?P<amount>{_AMOUNT})(?:e(?P<exp>[-+]?\d+)|\s?[x×]\s?10\^(?P<pow>[-+]?\d+))?"
     rf"(?P<close>\))?(?P<units>{_UNIT}*)"
     rf"(?:\s+(?:in|out of)\s+(?P<of>\d{{1,3}}(?![\d,.])|{_NUMBER_WORDS}))?(?!\w)", re.I)
 _FRACTION = re.compile(
@@ -57,12 +63,13 @@ class Figure:
     kind: str  # "number" | "percent" | "points" | "multiple" | "fraction"
     signed: bool = False  # written with an explicit sign: "-5.2%", "+3", "(1,234)"
 
-    def same_as(self, other: Figure) -> bool:
-        """The same value. A sign counts only when both are written with one ("fell 5.2%"
-        restates "-5.2%"; "+5.2%" does not); a fraction equals its rounded percentage."""
+    def same_as(self, other: Figure, decrease: bool = False) -> bool:
+        """The same value, sign included; an unsigned figure said beside a decrease word
+        ("fell 5.2%") restates a negative one ("-5.2%"). A fraction equals its rounded
+        percentage."""
         a, b = self.value, other.value
-        if not (self.signed and other.signed):
-            a, b = abs(a), abs(b)
+        if decrease and not self.signed and b < 0:
+            b = -b
         if self.kind == other.kind:
             return abs(a - b) <= 1e-9 * max(1.0, abs(a))
         if {self.kind, other.kind} == {"fraction", "percent"}:  # "a third" / "33%"
@@ -91,6 +98,7 @@ def read(text: str) -> tuple[list[Figure], list[str]]:
             token = re.search(r"\S*$", text[:digits.start()]).group() + re.match(
                 r"\S*", text[digits.start():]).group()
             tokens.append(token.strip(".,;:!?\"'()[]"))
+    tokens += [m.group() for m in _VAGUE.finditer(text)]
     return figures, list(dict.fromkeys(tokens))
 
 
@@ -100,7 +108,8 @@ def unmatched(said: str, evidence: list[str]) -> list[str]:
     known = [f for text in evidence for f in read(text)[0]]
     figures, tokens = read(said)
     plain = [_plain(text) for text in evidence]
-    return ([f.text for f in figures if not any(f.same_as(k) for k in known)]
+    decrease = bool(_DECREASE.search(said))
+    return ([f.text for f in figures if not any(f.same_as(k, decrease) for k in known)]
             + [t for t in tokens if not any(re.search(rf"(?<!\w){re.escape(_plain(t))}(?!\w)", p)
                                             for p in plain)])
 
@@ -109,7 +118,7 @@ def _figure(m: re.Match) -> Figure | None:
     value = _amount(m.group("amount"))
     if value is None:
         return None
-    value *= 10 ** int(m.group("exp") or 0)
+    value *= 10 ** int(m.group("exp") or m.group("pow") or 0)
     sign = m.group("sign") or ""
     if sign == "(" and not m.group("close"):
         sign = ""  # "(5 of them": an aside, not an accounting minus
@@ -124,6 +133,8 @@ def _figure(m: re.Match) -> Figure | None:
             kind = "percent"
         elif unit in ("times", "x", "fold"):
             kind = "multiple"
+        elif unit[-1] in "cf" or unit.endswith(("celsius", "fahrenheit")):
+            kind = "degrees " + unit.lstrip("°degrees ")[0]  # C and F apart
     if m.group("of"):  # "one in five", "3 out of 10": a share
         of = _amount(m.group("of"))
         return Figure(m.group(), value / of, "fraction") if of else None
@@ -134,10 +145,12 @@ def _figure(m: re.Match) -> Figure | None:
 def _amount(text: str) -> float | None:
     """A numeral ("63,892", "3 000", "2.5") or number words ("forty-one", "two hundred")."""
     text = text.lower()
+    if re.fullmatch(r"\d+,\d{1,2}", text):
+        return float(text.replace(",", "."))
     if text[0].isdigit() or text[0] == ".":
         return float(re.sub(r"[,\s\u2009\u202f]", "", text))
     total, current, last = 0.0, 0.0, ""
-    for word in re.split(r"[\s-]+", text):
+    for word in re.split(r"[\s-]+", text.replace(" and ", " ")):
         if word in _WORDS:
             if last in _UNITS or (last in _TENS and word not in _UNITS):
                 return None  # "one two", "twenty thirty": not one number

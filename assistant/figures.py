@@ -327,7 +327,7 @@ def _glued(text: str, start: int, end: int) -> bool:
 
 
 def _strip(token: str) -> str:
-    return token.strip(".,;:!?()[]{}\"'\u2018\u2019\u201c\u201d")
+    return token.strip(".,;:!?()[]{}\"'\u2018\u2019\u201c\u201d*_`~<>")  # markdown marks too
 
 
 def _unit_after(text: str, end: int) -> str:

@@ -11,6 +11,7 @@ import re
 import pytest
 from conftest import scripted_llm
 
+from assistant import evaluate_figures
 from assistant.figures import read, unsupported
 from assistant.types import Sentence
 
@@ -196,3 +197,11 @@ def test_altered_figures_from_an_llm_never_reach_the_answer(tmp_path, cli):
     kept = [c["text"].rstrip(".") for c in answer["claims"]]
     for sentence in FAITHFUL:  # a faithful paraphrase in another form is kept: the test can fail
         assert sentence.rstrip(".") in kept, (sentence, kept)
+
+
+@pytest.mark.parametrize("claim, source, altered", FORMS)
+def test_the_harness_counts_every_altered_form_on_its_own(claim, source, altered):
+    """The eval's count of invented numbers reads figures with code of its own: no altered form
+    of the table escapes it either, and no faithful one is counted."""
+    assert not evaluate_figures.unmatched(claim, [source]), (claim, source)
+    assert evaluate_figures.unmatched(altered, [source]), (altered, source)

@@ -134,7 +134,7 @@ def _figure(m: re.Match) -> Figure | None:
         elif unit in ("times", "x", "fold"):
             kind = "multiple"
         elif unit[-1] in "cf" or unit.endswith(("celsius", "fahrenheit")):
-            kind = "degrees " + unit.lstrip("°degrees ")[0]  # C and F apart
+            kind = "degrees " + ("c" if unit.endswith(("c", "celsius")) else "f")  # C, F apart
     if m.group("of"):  # "one in five", "3 out of 10": a share
         of = _amount(m.group("of"))
         return Figure(m.group(), value / of, "fraction") if of else None

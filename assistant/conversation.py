@@ -51,7 +51,7 @@ class Turn:
     counted: str  # the counted noun phrase as written: "CyberTipline reports"
     nouns: list[str]  # common nouns as written, a changed measure may replace one
     thing: str  # what "it" refers to: the last singular noun phrase, a name first
-    counted_set: str = ""  # "the items the library lent in 2023": what "how many of them" means
+    counted_set: str = ""  # "the 84,310 items the library lent in 2023": "how many of them"
     counted_head: str = ""  # the lemma of the counted noun: "item"
     answer_name: str = ""  # a name the answer gave to a "who"/"which" question: what "it" means
     plural: str = ""  # "the disc brake pads": what "them" means when nothing was counted
@@ -258,8 +258,10 @@ def _turn(previous: Answer | str) -> Turn:
     phrases = _noun_phrases(doc, possessive=False)
     counted_set, head = _counted_set(doc, stated)
     figure = _counted_figure(claims, head)
-    if counted_set and figure:
-        counted_set = f"the {figure.text} {counted_set.removeprefix('the ')}"
+    # Only an answer's count makes the set definite: without it, "Of the reports the
+    # CyberTipline received in 2023, how many ..." reads as asking the total again.
+    counted_set = f"the {figure.text} {counted_set.removeprefix('the ')}" if (
+        counted_set and figure) else ""
     return Turn(question, names, years, period, counted, [p for p, _ in phrases],
                 things[-1] if things else _common_thing(doc, plural=False),
                 counted_set=counted_set, counted_head=head,

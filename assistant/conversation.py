@@ -8,9 +8,10 @@ a follow-up that lacks them ("And in 2021?" -> the previous question, for 2021).
 with a subject of its own starts afresh: nothing is carried over.
 
 A follow-up refers to what the previous *answer* stated, not only to what was asked: "how many
-of them" means the set it counted, kept with the measure asked ("Of the items the library lent
-in 2023, how many were e-books?", never "the library's items"); "it" after "Who runs X?" is the
-organisation the answer named; "that year" is the answer's year when the question had none.
+of them" means the set it counted, kept with the measure asked ("Of the 84,310 items the
+library lent in 2023, how many were e-books?", never "the library's items"); "it" after "Who
+runs X?" is the organisation the answer named; "that year" is the answer's year when the
+question had none; "that number" is the count it stated.
 
 Without an LLM the rewrite is deterministic (below); with one, `condense_with_llm` asks it
 first and keeps its rewrite only if every content word of the follow-up survives in it.
@@ -42,7 +43,8 @@ _WHAT_ABOUT = re.compile(r"^\s*(?:what|how)\s+about\s+|^\s*(?:and|same)\s+(?:for
 
 @dataclass
 class Turn:
-    """What the rewrite needs of the previous standalone question."""
+    """What the rewrite needs of the previous turn: its standalone question, and what its
+    answer stated when the Answer is at hand."""
 
     text: str
     names: list[str]  # as written: "NCMEC", "the CyberTipline"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from assistant.conversation import condense
+from assistant.conversation import condense, condense_with_llm
 from assistant.pipeline import Assistant
 from assistant.types import Answer, Claim
 
@@ -116,6 +116,34 @@ def test_the_answers_year_is_not_added_where_no_period_was_asked():
 ])
 def test_a_question_fragment_asks_the_previous_question_again(previous, follow_up, expected):
     assert condense(follow_up, previous) == expected
+
+
+class ScriptedLLM:
+    """Replies with a fixed rewrite and keeps the prompt it was given (a stand-in for the
+    llama-cpp / OpenAI-compatible model around which this code runs)."""
+
+    def __init__(self, reply: str):
+        self.reply, self.prompts = reply, []
+
+    def chat(self, messages):
+        from types import SimpleNamespace
+
+        self.prompts.append(messages[-1].content)
+        return SimpleNamespace(message=SimpleNamespace(content=self.reply))
+
+
+def test_the_llm_rewrite_reads_the_previous_answer_and_must_keep_the_follow_up():
+    previous = answered("How many items did the Millbrook Public Library lend in 2023?",
+                        "In 2023 the Millbrook Public Library lent 84,310 items.")
+    history = [previous.question]
+    llm = ScriptedLLM("How many of the 84,310 loans of the Millbrook Public Library in 2023 "
+                      "were e-books?")
+    assert condense_with_llm("How many of them were e-books?", history, llm, previous) == \
+        llm.reply
+    assert "Assistant: In 2023 the Millbrook Public Library lent 84,310 items." in llm.prompts[0]
+    answering = ScriptedLLM("11,205.")  # a small model answers instead of rewriting
+    assert condense_with_llm("How many of them were e-books?", history, answering,
+                             previous) is None
 
 
 def test_the_first_question_is_its_own_standalone():

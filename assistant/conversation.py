@@ -7,6 +7,12 @@ what it refers to, and the subject, names and years of the previous question are
 a follow-up that lacks them ("And in 2021?" -> the previous question, for 2021). A question
 with a subject of its own starts afresh: nothing is carried over.
 
+A follow-up refers to what the previous *answer* stated, not only to what was asked: "how many
+of them" means the set it counted, kept with the measure asked ("Of the 84,310 items the
+library lent in 2023, how many were e-books?", never "the library's items"); "it" after "Who
+runs X?" is the organisation the answer named; "that year" is the answer's year when the
+question had none; "that number" is the count it stated.
+
 Without an LLM the rewrite is deterministic (below); with one, `condense_with_llm` asks it
 first and keeps its rewrite only if every content word of the follow-up survives in it.
 """
@@ -18,35 +24,57 @@ from dataclasses import dataclass
 
 from assistant import analysis
 from assistant.question import NAME_LABELS, analyse, counted_phrase
+from assistant.types import Answer, Figure
 
 _PLURAL = {"they", "them", "those", "these"}
 _SINGULAR = {"it", "this"}
 _POSSESSIVE = {"its": False, "their": True}  # -> plural?
 _LEAD = re.compile(r"^\s*(?:and|but|also|so|ok|okay|then)\b[\s,]*", re.I)
+_WH_TAGS = ("WDT", "WP", "WP$", "WRB")
+# "At what temperature?", "For how long?": only the asked thing changes.
+_WH_FRAGMENT = re.compile(r"^\s*(?:(?:at|for|in|on|to|from|by|with|of)\s+)?"
+                          r"(?:what|which|how|when|where|who|whom)\b(?!\s+about\b)", re.I)
+# The period the previous turn was about; what "that number" means (as written, not "that one").
+_SAME_PERIOD = re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:that|the\s+same)\s+(?:year|period)\b",
+                          re.I)
+_THAT_NUMBER = re.compile(r"\b(?:that|this|the\s+same)\s+(?:number|figure|total|count)\b", re.I)
 _WHAT_ABOUT = re.compile(r"^\s*(?:what|how)\s+about\s+|^\s*(?:and|same)\s+(?:for|in)\s+", re.I)
 
 
 @dataclass
 class Turn:
-    """What the rewrite needs of the previous standalone question."""
+    """What the rewrite needs of the previous turn: its standalone question, and what its
+    answer stated when the Answer is at hand."""
 
     text: str
     names: list[str]  # as written: "NCMEC", "the CyberTipline"
     years: list[str]
+    period: str  # what "that year" means: the question's year, else the answer's
     counted: str  # the counted noun phrase as written: "CyberTipline reports"
     nouns: list[str]  # common nouns as written, a changed measure may replace one
     thing: str  # what "it" refers to: the last singular noun phrase, a name first
+    counted_set: str = ""  # "the 84,310 items the library lent in 2023": "how many of them"
+    counted_head: str = ""  # the lemma of the counted noun: "item"
+    answer_name: str = ""  # a name the answer gave to a "who"/"which" question: what "it" means
+    plural: str = ""  # "the disc brake pads": what "them" means when nothing was counted
+    cited: frozenset[str] = frozenset()  # terms of what the answer cited: still on its topic
+    figure: str = ""  # the count the answer stated, with its noun: "the 36.2 million reports"
 
 
-def condense(asked: str, previous: str | None, context: set[str] = frozenset()) -> str:
-    """The standalone form of `asked`, given the previous standalone question (or None) and
-    the terms of what its answer cited (a follow-up that shares none with either and names
-    nothing of the earlier subject is a new topic)."""
+def condense(asked: str, previous: Answer | str | None) -> str:
+    """The standalone form of `asked`, given the previous turn: its Answer (what it stated and
+    cited), or only its standalone question (a follow-up that shares no word with either and
+    names nothing of the earlier subject is a new topic)."""
     asked = " ".join(asked.split())
     if not previous or not asked:
         return asked
     before = _turn(previous)
     core = _LEAD.sub("", asked)  # "And how many ..." -> "how many ..."
+    if before.period:  # "that year", "the same period" -> "in 2023"
+        core = _SAME_PERIOD.sub(f"in {before.period}", core)
+    number = before.figure or (f"the number of {before.counted}" if before.counted else "")
+    if number:  # "that number" -> "the 36.2 million reports"
+        core = _THAT_NUMBER.sub(number, core)
     doc = analysis.nlp()(core)
     if not len(doc):
         return asked
@@ -57,12 +85,64 @@ def condense(asked: str, previous: str | None, context: set[str] = frozenset()) 
                                                            for t in doc)
     if own_names and not has_pronoun and not elliptical:
         return asked  # a subject of its own: a new topic, nothing carried over
+    if elliptical and _WH_FRAGMENT.match(core):
+        return _asked_again(core, before)
     if elliptical:
         return _changed_detail(doc, before)
-    on_topic = set(analysis.terms(core)) & (context | set(analysis.terms(previous)))
-    if has_pronoun or _needs_subject(doc) or core != asked or (on_topic and not own_names):
+    partitive = _of_them(doc, before)
+    if partitive:
+        return partitive
+    on_topic = set(analysis.terms(core)) & (before.cited | set(analysis.terms(before.text)))
+    if (has_pronoun or _needs_subject(doc) or core != asked or (on_topic and not own_names)
+            or _those_counted(doc, before)):
         return _resolved(doc, before)
     return asked
+
+
+def _asked_again(fragment: str, before: Turn) -> str:
+    """"At what temperature?", "For how long?": the previous question, asking that instead
+    ("How long should bulk fermentation last?" -> "At what temperature should bulk
+    fermentation last?")."""
+    doc = analysis.nlp()(before.text)
+    k = 0
+    while k < len(doc) and (doc[k].pos_ == "ADP" or doc[k].tag_ in _WH_TAGS
+                            or (k and doc[k].pos_ in ("ADJ", "ADV", "NOUN"))):
+        k += 1  # "How long", "What temperature", "For how many hours"
+    rest = doc[k:].text.rstrip("?. ") if k < len(doc) else ""
+    ask = fragment.strip().rstrip("?. ")
+    return f"{ask[:1].upper()}{ask[1:]} {rest}?" if rest else f"{ask}?"
+
+
+def _of_them(doc, before: Turn) -> str:
+    """"How many of them were e-books?" -> "Of the items the Millbrook Public Library lent in
+    2023, how many were e-books?": the set the previous answer counted, with the measure asked
+    (lent, escalated), in front; "(of) those loans" too when the noun is the counted one."""
+    words = [t.lower_ for t in doc]
+    if not before.counted_set or words[:3] != ["how", "many", "of"] or len(doc) < 5:
+        return ""
+    them = doc[3]
+    end = 4
+    if them.lower_ in _PLURAL and them.pos_ != "PRON":  # "those loans": only the counted noun
+        while end < len(doc) and doc[end].pos_ in ("NOUN", "PROPN", "ADJ"):
+            end += 1
+        if end == 4 or not _same_noun(doc[end - 1], before):
+            return ""
+    elif them.lower_ not in _PLURAL:
+        return ""
+    rest = doc[end:].text.rstrip("?. ")
+    return f"Of {before.counted_set}, how many {rest}?"
+
+
+def _those_counted(doc, before: Turn) -> bool:
+    """"those reports" after a question that counted reports: the set, not any reports."""
+    return any(t.lower_ in ("those", "these") and t.pos_ != "PRON" and t.i + 1 < len(doc)
+               and _same_noun(doc[t.i + 1], before) for t in doc)
+
+
+def _same_noun(token, before: Turn) -> bool:
+    """The token names what the previous question counted ("loans" for "loans", "report" for
+    "CyberTipline reports"), and that set is known."""
+    return bool(before.counted_set) and token.lemma_.lower() == before.counted_head
 
 
 def _changed_detail(doc, before: Turn) -> str:
@@ -85,26 +165,32 @@ def _resolved(doc, before: Turn) -> str:
     added when the follow-up lacks them."""
     out = []
     plural_done = False
+    skip = -1
+    it = before.answer_name or before.thing
     for tok in doc:
         low = tok.lower_
         ws = tok.whitespace_
         after_of = tok.i > 0 and doc[tok.i - 1].lower_ == "of"
-        if low in _PLURAL and tok.pos_ == "PRON" and not plural_done and before.counted:
+        if tok.i == skip:
+            continue
+        if low in ("those", "these") and tok.pos_ != "PRON" and tok.i + 1 < len(doc) \
+                and _same_noun(doc[tok.i + 1], before):
+            out.append(before.counted_set + doc[tok.i + 1].whitespace_)  # "those reports"
+            skip, plural_done = tok.i + 1, True
+        elif low in _PLURAL and tok.pos_ == "PRON" and not plural_done and before.counted:
             out.append(_owned(before) + ws)  # "how many of them" -> "of the CyberTipline's reports"
+            plural_done = True
+        elif low in _PLURAL and tok.pos_ == "PRON" and not plural_done and before.plural:
+            out.append(before.plural + ws)  # "bed them in" -> "bed the disc brake pads in"
             plural_done = True
         elif low in _SINGULAR and tok.pos_ == "PRON" and after_of and before.counted:
             out.append(f"the {before.counted}{ws}")  # "how much of it" -> "of the budget"
             plural_done = True
-        elif low in _SINGULAR and tok.pos_ == "PRON" and before.thing:
-            out.append(before.thing + ws)
-        elif low in _POSSESSIVE and (before.thing or before.counted):
-            owner = before.thing or f"the {before.counted}"
+        elif low in _SINGULAR and tok.pos_ == "PRON" and it:
+            out.append(it + ws)
+        elif low in _POSSESSIVE and (it or before.counted):
+            owner = it or f"the {before.counted}"
             out.append(owner + ("'" if owner.endswith("s") else "'s") + ws)
-        elif low == "that" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "year" \
-                and before.years:  # "that year" -> "in 2024"
-            out.append(f"in {before.years[0]}{doc[tok.i + 1].whitespace_}")
-        elif low == "year" and tok.i and doc[tok.i - 1].lower_ == "that" and before.years:
-            continue
         else:
             out.append(tok.text_with_ws)
     text = "".join(out).strip().rstrip("?. ")
@@ -112,7 +198,8 @@ def _resolved(doc, before: Turn) -> str:
     if not plural_done and before.counted and _needs_subject(doc):
         text = re.sub(r"^(How many|How much)\b", rf"\1 of {_owned(before)}", text, flags=re.I)
     low = text.lower()
-    missing_names = [n.removesuffix("'s") for n in dict.fromkeys(before.names + [before.thing])
+    missing_names = [n for n in dict.fromkeys(n.removesuffix("'s")
+                                              for n in before.names + [before.thing])
                      if n and n.lower().removeprefix("the ").removesuffix("'s") not in low
                      and n.lower() not in before.counted.lower()]
     missing_names = [n for n in missing_names
@@ -126,16 +213,21 @@ def _resolved(doc, before: Turn) -> str:
     return text + "?"
 
 
-def condense_with_llm(asked: str, history: list[str], llm) -> str | None:
+def condense_with_llm(asked: str, history: list[str], llm,
+                      previous: Answer | str | None = None) -> str | None:
     """An LLM's standalone rewrite, or None when it drops any content word of `asked` (a small
-    model often answers the question instead, or loses what was asked)."""
+    model often answers the question instead, or loses what was asked). The previous answer's
+    summary is in the conversation it reads: "them" may mean what that answer counted."""
     from llama_index.core.llms import ChatMessage
 
     from assistant.answer import prompt
 
     if not history:
         return None
-    conversation = "\n".join(f"User: {q}" for q in history[-3:])
+    lines = [f"User: {q}" for q in history[-3:]]
+    if isinstance(previous, Answer) and previous.summary:
+        lines.append(f"Assistant: {previous.summary}")
+    conversation = "\n".join(lines)
     message = prompt("condense").format(conversation=conversation, question=asked)
     try:
         text = llm.chat([ChatMessage(role="user", content=message)]).message.content or ""
@@ -148,17 +240,122 @@ def condense_with_llm(asked: str, history: list[str], llm) -> str | None:
     return text if text.endswith("?") else text + "?"
 
 
-# -- reading the previous question ------------------------------------------------------------
+# -- reading the previous turn ----------------------------------------------------------------
 
 
-def _turn(question: str) -> Turn:
+def _turn(previous: Answer | str) -> Turn:
+    """The previous turn as the rewrite reads it: its question, and what its answer stated."""
+    answer = previous if isinstance(previous, Answer) else None
+    question = answer.question if answer else previous
     doc = analysis.nlp()(question)
+    claims = [c.text for c in answer.claims if not c.gap] if answer else []
+    stated = [analysis.nlp()(text) for text in claims]
     names = [ent.text for ent in doc.ents if ent.label_ in NAME_LABELS]
     years = [y.group(0) for y in (analysis.YEAR.match(t.text) for t in doc) if y]
+    # "When did the library reopen ...?" - "that year" is the year the answer gave
+    period = next(iter(years or [t.text for d in stated for t in d
+                                 if analysis.YEAR.fullmatch(t.text)]), "")
     counted = counted_phrase(question) or _asked_phrase(doc)
     things = _named_things(doc)
-    return Turn(question, names, years, counted,
-                [p for p, _ in _noun_phrases(doc, possessive=False)], things[-1] if things else "")
+    phrases = _noun_phrases(doc, possessive=False)
+    counted_set, head = _counted_set(doc, stated)
+    figure = _counted_figure(claims, head)
+    # Only an answer's count makes the set definite: without it, "Of the reports the
+    # CyberTipline received in 2023, how many ..." reads as asking the total again.
+    counted_set = f"the {figure.text} {counted_set.removeprefix('the ')}" if (
+        counted_set and figure) else ""
+    return Turn(question, names, years, period, counted, [p for p, _ in phrases],
+                things[-1] if things else _common_thing(doc, plural=False),
+                counted_set=counted_set, counted_head=head,
+                answer_name=_answer_name(doc, stated), plural=_common_thing(doc, plural=True),
+                cited=frozenset(t for c in (answer.citations if answer else [])
+                                for t in analysis.terms(c.text)),
+                figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
+                else "")
+
+
+def _counted_set(doc, stated: list) -> tuple[str, str]:
+    """"How many items did the Millbrook Public Library lend in 2023?" -> ("the items the
+    Millbrook Public Library lent in 2023", "item"): the counted set with the measure asked,
+    the verb in the past form the answer wrote ("lent"); ("", "") for another question."""
+    if [t.lower_ for t in doc[:2]] != ["how", "many"]:
+        return "", ""
+    k = 2
+    while k < len(doc) and (doc[k].pos_ in ("ADJ", "NOUN", "PROPN") or doc[k].text == "-"):
+        k += 1
+    end = len(doc)
+    while end > k and doc[end - 1].is_punct:
+        end -= 1
+    if k == 2 or doc[k - 1].pos_ not in ("NOUN", "PROPN") or k >= end:
+        return "", ""
+    first = doc[k]
+    # The asked verb; the small tagger reads some as nouns ("did NCMEC escalate"): a word the
+    # answer wrote as a verb is one.
+    said = {t.lemma_ for sent in stated for t in sent if t.tag_ in ("VBD", "VBN")}
+    verb = next((t for t in doc[k + 2:end] if t.pos_ == "VERB" or t.lemma_ in said), None)
+    if first.lemma_ == "do" and verb is not None:  # "did the library lend in 2023"
+        clause = " ".join(x for x in (doc[k + 1:verb.i].text, _past(verb, stated),
+                                      doc[verb.i + 1:end].text) if x)
+    elif first.lemma_ == "be" and k + 1 < end and doc[k + 1].tag_ == "VBN":  # "were escalated"
+        clause = doc[k + 1:end].text
+    elif first.pos_ == "VERB":  # "took part in the challenge"
+        clause = "that " + doc[k:end].text
+    else:
+        return "", ""
+    return f"the {doc[2:k].text} {clause}", doc[k - 1].lemma_.lower()
+
+
+def _counted_figure(claims: list[str], head: str) -> Figure | None:
+    """The figure the answer gave for the counted set ("84,310"): the one counting that noun,
+    else the only count the answer states; None when it stated none, or several."""
+    counts = [f for s in analysis.as_sentences(claims) for f in s.figures
+              if f.kind == "number"]
+    of_head = [f for f in counts if set(analysis.terms(f.unit)) == set(analysis.terms(head))]
+    if of_head:
+        return of_head[0]
+    return counts[0] if len({f.value for f in counts}) == 1 else None
+
+
+def _past(verb, stated: list) -> str:
+    """The verb in its past form: as the answer wrote it ("lent"), else by the regular rule."""
+    for sent in stated:
+        for tok in sent:
+            if tok.lemma_ == verb.lemma_ and tok.tag_ in ("VBD", "VBN"):
+                return tok.lower_
+    lemma = verb.lemma_.lower()
+    if lemma.endswith("e"):
+        return lemma + "d"
+    if lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
+        return lemma[:-1] + "ied"
+    return lemma + "ed"
+
+
+def _answer_name(doc, stated: list) -> str:
+    """The name the answer gave to a "who"/"which" question, not already in that question:
+    "it" in the next turn means the organisation named, not the subject asked about."""
+    if not len(doc) or doc[0].lower_ not in ("who", "which"):
+        return ""
+    asked = doc.text.lower()
+    for sent in stated:
+        for ent in sent.ents:
+            if ent.label_ in NAME_LABELS and ent.text.lower().removeprefix("the ") not in asked:
+                return ent.text
+    return ""
+
+
+def _common_thing(doc, plural: bool) -> str:
+    """The previous question's first common noun phrase of that number, past what it asks for
+    ("What temperature ..."): what "it" (or "them") means when no name is there."""
+    run: list = []
+    for tok in [*doc, None]:
+        if tok is not None and (tok.pos_ in ("ADJ", "NOUN", "PROPN") or (run and tok.text == "-")):
+            run.append(tok)
+            continue
+        asked = run and run[0].i == 1 and doc[0].tag_ in _WH_TAGS
+        if run and not asked and run[-1].pos_ == "NOUN" and (run[-1].tag_ == "NNS") == plural:
+            return f"the {doc[run[0].i:run[-1].i + 1].text}"
+        run = []
+    return ""
 
 
 def _named_things(doc) -> list[str]:

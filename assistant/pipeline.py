@@ -59,7 +59,7 @@ class Assistant:
             timings: dict[str, float] = {}
             t0 = time.perf_counter()
             earlier = self._standalone_history(history, generator)
-            question = self._standalone(asked, earlier, generator, _cited_terms(history))
+            question = self._standalone(asked, earlier, generator, history[-1] if history else None)
             timings["condense"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             passages = self.retriever.run(question, k)
@@ -100,15 +100,17 @@ class Assistant:
         return earlier
 
     def _standalone(self, asked: str, earlier: list[str], generator: str | None,
-                    context: set[str] = frozenset()) -> str:
-        """The follow-up rewritten to stand alone: by the LLM when one answers (its rewrite
-        kept only if it keeps the follow-up's own words), else by the rules."""
+                    last: Answer | str | None = None) -> str:
+        """The follow-up rewritten to stand alone, against the previous answer when there is
+        one (what it stated): by the LLM when one answers (its rewrite kept only if it keeps
+        the follow-up's own words), else by the rules."""
         if not earlier:
             return asked
+        previous = last if isinstance(last, Answer) else earlier[-1]
         gen = self.generator(generator)
         llm = getattr(gen, "llm", None)
-        rewritten = condense_with_llm(asked, earlier, llm) if llm is not None else None
-        return rewritten or condense(asked, earlier[-1], context)
+        rewritten = condense_with_llm(asked, earlier, llm, previous) if llm is not None else None
+        return rewritten or condense(asked, previous)
 
     def follow_ups(self, question: str, passages: list[Passage],
                    asked_before: Sequence[str] = (), limit: int = 3) -> list[str]:
@@ -149,14 +151,6 @@ _QUESTION = re.compile(r"^(how|what|why|when|who|where|which|is|are|do|does|did|
                        r"[^?]*\?$", re.I)
 
 _DEFAULT: Assistant | None = None
-
-
-def _cited_terms(history: Sequence[Answer | str]) -> set[str]:
-    """The words of what the last answer cited: a follow-up on them is still on that topic."""
-    last = history[-1] if history else None
-    if not isinstance(last, Answer):
-        return set()
-    return {t for c in last.citations for t in analysis.terms(c.text)}
 
 
 def ask(question: str, **options) -> Answer:

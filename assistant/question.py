@@ -4,8 +4,7 @@ This is the answer-type check. "How many escalations led to arrests?" is not ans
 sentence stating how many reports were escalated, however close the figure sits: the evidence
 sentence must state a figure of the right kind *and* name what was asked about. "Who runs it?"
 needs a person or an organisation in the sentence, "where" a place, "when" a date (spaCy's
-named entities). The learned judge then decides whether the sentence really answers the part;
-these checks come first because they are exact where the judge is not.
+named entities).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from functools import lru_cache
 
 from assistant import analysis
 from assistant.analysis import context_before
-from assistant.judge import candidate_text, query_text
 from assistant.text import STOPWORDS, is_duration
 from assistant.types import Passage, Sentence
 
@@ -52,9 +50,6 @@ _PAIR = re.compile(r"\b([A-Za-z][A-Za-z-]{2,})\s+(or|and)\s+([A-Za-z][A-Za-z-]{2
 
 
 FACT_COVERAGE = 0.6  # share of a descriptive question's words its answer must contain
-# With the learned judge deciding meaning, the words need only show the sentence is on topic:
-# "How much did the museum pay" is answered by "the museum acquired it for EUR 310,000".
-JUDGED_COVERAGE = 0.5
 
 
 @dataclass
@@ -68,8 +63,7 @@ class Part:
     distinct: list[str] = field(default_factory=list)  # what sets it apart from its sibling parts
     years: list[str] = field(default_factory=list)
     names: list[list[str]] = field(default_factory=list)  # terms of each name the part mentions
-    # Terms of its nouns and adjectives: what a figure is about, which a figure's evidence must
-    # state even when the judge reads the rest (a verb may be paraphrased, "women's" may not).
+    # Terms of its nouns and adjectives: what a figure is about ("women's" in "the women's race").
     nominal: list[str] = field(default_factory=list)
 
     @property
@@ -216,15 +210,12 @@ class Match:
 
 
 def answers(part: Part, sentence: Sentence | str, context: set[str] | str = frozenset(), *,
-            strict: bool = True, judged: bool = False) -> Match:
+            strict: bool = True) -> Match:
     """Does `sentence` (with `context`: the terms of its passage's title, section and earlier
     sentences) answer `part`, as far as exact checks can tell?
 
-    judged=True: the learned judge will read the survivors, so the words the question and the
-    sentence share need only show it is on topic (JUDGED_COVERAGE); the answer type, what is
-    counted, the names and the years must still match exactly. strict=False is the naive check
-    (a figure of the right kind, most words shared); it exists to show in the eval gate what
-    the answer-type check prevents.
+    strict=False is the naive check (a figure of the right kind, most words shared); it exists
+    to show in the eval gate what the answer-type check prevents.
     """
     if isinstance(sentence, str):
         sentence = analysis.as_sentence(sentence)
@@ -249,15 +240,10 @@ def answers(part: Part, sentence: Sentence | str, context: set[str] | str = froz
         if year not in all_terms:
             return Match(False, f"not stated for {year}", cov)
     # A figure must be about exactly what was asked; a description may use other words.
-    if cov < (JUDGED_COVERAGE if judged else 1.0 if part.wants_figure else FACT_COVERAGE):
+    if cov < (1.0 if part.wants_figure else FACT_COVERAGE):
         missing = [t for t in part.terms if t not in all_terms]
         return Match(False, f"nothing states {', '.join(missing)}", cov)
-    if judged and part.wants_figure:
-        missing = [t for t in part.nominal if t not in all_terms]
-        if missing:
-            return Match(False, f"nothing states {', '.join(missing)}", cov)
-    if not judged and not part.wants_figure and len(sent_terms & set(part.terms)) < min(
-            2, len(part.terms)):
+    if not part.wants_figure and len(sent_terms & set(part.terms)) < min(2, len(part.terms)):
         return Match(False, "the sentence itself says little about the question", cov)
     return Match(True, "states the asked quantity for the asked subject", cov)
 
@@ -292,52 +278,23 @@ _KIND_WORDS = {"money", "sum", "share", "percentag", "proport"}  # stems naming 
 
 @dataclass
 class Found:
-    """What answers one part: the candidates that do, best first as (index, score), and those
-    that passed the exact checks but not the judge (shown beside "not documented", they would
-    read as the answer the assistant says it does not have)."""
+    """What answers one part: the candidates that do, best first as (index, word coverage)."""
 
     answers: list[tuple[int, float]] = field(default_factory=list)
-    doubted: list[int] = field(default_factory=list)
 
 
-def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], judge=None, *,
+def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], *,
               strict: bool = True) -> list[Found]:
-    """For each part, which candidates answer it.
-
-    The exact checks come first; the judge then reads every survivor of every part in one
-    batch and keeps those it scores at or above its threshold. Without a judge the exact
-    checks decide alone (stricter on shared words) and the score is their word coverage.
-    """
-    judged = judge is not None and strict
-    passed = []  # (part index, candidate index, coverage)
+    """For each part, which candidates answer it."""
+    found = [Found() for _ in parts]
     for j, part in enumerate(parts):
         for k, (passage, sentence) in enumerate(candidates):
-            match = answers(part, sentence, context_before(passage, sentence), strict=strict,
-                            judged=judged)
+            match = answers(part, sentence, context_before(passage, sentence), strict=strict)
             if match.ok:
-                passed.append((j, k, match.coverage))
-    scores = [c for _, _, c in passed]
-    if judged and passed:
-        scores = judge.score([(query_text(parts[j].label), judge_candidate(*candidates[k]))
-                              for j, k, _ in passed])
-    found = [Found() for _ in parts]
-    for (j, k, _), score in zip(passed, scores):
-        if not judged or score >= judge.threshold:
-            found[j].answers.append((k, float(score)))
-        else:
-            found[j].doubted.append(k)
+                found[j].answers.append((k, match.coverage))
     for f in found:
         f.answers.sort(key=lambda ks: (-ks[1], ks[0]))
     return found
-
-
-def judge_candidate(passage: Passage, sentence: Sentence) -> str:
-    """A sentence as the judge reads it: with its passage's title (and section) and the words
-    just before it, where the subject it calls "it" is often named."""
-    title = passage.title
-    if passage.section and passage.section != passage.title:
-        title = f"{title}: {passage.section}"
-    return candidate_text(sentence.text, title, passage.text[:sentence.start])
 
 
 def _has_answer_type(kind: str, sentence: Sentence, strict: bool) -> bool:

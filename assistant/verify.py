@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from assistant import analysis
 from assistant.analysis import context_before
 from assistant.config import Settings
-from assistant.judge import load_judge, query_text
 from assistant.question import (
     Part,
     analyse,
     answering,
     answers,
-    judge_candidate,
     reads_as_answer,
 )
 from assistant.render import NOT_DOCUMENTED
@@ -76,7 +74,6 @@ def _numbers(text: str) -> list[int]:
 class Verifier:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.load()
-        self.judge = load_judge() if self.settings.judge else None
 
     def run(self, question: str, draft: Draft, fallback: Draft | None = None) -> Answer:
         """Verify `draft`. `fallback` (the extractive draft over the same passages) fills in parts
@@ -147,9 +144,8 @@ class Verifier:
     def _best_evidence(self, claim: str, parsed: Sentence, indexes: list[int],
                        passages: list[Passage]) -> Evidence | None:
         """The cited sentence that supports the claim: it holds the claim's figures with what
-        they count, has the same polarity, shares at least half the claim's words, and the
-        judge reads it as supporting the claim (without the judge: most of the claim's words
-        must be in it or its title). A sentence quoted whole supports itself."""
+        they count, has the same polarity, shares at least half the claim's words, and most of
+        the claim's words are in it or its title. A sentence quoted whole supports itself."""
         claim_term_set = set(parsed.terms)
         claim_figures = [f for f in parsed.figures if f.kind != "year"]
         candidates: list[Evidence] = []
@@ -172,23 +168,14 @@ class Verifier:
         for ev in candidates:
             if _words(ev.sentence.text) == quoted:
                 return ev
-        judge = self.judge
-        if judge is None:
-            best = candidates[0] if candidates else None
-            return best if best and best.coverage >= self.settings.support_threshold else None
-        if not candidates:
-            return None
-        scores = judge.score([(query_text(claim, "claim"),
-                               judge_candidate(passages[ev.passage_index], ev.sentence))
-                              for ev in candidates])
-        best = max(range(len(candidates)), key=lambda k: scores[k])
-        return candidates[best] if scores[best] >= judge.threshold else None
+        best = candidates[0] if candidates else None
+        return best if best and best.coverage >= self.settings.support_threshold else None
 
     # -- the question's parts ----------------------------------------------------------------------
 
     def _decide_parts(self, parts: list[Part], kept, passages: list[Passage]) -> set[int]:
         """The indexes of the parts some claim answers. A claim answers a part when its evidence
-        sentence answers it (exact checks, then the judge) and the claim itself carries the
+        sentence answers it and the claim itself carries the
         asked figure and names what was asked about."""
         documented: set[int] = set()
         strict = self.settings.answer_type_check
@@ -196,7 +183,7 @@ class Verifier:
             claim.answers = []
         evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
         parsed = analysis.as_sentences([claim.text for claim, _ in kept]) if kept else []
-        for k, (part, found) in enumerate(zip(parts, answering(parts, evidence, self.judge,
+        for k, (part, found) in enumerate(zip(parts, answering(parts, evidence,
                                                                strict=strict))):
             for j, _ in found.answers:
                 claim, ev = kept[j]
@@ -204,7 +191,7 @@ class Verifier:
                     continue
                 context = context_before(*evidence[j]) | set(ev.sentence.terms)
                 if strict and part.wants_figure and not answers(
-                        part, parsed[j], context, judged=self.judge is not None).ok:
+                        part, parsed[j], context).ok:
                     continue
                 documented.add(k)
                 claim.answers.append(part.label)
@@ -213,16 +200,12 @@ class Verifier:
     def _without_doubted(self, parts, documented: set[int], kept, passages):
         """Claims that read as the answer to a part left undocumented are withdrawn: next to
         "not documented" they would read as the answer it says is missing. Those are claims
-        that passed the exact checks but not the judge, and those `reads_as_answer` names."""
+        that `reads_as_answer` names."""
         open_parts = [p for k, p in enumerate(parts) if k not in documented]
         if not open_parts or not kept:
             return kept, []
         doubted = {j for j, (claim, ev) in enumerate(kept) if not claim.answers and any(
             reads_as_answer(p, ev.sentence) for p in open_parts)}
-        if self.judge is not None:
-            evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
-            doubted |= {j for found in answering(open_parts, evidence, self.judge)
-                        for j in found.doubted if not kept[j][0].answers}
         withdrawn = []
         for j in sorted(doubted):
             claim = kept[j][0]

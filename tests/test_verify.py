@@ -189,20 +189,3 @@ def test_questions_and_titles_repeated_back_assert_nothing():
     a = verify("Question: How many reports were escalated in 2023? [1]. Outcome data [2].")
     assert not [c for c in a.claims if not c.gap] and not a.rejected
 
-
-def test_with_the_judge_on_its_score_decides_what_the_exact_checks_let_through(monkeypatch):
-    """The real judge reads the survivors: at a threshold nothing reaches, the escalation count
-    no longer answers its part and, reading as that part's answer, is not shown at all."""
-    from assistant.judge import load_judge
-
-    question = "How many CyberTipline reports were escalated as urgent in 2023?"
-    draft = Draft("NCMEC staff escalated 63,892 CyberTipline reports to law enforcement as "
-                  "urgent in 2023 [1].", [ESCALATED, GAP], "t")
-    judge = load_judge()
-    monkeypatch.setattr(judge, "threshold", 0.0)
-    trusted = Verifier(Settings.load(judge=True)).run(question, draft)
-    assert trusted.status == "answered" and "63,892" in trusted.claims[0].text
-    monkeypatch.setattr(judge, "threshold", 1.01)
-    doubted = Verifier(Settings.load(judge=True)).run(question, draft)
-    assert doubted.status == "not_documented"
-    assert not any("63,892" in c.text for c in doubted.claims if not c.gap)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from assistant import analysis
 from assistant.config import Settings
+from assistant.decide import answering, reads_as_answer
 from assistant.models import token_encoder
-from assistant.question import analyse, answering, reads_as_answer
+from assistant.question import analyse
 from assistant.text import clean, coverage, is_instruction, jaccard
 from assistant.types import Draft, Passage
 
@@ -87,9 +88,9 @@ class ExtractiveGenerator(Generator):
         open_parts = []
         strict = self.settings.answer_type_check
         for part, found in zip(parts, answering(parts, candidates, strict=strict)):
-            for k, _ in found.answers[:1 if part.wants_figure else 2]:
-                take(k)
-            if not found.answers:
+            for k, _ in found.answers[:1 if part.wants_figure else 2] or found.unconfirmed[:1]:
+                take(k)  # the answer, else the sentence that may answer it (shown as such)
+            if not found.answers and not found.unconfirmed:
                 open_parts.append(part)
         if not open_parts:
             return [(n, text) for n, text, _ in chosen]  # the answer, and nothing beside it

@@ -25,7 +25,7 @@ from assistant.types import Answer, Passage
 from assistant.verify import FALLBACK_NOTE, same_fact
 
 REQUIRED = ("id", "question", "answers", "answerable")
-STATUSES = ("answered", "partial", "not_documented")
+STATUSES = ("answered", "partial", "unconfirmed", "not_documented")
 
 
 @dataclass
@@ -222,7 +222,8 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
                "expected answer not in a cited claim" if not stated else
                contradiction or f"status {answer.status}, expected {case.expected_status}")
     else:
-        abstained = answer.status == "not_documented" or bool(answer.undocumented)
+        # "May answer, not confirmed" is not an answer either.
+        abstained = answer.status in ("not_documented", "unconfirmed") or bool(answer.undocumented)
         passed = abstained and not invented and not contradiction
         why = ("says the asked part is not documented" if passed else
                "invented a number" if invented else

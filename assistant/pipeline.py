@@ -11,7 +11,8 @@ from assistant import analysis
 from assistant.answer import Generator, make_generator
 from assistant.config import Settings
 from assistant.conversation import condense, condense_with_llm
-from assistant.question import analyse, answering
+from assistant.decide import answering
+from assistant.question import analyse
 from assistant.retrieve import Retriever
 from assistant.text import clean, figures, same_question
 from assistant.types import Answer, Passage

@@ -1,6 +1,11 @@
 """The answer decision: what a sentence does for a question part (answered, unconfirmed, not
 documented) and whether it supports a claim, from the sentence's analysis alone."""
 
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from conftest import HEADLINE
 
@@ -155,3 +160,102 @@ def test_the_opposite_direction_is_not_supported():
 def test_a_claim_that_adds_to_what_its_figure_counts_is_not_supported():
     ok, why = supported("63,892 escalated reports led to arrests in 2023.")
     assert not ok and "arrest" in why
+
+
+# -- end to end: an OpenAI-compatible endpoint that restates the sources wrongly ------------------
+
+
+MISBOUND = ["The CyberTipline received 36.2 million reports in 2022",
+            "63,892 escalated reports led to arrests in 2023",
+            "The CyberTipline received 36.2 million reports in 2023, down from 32 million in 2022"]
+
+
+class Misstating(BaseHTTPRequestHandler):
+    """/v1/chat/completions that answers every question with the MISBOUND sentences, each citing
+    the passage that holds its figures (as a model that read the right passage would)."""
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        prompt = body["messages"][-1]["content"]
+        blocks = re.split(r"^\[(\d+)\] ", prompt, flags=re.M)
+        numbered = dict(zip(blocks[1::2], blocks[2::2]))
+        draft = []
+        for sentence in MISBOUND:
+            figure = re.search(r"36\.2 million|63,892", sentence).group(0)
+            n = next(n for n, text in numbered.items() if figure in text)
+            draft.append(f"{sentence} [{n}].")
+        text = " ".join(draft)
+        if not body.get("stream"):
+            return self._send("application/json", json.dumps(_completion(text)))
+        chunks = [_chunk({"role": "assistant", "content": ""})]
+        chunks += [_chunk({"content": word + " "}) for word in text.split(" ")]
+        chunks += [_chunk({}, "stop")]
+        self._send("text/event-stream", "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
+                   + "data: [DONE]\n\n")
+
+    def _send(self, kind: str, payload: str):
+        data = payload.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def _completion(text: str) -> dict:
+    return {"id": "x", "object": "chat.completion", "created": 0, "model": "misstating",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": text}}]}
+
+
+def _chunk(delta: dict, finish: str | None = None) -> dict:
+    return {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "misstating",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+@pytest.fixture(scope="module")
+def misstating():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Misstating)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def cybertipline(tmp_path_factory, misstating):
+    """An index of one document that states 2023 and 2022 figures in one sentence, and an
+    Assistant whose openai generator is the misstating endpoint."""
+    from assistant.config import Settings
+    from assistant.ingest import ingest
+    from assistant.pipeline import Assistant
+
+    root = tmp_path_factory.mktemp("corpus")
+    (root / "cybertipline.md").write_text(
+        "# CyberTipline 2023\n\n" + SOURCE.text + "\n\nThe outcome data do not state how many "
+        "escalated reports led to arrests.\n")
+    settings = Settings.load(index_dir=tmp_path_factory.mktemp("index") / "index",
+                             openai_base_url=misstating, openai_model="misstating")
+    assert ingest([root], settings, progress=False).chunks_total
+    return Assistant(settings)
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("How many reports did the CyberTipline receive in 2023?", "36.2 million"),
+    ("How many reports did the CyberTipline receive in 2022?", "32 million"),
+])
+def test_no_misbound_claim_of_an_llm_survives(cybertipline, question, answer):
+    result = cybertipline.ask(question, generator="openai")
+    kept = [c.text.rstrip(".") for c in result.claims if not c.gap]
+    assert not set(MISBOUND) & set(kept), kept
+    rejected = {c.text.rstrip("."): c.reason for c in result.rejected}
+    assert set(MISBOUND) <= set(rejected), rejected
+    assert "2023" in rejected[MISBOUND[0]] and "arrest" in rejected[MISBOUND[1]]
+    assert "direction" in rejected[MISBOUND[2]]
+    # the passage's own sentence answers, and states the figure for the asked year
+    assert result.status == "answered"
+    lead = [c for c in result.claims if c.answers]
+    assert lead and answer in lead[0].text

@@ -58,9 +58,29 @@ _QUALIFIERS = {
     "extreme": ({"largest", "biggest", "highest", "most", "maximum", "greatest", "longest",
                  "oldest"},
                 {"smallest", "lowest", "least", "fewest", "minimum", "shortest", "youngest"}),
+    "size": ({"larger", "bigger", "wider", "greater", "longer", "heavier", "taller"},
+             {"smaller", "narrower", "shorter"}),
     "shade": ({"lighter", "lightest", "light"}, {"darker", "darkest", "dark"}),
-    "sex": ({"men", "man", "male", "boys"}, {"women", "woman", "female", "girls"}),
+    "sex": ({"men", "man", "male", "boys", "brother", "brothers", "father", "son"},
+            {"women", "woman", "female", "girls", "sister", "sisters", "mother", "daughter"}),
+    "status": ({"official"}, {"unofficial"}),
+    "reality": ({"real", "actual"}, {"fictional", "fictitious", "imaginary"}),
+    "quality": ({"best", "better"}, {"worst", "worse"}),
+    "opening": ({"open", "opens", "opened", "opening"}, {"close", "closes", "closed", "closing"}),
 }
+# "Which law ...": the answer names a thing of that kind (spaCy's label), not only the topic.
+_WHICH = re.compile(r"^\s*(?:which|what)\s+(law|statute|act|company|organi[sz]ation|agency|"
+                    r"group|person)\b", re.I)
+_WHICH_LABELS = {"law": {"LAW"}, "statu": {"LAW"}, "act": {"LAW"}, "compa": {"ORG"},
+                 "organ": {"ORG"}, "agenc": {"ORG"}, "group": {"ORG"}, "perso": {"PERSON"}}
+_HOW_MANY = re.compile(r"\bhow\s+many\b", re.I)
+_NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|without)\b|n't\b", re.I)
+# A "why" is answered by a sentence that gives a reason.
+_REASON = re.compile(r"\b(because|since|due to|owing to|as a result|so that|in order to|"
+                     r"driven by|caused by|reasons?|why|thanks to|given that)\b", re.I)
+# "Which city ...": the answer is a place of that kind, not any organisation.
+_PLACE_NOUNS = re.compile(r"\b(?:what|which)\s+(?:city|country|town|state|county|nation|capital)\b",
+                          re.I)
 # Where one clause of a sentence ends and the next begins: what a figure is bound to is read
 # inside its own clause ("36.2 million in 2023, up from 32 million in 2022").
 _CLAUSE_BREAK = re.compile(
@@ -89,10 +109,12 @@ def weakest(*verdicts: Verdict) -> Verdict:
 
 
 def decide(part: Part, sentence: Sentence | str, context: set[str] | str = frozenset(), *,
-           strict: bool = True) -> Verdict:
+           strict: bool = True, heading: set[str] | None = None) -> Verdict:
     """What `sentence` (with `context`: the terms of its passage's title, section and earlier
     sentences, where its subject may be named) does for `part`.
 
+    `heading` (the terms of the passage's title and section) is where a description's words
+    may come from besides the sentence itself; by default the whole context.
     strict=False is the naive check (a figure of the right kind, most words shared); it exists
     to show in the eval gate what the answer decision prevents.
     """
@@ -100,10 +122,10 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         sentence = analysis.as_sentence(sentence)
     if isinstance(context, str):
         context = {t for s in analysis.sentences(context) if not s.negated for t in s.terms}
-    if part.wants_figure and sentence.negated:
-        return Verdict(UNDOCUMENTED, "the sentence says what is not known")
+    if sentence.negated and part.kind != "fact" and not _NEGATION.search(part.label):
+        return Verdict(UNDOCUMENTED, "the sentence says what is not, or is not known")
     found, figures = _answers_of_kind(part, sentence, strict)
-    if not found:
+    if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
     sent_terms = set(sentence.terms)
     all_terms = sent_terms | set(context)
@@ -119,6 +141,13 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     for name in part.names:
         if not all(t in all_terms for t in name):
             return Verdict(UNDOCUMENTED, f"nothing names {' '.join(name)}", cov)
+    unnamed = [t for t in part.proper if t not in all_terms]
+    if unnamed:
+        return Verdict(UNDOCUMENTED, f"nothing names {', '.join(unnamed)}", cov)
+    other = [f.text for f in analysis.as_sentence(part.label).figures
+             if f.kind != "year" and not any(f.same_as(g) for g in sentence.figures)]
+    if other:
+        return Verdict(UNDOCUMENTED, f"it does not state {', '.join(other)}", cov)
     for year in part.years:
         if year not in all_terms:
             return Verdict(UNDOCUMENTED, f"not stated for {year}", cov)
@@ -134,13 +163,20 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         return Verdict(UNDOCUMENTED, f"it states the opposite {opposite[0]}", cov)
 
     # The subject holds and nothing is contradicted: what cannot be confirmed.
-    doubts = [f"it does not state the asked {axis}" for axis in asked if axis not in stated]
+    doubts = [f"it does not state the asked {axis}" for axis in asked
+              if axis not in stated and axis != "order"]  # "after" may name the event alone
+    if not found:  # "he", "the festival": no one the question does not already name
+        doubts.append(f"it names no {part.kind} the question does not already give")
     if part.wants_figure:
         missing = [t for t in part.terms if t not in all_terms]
         if any(t in part.nominal for t in missing):  # another measure or group: arrests, not
             return Verdict(UNDOCUMENTED, f"nothing states {', '.join(missing)}", cov)  # reports
-        if missing:  # a verb in other words: "had 14,212 registered runners" for "started"
-            doubts.append(f"nothing states {', '.join(missing)}")
+        # a verb in other words ("had 14,212 registered runners" for "started"), or only in an
+        # earlier sentence of the passage
+        unsaid = missing + [t for t in part.predicate if t not in missing and not _mentions(
+            t, sent_terms | (set(context) if heading is None else heading))]
+        if unsaid:
+            doubts.append(f"nothing states {', '.join(unsaid)}")
         if figures and part.focus and not any(_bound_to(part.focus, sentence, f)
                                               for f in figures):
             doubts.append(f"no figure is tied to {', '.join(part.focus)} in its clause")
@@ -150,20 +186,33 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             return Verdict(UNDOCUMENTED, "the sentence says little about the question", cov)
         if cov < FACT_COVERAGE or shared < min(2, len(part.terms)):
             doubts.append("it shares too few of the question's words")
-        unsaid = [t for t in part.predicate if not _mentions(t, sent_terms)]
+        # The asked relation and, for a description, what it describes, in the sentence or its
+        # heading: an earlier sentence of the passage cannot lend them.
+        own = sent_terms | (set(context) if heading is None else heading)
+        if part.kind in ("fact", "agent") and part.predicate and not any(
+                _mentions(t, own) for t in part.predicate):
+            doubts.append(f"it does not say {', '.join(part.predicate)}")
+        unsaid = [t for t in part.described if part.kind == "fact" and not _mentions(t, own)]
         if unsaid:
             doubts.append(f"it does not say {', '.join(unsaid)}")
+        wanted = _WHICH.search(part.label)
+        if part.kind == "fact" and wanted and not any(
+                label in _WHICH_LABELS[wanted.group(1)[:5]] for label, text in sentence.entities
+                if text.lower() not in part.label.lower()):
+            doubts.append(f"it names no {wanted.group(1)}")
+        if re.match(r"\s*why\b", part.label, re.I) and not _REASON.search(sentence.text):
+            doubts.append("it gives no reason")
     if doubts:
         return Verdict(UNCONFIRMED, "; ".join(doubts), cov)
     return Verdict(ANSWERED, "states the asked kind for the asked subject", cov)
 
 
 def claim_answers(part: Part, claim: Sentence, evidence: Sentence, context: set[str], *,
-                  strict: bool = True) -> Verdict:
+                  strict: bool = True, heading: set[str] | None = None) -> Verdict:
     """A claim answers a part as well as its evidence sentence does, and no better than the
     claim itself: it must keep what was asked about and, for a figure, state it for the asked
     subject (the evidence sentence and its context lending the subject's words)."""
-    by_evidence = decide(part, evidence, context, strict=strict)
+    by_evidence = decide(part, evidence, context, strict=strict, heading=heading)
     if not strict or by_evidence.outcome == UNDOCUMENTED:
         return by_evidence
     dropped = [t for t in part.focus if t not in claim.terms]
@@ -188,7 +237,8 @@ def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], *,
     found = [Found() for _ in parts]
     for j, part in enumerate(parts):
         for k, (passage, sentence) in enumerate(candidates):
-            verdict = decide(part, sentence, context_before(passage, sentence), strict=strict)
+            verdict = decide(part, sentence, context_before(passage, sentence), strict=strict,
+                             heading=heading_terms(passage))
             if verdict.outcome == ANSWERED:
                 found[j].answers.append((k, verdict.coverage))
             elif verdict.outcome == UNCONFIRMED:
@@ -197,6 +247,13 @@ def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], *,
         f.answers.sort(key=lambda ks: (-ks[1], ks[0]))
         f.unconfirmed.sort(key=lambda ks: (-ks[1], ks[0]))
     return found
+
+
+def heading_terms(passage: Passage) -> set[str]:
+    """The terms of a passage's title and section heading: where a sentence's subject may be
+    named when the sentence itself does not."""
+    return set(analysis.of(passage).title_terms) | set(
+        analysis.terms(passage.section) if passage.section else ())
 
 
 def reads_as_answer(part: Part, sentence: Sentence) -> bool:
@@ -232,10 +289,14 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     elif kind == "money":
         figs = [f for f in figs if f.kind == "money" or f.unit in _MONEY_WORDS]
     elif kind == "count":  # "one button": a lone "one" is not a figure, but spaCy counts it
-        figs = [f for f in figs if f.kind == "number"]
+        things = _HOW_MANY.search(part.label) and not any(  # "how many volunteers": not hours
+            is_duration(Figure("", 0, "number", t)) for t in part.focus)
+        figs = [f for f in figs if f.kind == "number" and not (things and is_duration(f))]
         return bool(figs) or bool(set(entities) & {"CARDINAL", "QUANTITY"}), figs
     elif kind in ENTITY_LABELS and strict:
-        return bool(set(entities) & ENTITY_LABELS[kind]), []
+        wanted = {"GPE"} if kind == "place" and _PLACE_NOUNS.search(part.label) else \
+            ENTITY_LABELS[kind]
+        return bool(set(entities) & wanted), []
     else:
         return True, []
     return bool(figs), figs
@@ -277,8 +338,7 @@ def support(claim: Sentence, indexes: list[int], passages: list[Passage], *,
     candidates: list[Evidence] = []
     for i in indexes:
         p = passages[i]
-        subject = set(analysis.of(p).title_terms) | set(
-            analysis.terms(p.section) if p.section else ())
+        subject = heading_terms(p)
         for sentence in analysis.of(p).sentences:
             if sentence.negated != claim.negated or is_instruction(sentence.text):
                 continue
@@ -446,8 +506,14 @@ _COMPARISON = re.compile(r",?\s*(?:up|down)\s+from\b|,?\s*compared\s+(?:with|to)
                          r",?\s*versus\b", re.I)
 
 
+# "before"/"after" joining a clause ("after what happens", "before they") orders nothing asked.
+_CONJUNCTION = re.compile(r"\b(?:before|after)\s+(?=(?:what|which|who|how|it|they|he|she|we|"
+                          r"you|i)\b)", re.I)
+
+
 @lru_cache(maxsize=8192)
 def _signs_of(text: str) -> tuple[tuple[str, frozenset[int]], ...]:
+    text = _CONJUNCTION.sub(" ", text)
     words = set(re.findall(r"[a-z]+", text.lower()))
     found = []
     for axis, sides in _QUALIFIERS.items():

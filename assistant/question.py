@@ -56,6 +56,8 @@ class Part:
     # Terms of its nouns and adjectives: what a figure is about ("women's" in "the women's race").
     nominal: list[str] = field(default_factory=list)
     predicate: list[str] = field(default_factory=list)  # terms of its verbs: the asked relation
+    proper: list[str] = field(default_factory=list)  # terms of its proper nouns ("Ralph", "Post")
+    described: list[str] = field(default_factory=list)  # what a description must state (below)
 
     @property
     def wants_figure(self) -> bool:
@@ -131,11 +133,32 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     nominal = {t for tok in tagged if tok.pos_ in ("NOUN", "PROPN", "ADJ")
                for t in analysis.terms(tok.text)}
     verbs = {t for tok in tagged if tok.pos_ == "VERB" for t in analysis.terms(tok.text)}
+    proper = {t for tok in tagged if tok.pos_ == "PROPN" for t in analysis.terms(tok.text)}
     return Part(label=text.strip(), kind=kind, terms=part_terms, focus=focus,
                 distinct=list(distinguishing), years=years,
                 names=[n for n in names if n and all(t in part_terms for t in n)],
                 nominal=[t for t in part_terms if t in nominal],
-                predicate=[t for t in part_terms if t in verbs and t not in nominal])
+                predicate=[t for t in part_terms if t in verbs and t not in nominal],
+                proper=[t for t in part_terms if t in proper],
+                described=[t for t in _described(tagged) if t in part_terms])
+
+
+def _described(tagged) -> list[str]:
+    """What a descriptive question asks about, which its answer must state itself: its
+    adjectives ("an urgent report") and the head of the noun phrase after "what" or "which"
+    ("the hydration of the loaf" -> hydration; "voter turnout" -> turnout)."""
+    found = [t for tok in tagged if tok.pos_ == "ADJ" for t in analysis.terms(tok.text)]
+    if not len(tagged) or tagged[0].lower_ not in ("what", "which"):
+        return found
+    phrase = []
+    for tok in tagged[1:]:
+        if tok.pos_ in ("AUX", "DET") and not phrase:
+            continue
+        if tok.pos_ not in ("NOUN", "PROPN", "ADJ"):
+            break
+        phrase.append(tok)
+    nouns = [tok for tok in phrase if tok.pos_ == "NOUN"]
+    return found + (list(analysis.terms(nouns[-1].text)) if nouns else [])
 
 
 @lru_cache(maxsize=256)

@@ -21,6 +21,7 @@ from assistant.decide import (
     UNDOCUMENTED,
     Evidence,
     claim_answers,
+    heading_terms,
     reads_as_answer,
     support,
 )
@@ -149,10 +150,11 @@ class Verifier:
             claim.answers, claim.unconfirmed = [], False
         parsed = analysis.as_sentences([claim.text for claim, _ in kept]) if kept else []
         contexts = [context_before(passages[ev.passage_index], ev.sentence) for _, ev in kept]
+        headings = [heading_terms(passages[ev.passage_index]) for _, ev in kept]
         outcomes = []
         for part in parts:
-            verdicts = [claim_answers(part, parsed[j], ev.sentence, contexts[j], strict=strict)
-                        for j, (_, ev) in enumerate(kept)]
+            verdicts = [claim_answers(part, parsed[j], ev.sentence, contexts[j], strict=strict,
+                                      heading=headings[j]) for j, (_, ev) in enumerate(kept)]
             answering = [j for j, v in enumerate(verdicts) if v.outcome == ANSWERED]
             for j in answering:
                 kept[j][0].answers.append(part.label)

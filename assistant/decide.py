@@ -167,14 +167,17 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
               if axis not in stated and axis != "order"]  # "after" may name the event alone
     if not found:  # "he", "the festival": no one the question does not already name
         doubts.append(f"it names no {part.kind} the question does not already give")
+    own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
     if part.wants_figure:
         missing = [t for t in part.terms if t not in all_terms]
         if any(t in part.nominal for t in missing):  # another measure or group: arrests, not
             return Verdict(UNDOCUMENTED, f"nothing states {', '.join(missing)}", cov)  # reports
-        # a verb in other words ("had 14,212 registered runners" for "started"), or only in an
-        # earlier sentence of the passage
-        unsaid = missing + [t for t in part.predicate if t not in missing and not _mentions(
-            t, sent_terms | (set(context) if heading is None else heading))]
+        # a verb in other words ("had 14,212 registered runners" for "started"), or, for a
+        # count or a sum, only in an earlier sentence of the passage (a share may lean on the
+        # whole the sentence before names: "... 212,000 ballots cast. Mail ballots made up 41
+        # percent of the total.")
+        unsaid = missing + [t for t in part.predicate if part.kind in ("count", "money")
+                            and t not in missing and not _mentions(t, own)]
         if unsaid:
             doubts.append(f"nothing states {', '.join(unsaid)}")
         if figures and part.focus and not any(_bound_to(part.focus, sentence, f)
@@ -188,7 +191,6 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             doubts.append("it shares too few of the question's words")
         # The asked relation and, for a description, what it describes, in the sentence or its
         # heading: an earlier sentence of the passage cannot lend them.
-        own = sent_terms | (set(context) if heading is None else heading)
         if part.kind in ("fact", "agent") and part.predicate and not any(
                 _mentions(t, own) for t in part.predicate):
             doubts.append(f"it does not say {', '.join(part.predicate)}")

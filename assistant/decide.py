@@ -194,7 +194,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         if part.kind in ("fact", "agent") and part.predicate and not any(
                 _mentions(t, own) for t in part.predicate):
             doubts.append(f"it does not say {', '.join(part.predicate)}")
-        unsaid = [t for t in part.described if part.kind == "fact" and not _mentions(t, own)]
+        unsaid = [t for t in part.described if part.kind == "fact" and not _mentions(
+            t, sent_terms if t in part.qualifying else own)]  # a heading names, not qualifies
         if unsaid:
             doubts.append(f"it does not say {', '.join(unsaid)}")
         wanted = _WHICH.search(part.label)

@@ -58,6 +58,7 @@ class Part:
     predicate: list[str] = field(default_factory=list)  # terms of its verbs: the asked relation
     proper: list[str] = field(default_factory=list)  # terms of its proper nouns ("Ralph", "Post")
     described: list[str] = field(default_factory=list)  # what a description must state (below)
+    qualifying: list[str] = field(default_factory=list)  # its adjectives: "urgent", "former"
 
     @property
     def wants_figure(self) -> bool:
@@ -140,7 +141,9 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
                 nominal=[t for t in part_terms if t in nominal],
                 predicate=[t for t in part_terms if t in verbs and t not in nominal],
                 proper=[t for t in part_terms if t in proper],
-                described=[t for t in _described(tagged) if t in part_terms])
+                described=[t for t in _described(tagged) if t in part_terms],
+                qualifying=[t for tok in tagged if tok.pos_ == "ADJ"
+                            for t in analysis.terms(tok.text) if t in part_terms])
 
 
 def _described(tagged) -> list[str]:

@@ -3,7 +3,7 @@
 spaCy's en_core_web_sm does the linguistics: sentence boundaries, lemmas ("sold" -> "sell",
 "drew" -> "draw") and named entities (who -> PERSON/ORG, where -> GPE, "forty-one percent" ->
 PERCENT). A chunk is analysed at ingest and the analysis stored beside it; a question and a
-generator's draft are analysed once per ask. The generator, the judge and the verifier read
+generator's draft are analysed once per ask. The generator and the verifier read
 these analyses instead of re-parsing the same text.
 """
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from assistant import analysis
 from assistant.config import Settings
-from assistant.judge import load_judge
+from assistant.decide import answering, reads_as_answer
 from assistant.models import token_encoder
-from assistant.question import analyse, answering, reads_as_answer
+from assistant.question import analyse
 from assistant.text import clean, coverage, is_instruction, jaccard
 from assistant.types import Draft, Passage
 
@@ -85,27 +85,23 @@ class ExtractiveGenerator(Generator):
                 chosen.append((ranks[k] + 1, candidates[k][1].text, new))
 
         parts = analyse(question)
-        judge = load_judge() if self.settings.judge else None
         open_parts = []
-        doubted: set[int] = set()
         strict = self.settings.answer_type_check
-        for part, found in zip(parts, answering(parts, candidates, judge, strict=strict)):
-            for k, _ in found.answers[:1 if part.wants_figure else 2]:
-                take(k)
-            if not found.answers:
+        for part, found in zip(parts, answering(parts, candidates, strict=strict)):
+            for k, _ in found.answers[:1 if part.wants_figure else 2] or found.unconfirmed[:1]:
+                take(k)  # the answer, else the sentence that may answer it (shown as such)
+            if not found.answers and not found.unconfirmed:
                 open_parts.append(part)
-            doubted.update(found.doubted)
         if not open_parts:
             return [(n, text) for n, text, _ in chosen]  # the answer, and nothing beside it
         # A part the passages do not answer: say what they do state closest to it, as the
         # reference answer gives the escalation count beside the missing arrest count, but
-        # never one that would read as the missing answer: one only the judge kept from being
-        # it, or one that gives what the open part asks for (`reads_as_answer`).
+        # never one that would read as the missing answer (`reads_as_answer`).
         wanted = list(analysis.terms(question))
         related = sorted(
             ((coverage(wanted, set(s.terms) | set(analysis.of(p).title_terms)),
               bool(s.figures), -ranks[k], k) for k, (p, s) in enumerate(candidates)
-             if not s.negated and k not in doubted
+             if not s.negated
              and not any(reads_as_answer(part, s) for part in open_parts)),
             reverse=True)
         for cov, _, _, k in related[:context_claims * 3]:

@@ -63,8 +63,7 @@ class Settings:
     # serve
     api_queue_timeout_s: float = 300.0  # an API question waiting longer for its turn gets a 503
     # verify
-    support_threshold: float = 0.6  # without the judge: share of a claim's words its evidence holds
-    judge: bool = False  # the learned judge (assistant/judge/): off, it costs accuracy (README)
+    support_threshold: float = 0.6  # share of a claim's words its evidence sentence holds
     numeric_guard: bool = True  # switched off only to prove the eval gate notices
     answer_type_check: bool = True  # likewise
 

@@ -11,8 +11,8 @@ from assistant import analysis, figures
 from assistant.answer import Generator, make_generator
 from assistant.config import Settings
 from assistant.conversation import condense, condense_with_llm
-from assistant.judge import load_judge
-from assistant.question import analyse, answering
+from assistant.decide import answering
+from assistant.question import analyse
 from assistant.retrieve import Retriever
 from assistant.text import clean, same_question
 from assistant.types import Answer, Passage
@@ -142,8 +142,7 @@ class Assistant:
     def _answerable(self, question: str, passages: list[Passage]) -> bool:
         parts = analyse(question)
         candidates = [(p, s) for p in passages for s in analysis.of(p).sentences]
-        judge = load_judge() if self.settings.judge else None
-        return bool(parts) and all(f.answers for f in answering(parts, candidates, judge))
+        return bool(parts) and all(f.answers for f in answering(parts, candidates))
 
 
 # A question a document asks itself (an FAQ heading), not a sentence that ends with one.

@@ -1,11 +1,8 @@
-"""What a question asks: its parts, the kind of answer each needs, and when a sentence answers one.
+"""What a question asks: its parts, the kind of answer each needs, and what each is about.
 
-This is the answer-type check. "How many escalations led to arrests?" is not answered by a
-sentence stating how many reports were escalated, however close the figure sits: the evidence
-sentence must state a figure of the right kind *and* name what was asked about. "Who runs it?"
-needs a person or an organisation in the sentence, "where" a place, "when" a date (spaCy's
-named entities). The learned judge then decides whether the sentence really answers the part;
-these checks come first because they are exact where the judge is not.
+"How many CyberTipline escalations led to arrests or prosecutions in 2023?" asks two counts
+(arrests, prosecutions) of escalations, for 2023. Whether a sentence answers a part is decided
+in decide.py, from these parts and the sentence's analysis.
 """
 
 from __future__ import annotations
@@ -15,11 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant import analysis
-from assistant.analysis import context_before
-from assistant.figures import is_duration
-from assistant.judge import candidate_text, query_text
 from assistant.text import STOPWORDS
-from assistant.types import Passage, Sentence
 
 _KINDS = [  # first match wins
     ("share", r"^(what|which)\b.*\b(share|percentage|percent|proportion|fraction|rate)\b|"
@@ -37,10 +30,6 @@ _KINDS = [  # first match wins
     ("place", r"^\s*where\b|\b(what|which)\s+(country|city|town|state|region|place|county)\b"),
 ]
 FIGURE_KINDS = ("share", "date", "duration", "money", "count")
-# The entity labels (spaCy, OntoNotes) an answer of each kind carries.
-ENTITY_LABELS = {"agent": {"PERSON", "ORG", "NORP", "GPE"},
-                 "place": {"GPE", "LOC", "FAC", "ORG"},
-                 "date": {"DATE", "TIME"}}
 # Names a question is about: the evidence must mention them (a fact about another country,
 # person or organisation is not an answer).
 NAME_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART",
@@ -51,11 +40,6 @@ _COUNTED_AFTER = re.compile(r"\b(?:how\s+(?:many|much)|share\s+of|percentage\s+o
 _PART_JOIN = re.compile(r",?\s+(?:and|or)\s+(?=(?:how|what|when|which|who|where|why)\b)", re.I)
 _PAIR = re.compile(r"\b([A-Za-z][A-Za-z-]{2,})\s+(or|and)\s+([A-Za-z][A-Za-z-]{2,})\b")
 
-
-FACT_COVERAGE = 0.6  # share of a descriptive question's words its answer must contain
-# With the learned judge deciding meaning, the words need only show the sentence is on topic:
-# "How much did the museum pay" is answered by "the museum acquired it for EUR 310,000".
-JUDGED_COVERAGE = 0.5
 
 
 @dataclass
@@ -69,9 +53,12 @@ class Part:
     distinct: list[str] = field(default_factory=list)  # what sets it apart from its sibling parts
     years: list[str] = field(default_factory=list)
     names: list[list[str]] = field(default_factory=list)  # terms of each name the part mentions
-    # Terms of its nouns and adjectives: what a figure is about, which a figure's evidence must
-    # state even when the judge reads the rest (a verb may be paraphrased, "women's" may not).
+    # Terms of its nouns and adjectives: what a figure is about ("women's" in "the women's race").
     nominal: list[str] = field(default_factory=list)
+    predicate: list[str] = field(default_factory=list)  # terms of its verbs: the asked relation
+    proper: list[str] = field(default_factory=list)  # terms of its proper nouns ("Ralph", "Post")
+    described: list[str] = field(default_factory=list)  # what a description must state (below)
+    qualifying: list[str] = field(default_factory=list)  # its adjectives: "urgent", "former"
 
     @property
     def wants_figure(self) -> bool:
@@ -143,12 +130,38 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     frame = set(analysis.terms(" ".join(_FRAME_WORDS)))
     part_terms = [t for t in analysis.terms(text) if t not in frame]
     years = [t for t in part_terms if analysis.YEAR.fullmatch(t)]
-    nominal = {t for tok in _tagged(text) if tok.pos_ in ("NOUN", "PROPN", "ADJ")
+    tagged = _tagged(text)
+    nominal = {t for tok in tagged if tok.pos_ in ("NOUN", "PROPN", "ADJ")
                for t in analysis.terms(tok.text)}
+    verbs = {t for tok in tagged if tok.pos_ == "VERB" for t in analysis.terms(tok.text)}
+    proper = {t for tok in tagged if tok.pos_ == "PROPN" for t in analysis.terms(tok.text)}
     return Part(label=text.strip(), kind=kind, terms=part_terms, focus=focus,
                 distinct=list(distinguishing), years=years,
                 names=[n for n in names if n and all(t in part_terms for t in n)],
-                nominal=[t for t in part_terms if t in nominal])
+                nominal=[t for t in part_terms if t in nominal],
+                predicate=[t for t in part_terms if t in verbs and t not in nominal],
+                proper=[t for t in part_terms if t in proper],
+                described=[t for t in _described(tagged) if t in part_terms],
+                qualifying=[t for tok in tagged if tok.pos_ == "ADJ"
+                            for t in analysis.terms(tok.text) if t in part_terms])
+
+
+def _described(tagged) -> list[str]:
+    """What a descriptive question asks about, which its answer must state itself: its
+    adjectives ("an urgent report") and the head of the noun phrase after "what" or "which"
+    ("the hydration of the loaf" -> hydration; "voter turnout" -> turnout)."""
+    found = [t for tok in tagged if tok.pos_ == "ADJ" for t in analysis.terms(tok.text)]
+    if not len(tagged) or tagged[0].lower_ not in ("what", "which"):
+        return found
+    phrase = []
+    for tok in tagged[1:]:
+        if tok.pos_ in ("AUX", "DET") and not phrase:
+            continue
+        if tok.pos_ not in ("NOUN", "PROPN", "ADJ"):
+            break
+        phrase.append(tok)
+    nouns = [tok for tok in phrase if tok.pos_ == "NOUN"]
+    return found + (list(analysis.terms(nouns[-1].text)) if nouns else [])
 
 
 @lru_cache(maxsize=256)
@@ -205,158 +218,3 @@ def _counted_tokens(text: str) -> list:
             break  # the noun phrase has ended: "ballots were cast", "water Brackwater Valley"
         found.append(tok)
     return found
-
-
-@dataclass
-class Match:
-    """Why a sentence answers a part: kept so the verdict can be explained and tested."""
-
-    ok: bool
-    reason: str
-    coverage: float = 0.0
-
-
-def answers(part: Part, sentence: Sentence | str, context: set[str] | str = frozenset(), *,
-            strict: bool = True, judged: bool = False) -> Match:
-    """Does `sentence` (with `context`: the terms of its passage's title, section and earlier
-    sentences) answer `part`, as far as exact checks can tell?
-
-    judged=True: the learned judge will read the survivors, so the words the question and the
-    sentence share need only show it is on topic (JUDGED_COVERAGE); the answer type, what is
-    counted, the names and the years must still match exactly. strict=False is the naive check
-    (a figure of the right kind, most words shared); it exists to show in the eval gate what
-    the answer-type check prevents.
-    """
-    if isinstance(sentence, str):
-        sentence = analysis.as_sentence(sentence)
-    if isinstance(context, str):
-        context = {t for s in analysis.sentences(context) if not s.negated for t in s.terms}
-    if part.wants_figure and sentence.negated:
-        return Match(False, "the sentence says what is not known")
-    sent_terms = set(sentence.terms)
-    all_terms = sent_terms | set(context)
-    if not _has_answer_type(part.kind, sentence, strict):
-        return Match(False, f"no {part.kind} in the sentence")
-    cov = sum(t in all_terms for t in part.terms) / len(part.terms) if part.terms else 1.0
-    if not strict:
-        return Match(cov >= 0.5, "naive overlap", cov)
-    missing_focus = [t for t in part.focus if not _mentions(t, sent_terms)]
-    if missing_focus:
-        return Match(False, f"the sentence does not mention {', '.join(missing_focus)}", cov)
-    for name in part.names:
-        if not all(t in all_terms for t in name):
-            return Match(False, f"nothing names {' '.join(name)}", cov)
-    for year in part.years:
-        if year not in all_terms:
-            return Match(False, f"not stated for {year}", cov)
-    # A figure must be about exactly what was asked; a description may use other words.
-    if cov < (JUDGED_COVERAGE if judged else 1.0 if part.wants_figure else FACT_COVERAGE):
-        missing = [t for t in part.terms if t not in all_terms]
-        return Match(False, f"nothing states {', '.join(missing)}", cov)
-    if judged and part.wants_figure:
-        missing = [t for t in part.nominal if t not in all_terms]
-        if missing:
-            return Match(False, f"nothing states {', '.join(missing)}", cov)
-    if not judged and not part.wants_figure and len(sent_terms & set(part.terms)) < min(
-            2, len(part.terms)):
-        return Match(False, "the sentence itself says little about the question", cov)
-    return Match(True, "states the asked quantity for the asked subject", cov)
-
-
-def _mentions(term: str, terms: set[str]) -> bool:
-    """The term, or the word for who does it: "vote" is mentioned by "voters" (the stemmer
-    leaves "voter" whole but cuts "reviewers" to "review")."""
-    return term in terms or any(
-        len(a) >= 3 and b in (a + "r", a + "er", a + "or")
-        for t in terms for a, b in ((term, t), (t, term)))
-
-
-def reads_as_answer(part: Part, sentence: Sentence) -> bool:
-    """Would `sentence`, shown beside "not documented" for `part`, read as its answer? A count,
-    share or sum does when it is of the asked kind and about something the part asks about
-    (what sets it apart from its sibling parts, else any of its nouns but those naming the
-    kind): the escalation count beside "arrests: not documented" does not, "53.7 percent" of
-    the voters beside "share of the vote" does. For a date, a duration, a name, a place or a
-    description any sentence of the asked kind does: whether it answers is what the checks
-    could not tell."""
-    if not _has_answer_type(part.kind, sentence, True):
-        return False
-    if part.kind not in _MEASURES:
-        return True
-    needed = set(part.distinct or part.focus + part.nominal) - _KIND_WORDS
-    return not needed or any(_mentions(t, set(sentence.terms)) for t in needed)
-
-
-_MEASURES = ("count", "share", "money")  # kinds whose nearby figures are often of another measure
-_KIND_WORDS = {"money", "sum", "share", "percentag", "proport"}  # stems naming the answer type
-
-
-@dataclass
-class Found:
-    """What answers one part: the candidates that do, best first as (index, score), and those
-    that passed the exact checks but not the judge (shown beside "not documented", they would
-    read as the answer the assistant says it does not have)."""
-
-    answers: list[tuple[int, float]] = field(default_factory=list)
-    doubted: list[int] = field(default_factory=list)
-
-
-def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], judge=None, *,
-              strict: bool = True) -> list[Found]:
-    """For each part, which candidates answer it.
-
-    The exact checks come first; the judge then reads every survivor of every part in one
-    batch and keeps those it scores at or above its threshold. Without a judge the exact
-    checks decide alone (stricter on shared words) and the score is their word coverage.
-    """
-    judged = judge is not None and strict
-    passed = []  # (part index, candidate index, coverage)
-    for j, part in enumerate(parts):
-        for k, (passage, sentence) in enumerate(candidates):
-            match = answers(part, sentence, context_before(passage, sentence), strict=strict,
-                            judged=judged)
-            if match.ok:
-                passed.append((j, k, match.coverage))
-    scores = [c for _, _, c in passed]
-    if judged and passed:
-        scores = judge.score([(query_text(parts[j].label), judge_candidate(*candidates[k]))
-                              for j, k, _ in passed])
-    found = [Found() for _ in parts]
-    for (j, k, _), score in zip(passed, scores):
-        if not judged or score >= judge.threshold:
-            found[j].answers.append((k, float(score)))
-        else:
-            found[j].doubted.append(k)
-    for f in found:
-        f.answers.sort(key=lambda ks: (-ks[1], ks[0]))
-    return found
-
-
-def judge_candidate(passage: Passage, sentence: Sentence) -> str:
-    """A sentence as the judge reads it: with its passage's title (and section) and the words
-    just before it, where the subject it calls "it" is often named."""
-    title = passage.title
-    if passage.section and passage.section != passage.title:
-        title = f"{title}: {passage.section}"
-    return candidate_text(sentence.text, title, passage.text[:sentence.start])
-
-
-def _has_answer_type(kind: str, sentence: Sentence, strict: bool) -> bool:
-    figs = sentence.figures
-    labels = {label for label, _ in sentence.entities}
-    if kind == "share":
-        return any(f.kind == "percent" for f in figs)
-    if kind == "date":
-        return any(f.kind == "year" for f in figs) or bool(labels & ENTITY_LABELS["date"])
-    if kind == "duration":
-        return any(is_duration(f) for f in figs)
-    if kind == "money":
-        return any(f.kind == "money" or f.unit in _MONEY_WORDS for f in figs)
-    if kind == "count":  # "one button": a lone "one" is not a figure, but spaCy counts it
-        return any(f.kind == "number" for f in figs) or bool(labels & {"CARDINAL", "QUANTITY"})
-    if kind in ENTITY_LABELS and strict:
-        return bool(labels & ENTITY_LABELS[kind])
-    return True
-
-
-_MONEY_WORDS = {"dollars", "euros", "pounds", "usd", "eur", "gbp"}

@@ -3,29 +3,32 @@
 Runs after every generator, the extractive one included, so the promise does not depend on the
 generator behaving: citations to passages that were not given are removed, every figure must
 appear in a cited passage, every claim needs a supporting sentence, and each part of the question
-is decided documented or not from the evidence sentences, never from the generator's say-so.
+is decided answered, unconfirmed or not documented from the evidence sentences, never from the
+generator's say-so. The decisions themselves are decide.py's; this module runs the claim loop
+and assembles the Answer.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from assistant import analysis
 from assistant.analysis import context_before
 from assistant.config import Settings
-from assistant.figures import agree, unsupported
-from assistant.judge import load_judge, query_text
-from assistant.question import (
-    Part,
-    analyse,
-    answering,
-    answers,
-    judge_candidate,
+from assistant.decide import (
+    ANSWERED,
+    UNCONFIRMED,
+    UNDOCUMENTED,
+    Evidence,
+    claim_answers,
+    heading_terms,
     reads_as_answer,
+    support,
 )
-from assistant.render import NOT_DOCUMENTED
-from assistant.text import clean, coverage, is_instruction, jaccard
+from assistant.figures import unsupported
+from assistant.question import Part, analyse
+from assistant.render import MAY_ANSWER, NOT_DOCUMENTED
+from assistant.text import clean, coverage, jaccard
 from assistant.types import Answer, Citation, Claim, Draft, Passage, Sentence
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -37,15 +40,6 @@ _GAP_WORDS = ("not documented", "not stated in", "not mentioned", "no informatio
 
 
 FALLBACK_NOTE = "from the passages: the generator did not state this"
-
-
-@dataclass
-class Evidence:
-    """The sentence of a passage that best supports a claim, located for highlighting."""
-
-    passage_index: int  # 0-based into the draft's passages
-    sentence: Sentence  # offsets in the passage text
-    coverage: float
 
 
 def split_claims(text: str) -> list[tuple[str, list[int]]]:
@@ -77,7 +71,6 @@ def _numbers(text: str) -> list[int]:
 class Verifier:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.load()
-        self.judge = load_judge() if self.settings.judge else None
 
     def run(self, question: str, draft: Draft, fallback: Draft | None = None) -> Answer:
         """Verify `draft`. `fallback` (the extractive draft over the same passages) fills in parts
@@ -85,20 +78,20 @@ class Verifier:
         passages = draft.passages
         parts = analyse(question)
         kept, rejected = self._verify_all(draft.text, passages)
-        documented = self._decide_parts(parts, kept, passages)
-        if fallback is not None and (len(documented) < len(parts)
+        outcomes = self._decide_parts(parts, kept, passages)
+        if fallback is not None and (any(o != ANSWERED for o in outcomes)
                                      or all(not c.answers for c, _ in kept)):
             extra, _ = self._verify_all(fallback.text, passages)
             for claim, _ in extra:
                 claim.reason = FALLBACK_NOTE
             known = {c.text.lower() for c, _ in kept}
             kept += [(c, e) for c, e in extra if c.text.lower() not in known]
-            documented = self._decide_parts(parts, kept, passages)
-        kept, withdrawn = self._without_doubted(parts, documented, kept, passages)
+            outcomes = self._decide_parts(parts, kept, passages)
+        kept, withdrawn = self._without_doubted(parts, outcomes, kept)
         rejected += withdrawn
-        gaps = [self._gap_claim(part, passages) for k, part in enumerate(parts)
-                if k not in documented]
-        return self._assemble(question, parts, documented, kept, gaps, rejected, passages,
+        gaps = [self._gap_claim(part, passages) for part, outcome in zip(parts, outcomes)
+                if outcome == UNDOCUMENTED]
+        return self._assemble(question, parts, outcomes, kept, gaps, rejected, passages,
                               draft.generator)
 
     def _verify_all(self, text: str, passages: list[Passage]):
@@ -137,93 +130,53 @@ class Verifier:
             if missing:
                 return Claim(text, [], False, 0.0, note + f"figure(s) {', '.join(missing)} "
                              "appear in no cited passage"), None
-        evidence = self._best_evidence(text, parsed, [n - 1 for n in valid], passages)
+        evidence, why = support(parsed, [n - 1 for n in valid], passages,
+                                threshold=self.settings.support_threshold,
+                                numeric_guard=self.settings.numeric_guard)
         if evidence is None:
-            return Claim(text, [], False, 0.0, note + "no sentence of the cited passages "
-                         "supports it"), None
+            return Claim(text, [], False, 0.0, note + why), None
         return Claim(text, [evidence.passage_index + 1], True, round(evidence.coverage, 3),
                      note.strip("; ")), evidence
 
-    def _best_evidence(self, claim: str, parsed: Sentence, indexes: list[int],
-                       passages: list[Passage]) -> Evidence | None:
-        """The cited sentence that supports the claim: it holds the claim's figures with what
-        they count, has the same polarity, shares at least half the claim's words, and the
-        judge reads it as supporting the claim (without the judge: most of the claim's words
-        must be in it or its title). A sentence quoted whole supports itself."""
-        claim_term_set = set(parsed.terms)
-        claim_figures = [f for f in parsed.figures if f.kind != "year"]
-        candidates: list[Evidence] = []
-        for i in indexes:
-            p = passages[i]
-            title_terms = set(analysis.of(p).title_terms)
-            for sentence in analysis.of(p).sentences:
-                if sentence.negated != parsed.negated or is_instruction(sentence.text):
-                    continue
-                if self.settings.numeric_guard and not all(
-                        _figure_in_context(f, parsed.text, sentence, claim_term_set)
-                        for f in claim_figures):
-                    continue
-                sent_terms = set(sentence.terms)
-                if coverage(parsed.terms, sent_terms) < 0.5:
-                    continue  # a title cannot carry a claim on its own
-                candidates.append(Evidence(i, sentence, coverage(parsed.terms,
-                                                                 sent_terms | title_terms)))
-        candidates.sort(key=lambda ev: -ev.coverage)
-        quoted = _words(claim)
-        for ev in candidates:
-            if _words(ev.sentence.text) == quoted:
-                return ev
-        judge = self.judge
-        if judge is None:
-            best = candidates[0] if candidates else None
-            return best if best and best.coverage >= self.settings.support_threshold else None
-        if not candidates:
-            return None
-        scores = judge.score([(query_text(claim, "claim"),
-                               judge_candidate(passages[ev.passage_index], ev.sentence))
-                              for ev in candidates])
-        best = max(range(len(candidates)), key=lambda k: scores[k])
-        return candidates[best] if scores[best] >= judge.threshold else None
-
     # -- the question's parts ----------------------------------------------------------------------
 
-    def _decide_parts(self, parts: list[Part], kept, passages: list[Passage]) -> set[int]:
-        """The indexes of the parts some claim answers. A claim answers a part when its evidence
-        sentence answers it (exact checks, then the judge) and the claim itself carries the
-        asked figure and names what was asked about."""
-        documented: set[int] = set()
+    def _decide_parts(self, parts: list[Part], kept, passages: list[Passage]) -> list[str]:
+        """Each part's outcome (answered, unconfirmed, not documented) from the kept claims: the
+        best any claim reaches (decide.claim_answers). A claim records the parts it answers,
+        and is marked unconfirmed when it may answer a part no claim answers."""
         strict = self.settings.answer_type_check
         for claim, _ in kept:
-            claim.answers = []
-        evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
+            claim.answers, claim.unconfirmed = [], False
         parsed = analysis.as_sentences([claim.text for claim, _ in kept]) if kept else []
-        for k, (part, found) in enumerate(zip(parts, answering(parts, evidence, self.judge,
-                                                               strict=strict))):
-            for j, _ in found.answers:
-                claim, ev = kept[j]
-                if strict and not all(t in parsed[j].terms for t in part.focus):
-                    continue
-                context = context_before(*evidence[j]) | set(ev.sentence.terms)
-                if strict and part.wants_figure and not answers(
-                        part, parsed[j], context, judged=self.judge is not None).ok:
-                    continue
-                documented.add(k)
-                claim.answers.append(part.label)
-        return documented
+        contexts = [context_before(passages[ev.passage_index], ev.sentence) for _, ev in kept]
+        headings = [heading_terms(passages[ev.passage_index]) for _, ev in kept]
+        outcomes = []
+        for part in parts:
+            verdicts = [claim_answers(part, parsed[j], ev.sentence, contexts[j], strict=strict,
+                                      heading=headings[j]) for j, (_, ev) in enumerate(kept)]
+            answering = [j for j, v in enumerate(verdicts) if v.outcome == ANSWERED]
+            for j in answering:
+                kept[j][0].answers.append(part.label)
+            maybe = [j for j, v in enumerate(verdicts) if v.outcome == UNCONFIRMED]
+            if not answering and maybe:
+                best = max(maybe, key=lambda j: verdicts[j].coverage)
+                claim = kept[best][0]
+                claim.unconfirmed = True
+                claim.reason = (f"may answer {part.label!r}, not confirmed: "
+                                f"{verdicts[best].reason}")
+            outcomes.append(ANSWERED if answering else UNCONFIRMED if maybe
+                            else UNDOCUMENTED)
+        return outcomes
 
-    def _without_doubted(self, parts, documented: set[int], kept, passages):
+    def _without_doubted(self, parts: list[Part], outcomes: list[str], kept):
         """Claims that read as the answer to a part left undocumented are withdrawn: next to
-        "not documented" they would read as the answer it says is missing. Those are claims
-        that passed the exact checks but not the judge, and those `reads_as_answer` names."""
-        open_parts = [p for k, p in enumerate(parts) if k not in documented]
+        "not documented" they would read as the answer it says is missing."""
+        open_parts = [p for p, o in zip(parts, outcomes) if o == UNDOCUMENTED]
         if not open_parts or not kept:
             return kept, []
-        doubted = {j for j, (claim, ev) in enumerate(kept) if not claim.answers and any(
-            reads_as_answer(p, ev.sentence) for p in open_parts)}
-        if self.judge is not None:
-            evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
-            doubted |= {j for found in answering(open_parts, evidence, self.judge)
-                        for j in found.doubted if not kept[j][0].answers}
+        doubted = {j for j, (claim, ev) in enumerate(kept)
+                   if not claim.answers and not claim.unconfirmed
+                   and any(reads_as_answer(p, ev.sentence) for p in open_parts)}
         withdrawn = []
         for j in sorted(doubted):
             claim = kept[j][0]
@@ -251,7 +204,7 @@ class Verifier:
 
     # -- the Answer ------------------------------------------------------------------------------
 
-    def _assemble(self, question, parts, documented, kept, gaps, rejected, passages, generator):
+    def _assemble(self, question, parts, outcomes, kept, gaps, rejected, passages, generator):
         citations: list[Citation] = []
         index: dict[tuple[int, int], int] = {}
 
@@ -269,7 +222,8 @@ class Verifier:
 
         claims: list[Claim] = []
         stated: list[tuple[Claim, Sentence]] = []
-        ordered = sorted(kept, key=lambda ce: (not ce[0].answers,))  # answers first
+        # answers first, then what may answer, then the related context
+        ordered = sorted(kept, key=lambda ce: (not ce[0].answers, not ce[0].unconfirmed))
         for claim, evidence in ordered:
             n = cite(evidence)
             parsed = analysis.as_sentence(claim.text)
@@ -277,6 +231,7 @@ class Verifier:
             if same is not None:  # one fact is stated once, citing every passage that states it
                 same.citations += [n] if n not in same.citations else []
                 same.answers += [a for a in claim.answers if a not in same.answers]
+                same.unconfirmed = same.unconfirmed and not same.answers
                 continue
             claim.citations = [n]
             stated.append((claim, parsed))
@@ -286,15 +241,26 @@ class Verifier:
             claims.append(Claim(text, [cite(evidence)] if evidence else [], True,
                                 round(evidence.coverage, 3) if evidence else 0.0,
                                 "states what the sources do not document", gap=True))
-        if parts and len(documented) == len(parts):
-            status = "answered"
-        elif any(not c.gap for c in claims):
-            status = "partial"
-        else:
-            status = "not_documented"
+        status = _status(outcomes, any(not c.gap for c in claims))
+        unconfirmed = [p.label for p, o in zip(parts, outcomes) if o == UNCONFIRMED]
         return Answer(question=question, status=status, summary=_summary(claims, status),
                       claims=claims, undocumented=[part.label for part, _ in gaps],
-                      citations=citations, rejected=rejected, generator=generator)
+                      citations=citations, rejected=rejected, unconfirmed=unconfirmed,
+                      generator=generator)
+
+
+def _status(outcomes: list[str], states_something: bool) -> str:
+    """answered: every part is; partial: some are; unconfirmed: none is, some may be. With no
+    part answered or unconfirmed, an answer that shows related documented facts beside the
+    undocumented parts (the headline's 63,892 escalations beside its arrests) stays partial;
+    not_documented when it states nothing."""
+    if outcomes and all(o == ANSWERED for o in outcomes):
+        return "answered"
+    if ANSWERED in outcomes:
+        return "partial"
+    if UNCONFIRMED in outcomes:
+        return "unconfirmed"
+    return "partial" if states_something else "not_documented"
 
 
 def same_fact(a: Sentence, b: Sentence) -> bool:
@@ -310,39 +276,6 @@ def same_fact(a: Sentence, b: Sentence) -> bool:
     return overlap >= 0.7
 
 
-def _figure_in_context(fig, claim: str, sentence: Sentence, claim_terms: set[str]) -> bool:
-    """The sentence states this figure, and the claim keeps what the figure is about.
-
-    "63,892 reports were made" is not supported by "63,892 reports were escalated to law
-    enforcement": the words around a figure in the source are part of its meaning, and a claim
-    that drops most of them states a different quantity.
-    """
-    for g in sentence.figures:
-        if not agree(fig, claim, g, sentence.text):
-            continue
-        before = sentence.text[:g.start - sentence.start].split()[-_WINDOW:]
-        after = sentence.text[g.end - sentence.start:].split()[:_WINDOW]
-        around = list(analysis.terms(" ".join(_clause(before, reverse=True) + _clause(after))))
-        if coverage(around, claim_terms) >= 0.5:
-            return True
-    return False
-
-
-def _clause(tokens: list[str], reverse: bool = False) -> list[str]:
-    """The tokens up to the nearest clause break (, ; : parentheses) on the figure's side."""
-    out = []
-    for tok in reversed(tokens) if reverse else tokens:
-        if reverse and tok.endswith((",", ";", ":", ")")):
-            break
-        out.append(tok)
-        if not reverse and tok.endswith((",", ";", ":", "(", ".")):
-            break
-    return out[::-1] if reverse else out
-
-
-_WINDOW = 6
-
-
 def _asserts_nothing(text: str, parsed: Sentence, passages: list[Passage]) -> bool:
     """A fragment ("The 2023 report is a report."), a question, or a passage title repeated."""
     claim_terms = [t for t in parsed.terms if not analysis.YEAR.fullmatch(t)]
@@ -352,11 +285,6 @@ def _asserts_nothing(text: str, parsed: Sentence, passages: list[Passage]) -> bo
         return False
     return any(coverage(claim_terms, t) >= 0.75 and coverage(list(t), set(claim_terms)) >= 0.75
                for t in (set(analysis.of(p).title_terms) for p in passages))
-
-
-def _words(text: str) -> list[str]:
-    """A sentence's words, for telling a verbatim quote from a rewording."""
-    return re.findall(r"\w+", clean(text).lower())
 
 
 def _is_gap_statement(text: str) -> bool:
@@ -374,9 +302,11 @@ def _summary(claims: list[Claim], status: str) -> str:
         return ("Not documented: the indexed sources do not answer this question "
                 f"({NOT_DOCUMENTED}).")
     facts = [c for c in claims if not c.gap]
-    lead = [c for c in facts if c.answers][:1] or facts[:1]
+    maybe = [c for c in facts if c.unconfirmed][:1]
+    lead = [c for c in facts if c.answers][:1] or ([] if maybe else facts[:1])
     gaps = [c for c in claims if c.gap]
     sentences = [with_cites(c) for c in lead]
+    sentences += [f"{MAY_ANSWER}: {with_cites(c)}" for c in maybe]
     if gaps:
         labels = "; ".join(c.text.split(": " + NOT_DOCUMENTED)[0] for c in gaps)
         marks = "".join(f" [{n}]" for n in dict.fromkeys(n for c in gaps for n in c.citations))

@@ -118,7 +118,7 @@ def test_start_up_of_new_processes(quick):
     start = quick[0]["startup"]
     assert start["index"] == "the bench corpus"  # the demo index in the full bench
     assert positive(start["help_seconds"]) and positive(start["ask_seconds"])
-    assert positive(start["ask_judge_seconds"]) and len(start["ask_judge_runs"]) == start["runs"]
+    assert len(start["ask_runs"]) == start["runs"]
     assert start["ask_seconds"] > start["help_seconds"]
     assert "assistant" in start["imports"] and all(map(positive, start["imports"].values()))
     assert quick[0]["ask"]["cold"]["heavy_modules"] == []

@@ -10,6 +10,7 @@ from conftest import ROOT
 
 from assistant.answer import GENERATORS, ExtractiveGenerator, Generator
 from assistant.config import Settings
+from assistant.decide import UNDOCUMENTED
 from assistant.evaluate import Case, evaluate, gate_failures, judge, load_cases, metrics
 from assistant.types import Answer, Citation, Claim, Draft, Passage
 from assistant.verify import Verifier
@@ -103,9 +104,10 @@ def test_gate_bites_when_the_verifier_contradicts_itself(monkeypatch):
     """A verifier that never credits a claim with answering, and keeps the claims that read as
     the answer, lists every part as undocumented next to the claims that answer it: the gate
     must count that, not pass it."""
-    monkeypatch.setattr(Verifier, "_decide_parts", lambda self, parts, kept, passages: set())
+    monkeypatch.setattr(Verifier, "_decide_parts",
+                        lambda self, parts, kept, passages: [UNDOCUMENTED] * len(parts))
     monkeypatch.setattr(Verifier, "_without_doubted",
-                        lambda self, parts, documented, kept, passages: (kept, []))
+                        lambda self, parts, outcomes, kept: (kept, []))
     report = evaluate(load_cases(TRAPS)[:8], Settings.load())
     assert report.metrics["self_contradictions"] > 0
     assert report.metrics["answerable_accuracy"] == 0.0

@@ -7,6 +7,7 @@ state figures that its cited passages state.
 import pytest
 from conftest import HEADLINE
 
+from assistant.analysis import terms
 from assistant.config import Settings
 from assistant.figures import read as figures
 from assistant.retrieve import Retriever
@@ -24,6 +25,12 @@ def grounded(answer) -> None:
     for claim in answer.claims:
         assert claim.supported
         cited_text = " ".join(answer.citations[n - 1].text for n in claim.citations)
+        if not claim.gap and any(f.kind != "year" for f in figures(claim.text)):
+            # held to the binding: a claim with a figure says nothing its quote (and, for the
+            # subject, its title) does not
+            quoted = {t for n in claim.citations for t in terms(
+                f"{answer.citations[n - 1].quote} {answer.citations[n - 1].title}")}
+            assert set(terms(claim.text)) <= quoted, (claim.text, quoted)
         for f in figures(claim.text):
             if claim.gap and any(f.same_as(q) for q in figures(answer.question)):
                 continue  # the question's own year, quoted back when saying what is missing
@@ -190,19 +197,24 @@ def test_questions_and_titles_repeated_back_assert_nothing():
     assert not [c for c in a.claims if not c.gap] and not a.rejected
 
 
-def test_with_the_judge_on_its_score_decides_what_the_exact_checks_let_through(monkeypatch):
-    """The real judge reads the survivors: at a threshold nothing reaches, the escalation count
-    no longer answers its part and, reading as that part's answer, is not shown at all."""
-    from assistant.judge import load_judge
 
-    question = "How many CyberTipline reports were escalated as urgent in 2023?"
-    draft = Draft("NCMEC staff escalated 63,892 CyberTipline reports to law enforcement as "
-                  "urgent in 2023 [1].", [ESCALATED, GAP], "t")
-    judge = load_judge()
-    monkeypatch.setattr(judge, "threshold", 0.0)
-    trusted = Verifier(Settings.load(judge=True)).run(question, draft)
-    assert trusted.status == "answered" and "63,892" in trusted.claims[0].text
-    monkeypatch.setattr(judge, "threshold", 1.01)
-    doubted = Verifier(Settings.load(judge=True)).run(question, draft)
-    assert doubted.status == "not_documented"
-    assert not any("63,892" in c.text for c in doubted.claims if not c.gap)
+MARATHON = passage("run", "The 2024 Lakeshore City Marathon had 14,212 registered runners. The "
+                          "course record fell in the men's race.", "Lakeshore City Marathon 2024")
+
+
+def test_evidence_that_may_answer_is_shown_as_unconfirmed_never_as_the_answer():
+    """A figure of the asked kind about the asked race, but "registered" is not "started": the
+    part is unconfirmed, its claim marked, the summary says so, and nothing is undocumented."""
+    question = "How many runners started the 2024 Lakeshore City Marathon?"
+    a = verify("The 2024 Lakeshore City Marathon had 14,212 registered runners [1].",
+               passages=(MARATHON,), question=question)
+    assert a.status == "unconfirmed"
+    assert a.unconfirmed == [question.rstrip("?")] and a.undocumented == []
+    (claim,) = [c for c in a.claims if not c.gap]
+    assert claim.unconfirmed and not claim.answers and "registered" in claim.text
+    assert a.summary.startswith("The sources may answer this - not confirmed: The 2024")
+    answered = verify("The 2024 Lakeshore City Marathon had 14,212 registered runners [1].",
+                      passages=(MARATHON,),
+                      question="How many runners registered for the 2024 Lakeshore City Marathon?")
+    assert answered.status == "answered" and answered.unconfirmed == []
+    assert not answered.claims[0].unconfirmed and answered.claims[0].answers

@@ -63,9 +63,6 @@ def markdown(r: dict, command: str) -> str:
         rows.append((f"`groundwork ask` on {start['index']}, new process, to the answer",
                      f"{start['ask_seconds']:.2f} s", f"<= {GOALS['cold_ask_seconds_max']} s",
                      _met(start["ask_met"])))
-        rows.append(("the same with the judge on (GROUNDWORK_JUDGE=true)",
-                     f"{start['ask_judge_seconds']:.2f} s",
-                     f"<= {GOALS['cold_ask_seconds_max']} s", _met(start["ask_judge_met"])))
     if "error" in ask:
         rows.append(("ask", f"error: {ask['error'][:120]}", "", ""))
     elif ask:
@@ -171,10 +168,8 @@ def markdown(r: dict, command: str) -> str:
         t += [(name, f"{sec:.2f}") for name, sec in start["imports"].items()]
         lines += [f"`groundwork --help` {start['help_seconds']:.2f} s, `groundwork ask` on "
                   f"{start['index']} {start['ask_seconds']:.2f} s to the printed answer (p50 of "
-                  f"{start['runs']}; runs {start['ask_runs']}), "
-                  f"{start['ask_judge_seconds']:.2f} s with the judge on (runs "
-                  f"{start['ask_judge_runs']}). Where the ask's imports go (judge off, "
-                  "`python -X importtime -m assistant.cli ask ...`):\n", md_table(t), ""]
+                  f"{start['runs']}; runs {start['ask_runs']}). Where the ask's imports go "
+                  "(`python -X importtime -m assistant.cli ask ...`):\n", md_table(t), ""]
 
     mem = [("process", "peak RSS MB")]
     for label, value in (("encoder options", enc.get("peak_rss_mb")),

@@ -33,13 +33,11 @@ def section(bench) -> dict:
     data["index"] = label
     data["help_met"] = data["help_seconds"] <= GOALS["help_seconds_max"]
     data["ask_met"] = data["ask_seconds"] <= GOALS["cold_ask_seconds_max"]
-    data["ask_judge_met"] = data["ask_judge_seconds"] <= GOALS["cold_ask_seconds_max"]
     return data
 
 
 def cli_startup(env: dict, index: Path, question: str, runs: int) -> dict:
-    """p50 of `runs` wall times of each command (the ask with the judge off, as configured by
-    default, and on: it loads one more model), and the ask's costliest imports."""
+    """p50 of `runs` wall times of each command, and the ask's costliest imports."""
     script = Path(sys.executable).parent / "groundwork"
     cli = [str(script)] if script.exists() else [sys.executable, "-m", "assistant.cli"]
 
@@ -53,15 +51,12 @@ def cli_startup(env: dict, index: Path, question: str, runs: int) -> dict:
 
     help_runs = [wall([*cli, "--help"])[0] for _ in range(runs)]
     ask = [*cli, "ask", question, "--index", str(index)]
-    ask_runs = [wall(ask, GROUNDWORK_JUDGE="false")[0] for _ in range(runs)]
-    judge_runs = [wall(ask, GROUNDWORK_JUDGE="true")[0] for _ in range(runs)]
+    ask_runs = [wall(ask)[0] for _ in range(runs)]
     _, traced = wall([sys.executable, "-X", "importtime", "-m", "assistant.cli", "ask", question,
                       "--index", str(index)])
     return {"runs": runs, "help_seconds": round(pct(help_runs, 50) / 1000, 3),
             "ask_seconds": round(pct(ask_runs, 50) / 1000, 3),
-            "ask_judge_seconds": round(pct(judge_runs, 50) / 1000, 3),
             "ask_runs": [round(x, 2) for x in ask_runs],
-            "ask_judge_runs": [round(x, 2) for x in judge_runs],
             "imports": top_imports(traced.stderr)}
 
 

@@ -1,0 +1,534 @@
+"""The answer decision: does a sentence answer a question part, and does it support a claim.
+
+Both are read from the one analysis of a passage (analysis.py: its sentences with lemmas,
+entities and figures) and the parts of the question (question.py); nothing else decides what is
+documented.
+
+A part has one of three outcomes. *answered*: the sentence holds an answer of the asked kind
+that the question does not already hold (who -> a person or organisation, when -> a date, how
+many -> a figure), bound to what was asked (the asked measure and year in the figure's own
+clause), and every constraint of the question holds for it (names, years, qualifiers such as
+before/after, first/last, more/less). *unconfirmed*: such a sentence is about the asked subject
+and contradicts nothing, but the wording or the binding cannot be confirmed (a verb in other
+words, a figure in another clause). *not documented*: nothing of the kind, or a changed
+constraint (another year, name, counted group; the opposite qualifier): a mismatch, never a
+near match.
+
+A claim is supported by one sentence that states it: its figures with what they count, each
+bound to the same year and the same direction, its names, and, for a claim with a figure, every
+word of it in that sentence (only the subject's name or year may come from the title or
+section heading). Words gathered from two sentences support nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from assistant import analysis
+from assistant.analysis import context_before
+from assistant.figures import agree, is_duration
+from assistant.question import NAME_LABELS, Part
+from assistant.text import clean, coverage, is_instruction
+from assistant.types import Figure, Passage, Sentence
+
+ANSWERED, UNCONFIRMED, UNDOCUMENTED = "answered", "unconfirmed", "not_documented"
+_RANK = {UNDOCUMENTED: 0, UNCONFIRMED: 1, ANSWERED: 2}
+
+FACT_COVERAGE = 0.6  # share of a descriptive question's words its answer must contain
+SUBJECT_COVERAGE = 0.5  # below this a sentence is not about the asked subject at all
+# The entity labels (spaCy, OntoNotes) an answer of each kind carries.
+ENTITY_LABELS = {"agent": {"PERSON", "ORG", "NORP", "GPE"},
+                 "place": {"GPE", "LOC", "FAC", "ORG"},
+                 "date": {"DATE", "TIME"}}
+_MONEY_WORDS = {"dollars", "euros", "pounds", "usd", "eur", "gbp"}
+_MEASURES = ("count", "share", "money")  # kinds whose nearby figures are often of another measure
+_KIND_WORDS = {"money", "sum", "share", "percentag", "proport"}  # stems naming the answer type
+
+# Qualifiers, by axis: (one side, the other side). A question or claim on one side is not
+# answered or supported by a sentence on the other ("lighter" / "darker", "up" / "down").
+_QUALIFIERS = {
+    "direction": ({"up", "rise", "rises", "rose", "risen", "rising", "increase", "increased",
+                   "increases", "increasing", "grew", "grow", "grows", "growth", "higher", "more"},
+                  {"down", "fall", "falls", "fell", "fallen", "falling", "decrease", "decreased",
+                   "decreases", "decline", "declined", "declines", "drop", "dropped", "drops",
+                   "lower", "less", "fewer", "shrank"}),
+    "order": ({"before", "prior"}, {"after"}),
+    "rank": ({"first", "earliest"}, {"last", "latest", "final"}),
+    "extreme": ({"largest", "biggest", "highest", "most", "maximum", "greatest", "longest",
+                 "oldest"},
+                {"smallest", "lowest", "least", "fewest", "minimum", "shortest", "youngest"}),
+    "size": ({"larger", "bigger", "wider", "greater", "longer", "heavier", "taller"},
+             {"smaller", "narrower", "shorter"}),
+    "shade": ({"lighter", "lightest", "light"}, {"darker", "darkest", "dark"}),
+    "sex": ({"men", "man", "male", "boys", "brother", "brothers", "father", "son"},
+            {"women", "woman", "female", "girls", "sister", "sisters", "mother", "daughter"}),
+    "status": ({"official"}, {"unofficial"}),
+    "reality": ({"real", "actual"}, {"fictional", "fictitious", "imaginary"}),
+    "quality": ({"best", "better"}, {"worst", "worse"}),
+    "opening": ({"open", "opens", "opened", "opening"}, {"close", "closes", "closed", "closing"}),
+}
+# "Which law ...": the answer names a thing of that kind (spaCy's label), not only the topic.
+_WHICH = re.compile(r"^\s*(?:which|what)\s+(law|statute|act|company|organi[sz]ation|agency|"
+                    r"group|person)\b", re.I)
+_WHICH_LABELS = {"law": {"LAW"}, "statu": {"LAW"}, "act": {"LAW"}, "compa": {"ORG"},
+                 "organ": {"ORG"}, "agenc": {"ORG"}, "group": {"ORG"}, "perso": {"PERSON"}}
+_HOW_MANY = re.compile(r"\bhow\s+many\b", re.I)
+_NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|without)\b|n't\b", re.I)
+# A "why" is answered by a sentence that gives a reason.
+_REASON = re.compile(r"\b(because|since|due to|owing to|as a result|so that|in order to|"
+                     r"driven by|caused by|reasons?|why|thanks to|given that)\b", re.I)
+# "Which city ...": the answer is a place of that kind, not any organisation.
+_PLACE_NOUNS = re.compile(r"\b(?:what|which)\s+(?:city|country|town|state|county|nation|capital)\b",
+                          re.I)
+# Where one clause of a sentence ends and the next begins: what a figure is bound to is read
+# inside its own clause ("36.2 million in 2023, up from 32 million in 2022").
+_CLAUSE_BREAK = re.compile(
+    r";|\(|\)|\s[-\u2013\u2014]\s|,?\s(?=(?:up|down)\s+from\b)|"
+    r",?\s(?=(?:compared\s+(?:with|to)|versus|while|whereas)\b)|,\s(?=(?:and|but)\s)", re.I)
+
+
+@dataclass
+class Verdict:
+    """What a sentence does for a part, and why: kept so the decision can be explained."""
+
+    outcome: str  # answered | unconfirmed | not_documented
+    reason: str
+    coverage: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == ANSWERED
+
+
+def weakest(*verdicts: Verdict) -> Verdict:
+    return min(verdicts, key=lambda v: _RANK[v.outcome])
+
+
+# -- a question part --------------------------------------------------------------------------
+
+
+def decide(part: Part, sentence: Sentence | str, context: set[str] | str = frozenset(), *,
+           strict: bool = True, heading: set[str] | None = None) -> Verdict:
+    """What `sentence` (with `context`: the terms of its passage's title, section and earlier
+    sentences, where its subject may be named) does for `part`.
+
+    `heading` (the terms of the passage's title and section) is where a description's words
+    may come from besides the sentence itself; by default the whole context.
+    strict=False is the naive check (a figure of the right kind, most words shared); it exists
+    to show in the eval gate what the answer decision prevents.
+    """
+    if isinstance(sentence, str):
+        sentence = analysis.as_sentence(sentence)
+    if isinstance(context, str):
+        context = {t for s in analysis.sentences(context) if not s.negated for t in s.terms}
+    if sentence.negated and part.kind != "fact" and not _NEGATION.search(part.label):
+        return Verdict(UNDOCUMENTED, "the sentence says what is not, or is not known")
+    found, figures = _answers_of_kind(part, sentence, strict)
+    if not found and (part.wants_figure or not strict):
+        return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
+    sent_terms = set(sentence.terms)
+    all_terms = sent_terms | set(context)
+    cov = coverage(part.terms, all_terms)
+    if not strict:
+        return Verdict(ANSWERED if cov >= 0.5 else UNDOCUMENTED, "naive overlap", cov)
+
+    # A changed constraint: about something else, not a near match.
+    missing_focus = [t for t in part.focus if not _mentions(t, sent_terms)]
+    if missing_focus:
+        return Verdict(UNDOCUMENTED, "the sentence does not mention "
+                       + ", ".join(missing_focus), cov)
+    for name in part.names:
+        if not all(t in all_terms for t in name):
+            return Verdict(UNDOCUMENTED, f"nothing names {' '.join(name)}", cov)
+    unnamed = [t for t in part.proper if t not in all_terms]
+    if unnamed:
+        return Verdict(UNDOCUMENTED, f"nothing names {', '.join(unnamed)}", cov)
+    other = [f.text for f in analysis.as_sentence(part.label).figures
+             if f.kind != "year" and not any(f.same_as(g) for g in sentence.figures)]
+    if other:
+        return Verdict(UNDOCUMENTED, f"it does not state {', '.join(other)}", cov)
+    for year in part.years:
+        if year not in all_terms:
+            return Verdict(UNDOCUMENTED, f"not stated for {year}", cov)
+    if part.years and figures and part.kind != "date":
+        figures = [f for f in figures if _years_agree(part.years, _years_of(sentence, f))]
+        if not figures:
+            return Verdict(UNDOCUMENTED, f"its figures are for another year than "
+                           f"{', '.join(part.years)}", cov)
+    asked, stated = _signs(part.label), _signs(sentence.text)
+    opposite = [axis for axis, sides in asked.items() if not sides & stated.get(axis, set())
+                and stated.get(axis)]
+    if opposite:
+        return Verdict(UNDOCUMENTED, f"it states the opposite {opposite[0]}", cov)
+
+    # The subject holds and nothing is contradicted: what cannot be confirmed.
+    doubts = [f"it does not state the asked {axis}" for axis in asked
+              if axis not in stated and axis != "order"]  # "after" may name the event alone
+    if not found:  # "he", "the festival": no one the question does not already name
+        doubts.append(f"it names no {part.kind} the question does not already give")
+    own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
+    if part.wants_figure:
+        missing = [t for t in part.terms if t not in all_terms]
+        if any(t in part.nominal for t in missing):  # another measure or group: arrests, not
+            return Verdict(UNDOCUMENTED, f"nothing states {', '.join(missing)}", cov)  # reports
+        # a verb in other words ("had 14,212 registered runners" for "started"), or, for a
+        # count or a sum, only in an earlier sentence of the passage (a share may lean on the
+        # whole the sentence before names: "... 212,000 ballots cast. Mail ballots made up 41
+        # percent of the total.")
+        unsaid = missing + [t for t in part.predicate if part.kind in ("count", "money")
+                            and t not in missing and not _mentions(t, own)]
+        if unsaid:
+            doubts.append(f"nothing states {', '.join(unsaid)}")
+        if figures and part.focus and not any(_bound_to(part.focus, sentence, f)
+                                              for f in figures):
+            doubts.append(f"no figure is tied to {', '.join(part.focus)} in its clause")
+    else:
+        shared = len(sent_terms & set(part.terms))
+        if cov < SUBJECT_COVERAGE or not shared:
+            return Verdict(UNDOCUMENTED, "the sentence says little about the question", cov)
+        if cov < FACT_COVERAGE or shared < min(2, len(part.terms)):
+            doubts.append("it shares too few of the question's words")
+        # The asked relation and, for a description, what it describes, in the sentence or its
+        # heading: an earlier sentence of the passage cannot lend them.
+        if part.kind in ("fact", "agent") and part.predicate and not any(
+                _mentions(t, own) for t in part.predicate):
+            doubts.append(f"it does not say {', '.join(part.predicate)}")
+        unsaid = [t for t in part.described if part.kind == "fact" and not _mentions(
+            t, sent_terms if t in part.qualifying else own)]  # a heading names, not qualifies
+        if unsaid:
+            doubts.append(f"it does not say {', '.join(unsaid)}")
+        wanted = _WHICH.search(part.label)
+        if part.kind == "fact" and wanted and not any(
+                label in _WHICH_LABELS[wanted.group(1)[:5]] for label, text in sentence.entities
+                if text.lower() not in part.label.lower()):
+            doubts.append(f"it names no {wanted.group(1)}")
+        if re.match(r"\s*why\b", part.label, re.I) and not _REASON.search(sentence.text):
+            doubts.append("it gives no reason")
+    if doubts:
+        return Verdict(UNCONFIRMED, "; ".join(doubts), cov)
+    return Verdict(ANSWERED, "states the asked kind for the asked subject", cov)
+
+
+def claim_answers(part: Part, claim: Sentence, evidence: Sentence, context: set[str], *,
+                  strict: bool = True, heading: set[str] | None = None) -> Verdict:
+    """A claim answers a part as well as its evidence sentence does, and no better than the
+    claim itself: it must keep what was asked about and, for a figure, state it for the asked
+    subject (the evidence sentence and its context lending the subject's words)."""
+    by_evidence = decide(part, evidence, context, strict=strict, heading=heading)
+    if not strict or by_evidence.outcome == UNDOCUMENTED:
+        return by_evidence
+    dropped = [t for t in part.focus if t not in claim.terms]
+    if dropped:
+        return Verdict(UNDOCUMENTED, f"the claim does not say {', '.join(dropped)}")
+    if part.wants_figure:
+        return weakest(by_evidence, decide(part, claim, context | set(evidence.terms)))
+    return by_evidence
+
+
+@dataclass
+class Found:
+    """The candidates that answer one part and those that may, best first as (index, coverage)."""
+
+    answers: list[tuple[int, float]] = field(default_factory=list)
+    unconfirmed: list[tuple[int, float]] = field(default_factory=list)
+
+
+def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], *,
+              strict: bool = True) -> list[Found]:
+    """For each part, which candidate sentences answer it and which may."""
+    found = [Found() for _ in parts]
+    for j, part in enumerate(parts):
+        for k, (passage, sentence) in enumerate(candidates):
+            verdict = decide(part, sentence, context_before(passage, sentence), strict=strict,
+                             heading=heading_terms(passage))
+            if verdict.outcome == ANSWERED:
+                found[j].answers.append((k, verdict.coverage))
+            elif verdict.outcome == UNCONFIRMED:
+                found[j].unconfirmed.append((k, verdict.coverage))
+    for f in found:
+        f.answers.sort(key=lambda ks: (-ks[1], ks[0]))
+        f.unconfirmed.sort(key=lambda ks: (-ks[1], ks[0]))
+    return found
+
+
+def heading_terms(passage: Passage) -> set[str]:
+    """The terms of a passage's title and section heading: where a sentence's subject may be
+    named when the sentence itself does not."""
+    return set(analysis.of(passage).title_terms) | set(
+        analysis.terms(passage.section) if passage.section else ())
+
+
+def reads_as_answer(part: Part, sentence: Sentence) -> bool:
+    """Would `sentence`, shown beside "not documented" for `part`, read as its answer? A count,
+    share or sum does when it is of the asked kind and about something the part asks about
+    (what sets it apart from its sibling parts, else any of its nouns but those naming the
+    kind): the escalation count beside "arrests: not documented" does not, "53.7 percent" of
+    the voters beside "share of the vote" does. For a date, a duration, a name, a place or a
+    description any sentence of the asked kind does."""
+    if not _answers_of_kind(part, sentence, True)[0]:
+        return False
+    if part.kind not in _MEASURES:
+        return True
+    needed = set(part.distinct or part.focus + part.nominal) - _KIND_WORDS
+    return not needed or any(_mentions(t, set(sentence.terms)) for t in needed)
+
+
+def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool, list[Figure]]:
+    """Whether the sentence holds an answer of the part's kind that the question does not
+    already hold, and the figures that may be it (empty for an answer that is a name)."""
+    given = analysis.as_sentence(part.label).figures
+    figs = [f for f in sentence.figures if not any(f.same_as(g) for g in given)]
+    entities = [label for label, text in sentence.entities
+                if text.lower() not in part.label.lower()]
+    kind = part.kind
+    if kind == "share":
+        figs = [f for f in figs if f.kind == "percent"]
+    elif kind == "date":
+        figs = [f for f in figs if f.kind == "year"]
+        return bool(figs) or bool(set(entities) & ENTITY_LABELS["date"]), figs
+    elif kind == "duration":
+        figs = [f for f in figs if is_duration(f)]
+    elif kind == "money":
+        figs = [f for f in figs if f.kind == "money" or f.unit in _MONEY_WORDS]
+    elif kind == "count":  # "one button": a lone "one" is not a figure, but spaCy counts it
+        things = _HOW_MANY.search(part.label) and not any(  # "how many volunteers": not hours
+            is_duration(Figure("", 0, "number", t)) for t in part.focus)
+        figs = [f for f in figs if f.kind == "number" and not (things and is_duration(f))]
+        return bool(figs) or bool(set(entities) & {"CARDINAL", "QUANTITY"}), figs
+    elif kind in ENTITY_LABELS and strict:
+        wanted = {"GPE"} if kind == "place" and _PLACE_NOUNS.search(part.label) else \
+            ENTITY_LABELS[kind]
+        return bool(set(entities) & wanted), []
+    else:
+        return True, []
+    return bool(figs), figs
+
+
+def _mentions(term: str, terms: set[str]) -> bool:
+    """The term, or the word for who does it: "vote" is mentioned by "voters" (the stemmer
+    leaves "voter" whole but cuts "reviewers" to "review")."""
+    return term in terms or any(
+        len(a) >= 3 and b in (a + "r", a + "er", a + "or")
+        for t in terms for a, b in ((term, t), (t, term)))
+
+
+# -- a claim ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Evidence:
+    """The sentence of a passage that best supports a claim, located for highlighting."""
+
+    passage_index: int  # 0-based into the draft's passages
+    sentence: Sentence  # offsets in the passage text
+    coverage: float
+
+
+def support(claim: Sentence, indexes: list[int], passages: list[Passage], *,
+            threshold: float, numeric_guard: bool = True) -> tuple[Evidence | None, str]:
+    """The cited sentence that states the claim, or None and why no sentence does.
+
+    It holds the claim's figures with what they count (and each bound to the claim's year and
+    direction), has the same polarity, names the claim's names, and holds at least half the
+    claim's words, most of them with its title; a claim with a figure must have every word in
+    that sentence. A sentence quoted whole supports itself.
+    """
+    claim_terms = set(claim.terms)
+    figures = [f for f in claim.figures if f.kind != "year"]
+    names = _name_terms(claim)
+    why = "no sentence of the cited passages supports it"
+    candidates: list[Evidence] = []
+    for i in indexes:
+        p = passages[i]
+        subject = heading_terms(p)
+        for sentence in analysis.of(p).sentences:
+            if sentence.negated != claim.negated or is_instruction(sentence.text):
+                continue
+            if numeric_guard and not all(_figure_in_context(f, claim, sentence, claim_terms)
+                                         for f in figures):
+                continue
+            sent_terms = set(sentence.terms)
+            if coverage(claim.terms, sent_terms) < 0.5:
+                continue  # a title cannot carry a claim on its own
+            problem = _unbound(claim, sentence, subject, figures, names)
+            if problem:
+                why = problem
+                continue
+            candidates.append(Evidence(i, sentence, coverage(claim.terms, sent_terms | subject)))
+    candidates.sort(key=lambda ev: -ev.coverage)
+    quoted = _words(claim.text)
+    for ev in candidates:
+        if _words(ev.sentence.text) == quoted:
+            return ev, ""
+    best = candidates[0] if candidates else None
+    if best and best.coverage >= threshold:
+        return best, ""
+    return None, why
+
+
+def _unbound(claim: Sentence, sentence: Sentence, subject: set[str], figures: list[Figure],
+             names: set[str]) -> str:
+    """How the sentence fails to state what the claim binds together, or ""."""
+    stated = _signs(sentence.text)
+    for axis, sides in _signs(claim.text).items():
+        if not sides & stated.get(axis, set()):
+            return (f"the source states the opposite {axis}" if stated.get(axis) else
+                    f"the source does not state its {axis}")
+    sent_terms = set(sentence.terms)
+    unnamed = sorted(t for t in names if t not in sent_terms and t not in subject)
+    if unnamed:
+        return f"the sentence does not name {', '.join(unnamed)}"
+    if not figures:
+        return ""
+    lent = names | {t for t in claim.terms if analysis.YEAR.fullmatch(t)}
+    unsaid = [t for t in claim.terms if t not in sent_terms and not (t in subject and t in lent)]
+    if unsaid:
+        return (f"the sentence that states {figures[0].text} does not say "
+                f"{', '.join(unsaid)}")
+    for f in figures:
+        claimed = _years_of(claim, f)
+        if not claimed:
+            continue
+        bound = [_years_of(sentence, g) for g in sentence.figures
+                 if agree(f, claim.text, g, sentence.text)]
+        if bound and not any(_years_agree(sorted(claimed), years) for years in bound):
+            return (f"the source gives {f.text} for {', '.join(sorted(set().union(*bound)))}, "
+                    f"not {', '.join(sorted(claimed))}")
+        taken = _years_elsewhere(sentence, f)
+        if bound and not any(bound) and claimed <= taken:
+            return f"the source gives {', '.join(sorted(claimed))} for another figure"
+    return ""
+
+
+def _figure_in_context(fig: Figure, claim: Sentence, sentence: Sentence,
+                       claim_terms: set[str]) -> bool:
+    """The sentence states this figure, and the claim keeps what the figure is about.
+
+    "63,892 reports were made" is not supported by "63,892 reports were escalated to law
+    enforcement": the words around a figure in the source are part of its meaning, and a claim
+    that drops most of them states a different quantity.
+    """
+    for g in sentence.figures:
+        if not agree(fig, claim.text, g, sentence.text):
+            continue
+        before = sentence.text[:g.start - sentence.start].split()[-_WINDOW:]
+        after = sentence.text[g.end - sentence.start:].split()[:_WINDOW]
+        around = list(analysis.terms(" ".join(_clause_words(before, reverse=True)
+                                              + _clause_words(after))))
+        if coverage(around, claim_terms) >= 0.5:
+            return True
+    return False
+
+
+def _clause_words(tokens: list[str], reverse: bool = False) -> list[str]:
+    """The tokens up to the nearest clause break (, ; : parentheses) on the figure's side."""
+    out = []
+    for tok in reversed(tokens) if reverse else tokens:
+        if reverse and tok.endswith((",", ";", ":", ")")):
+            break
+        out.append(tok)
+        if not reverse and tok.endswith((",", ";", ":", "(", ".")):
+            break
+    return out[::-1] if reverse else out
+
+
+_WINDOW = 6
+
+
+def _words(text: str) -> list[str]:
+    """A sentence's words, for telling a verbatim quote from a rewording."""
+    return re.findall(r"\w+", clean(text).lower())
+
+
+def _name_terms(sentence: Sentence) -> set[str]:
+    """The terms of the names a sentence states (people, organisations, places, ...)."""
+    return {t for label, text in sentence.entities if label in NAME_LABELS
+            for t in analysis.terms(text)}
+
+
+# -- what a figure is bound to -------------------------------------------------------------------
+
+
+def _clauses(sentence: Sentence) -> list[tuple[int, int]]:
+    """(start, end) of each clause, in the offsets of the sentence's figures."""
+    cuts = [sentence.start + m.start() for m in _CLAUSE_BREAK.finditer(sentence.text)]
+    bounds = [sentence.start, *cuts, sentence.end]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _clause_of(sentence: Sentence, fig: Figure) -> tuple[int, int]:
+    return next(((a, b) for a, b in _clauses(sentence) if a <= fig.start < b),
+                (sentence.start, sentence.end))
+
+
+def _years_of(sentence: Sentence, fig: Figure) -> set[str]:
+    """The years a figure is stated for: those in its own clause, else those in a clause
+    without figures of its own ("In 2023, NCMEC escalated 63,892 reports")."""
+    a, b = _clause_of(sentence, fig)
+    own = {g.text for g in sentence.figures if g.kind == "year" and a <= g.start < b}
+    if own:
+        return own
+    free = set()
+    for c, d in _clauses(sentence):
+        inside = [g for g in sentence.figures if c <= g.start < d]
+        if inside and all(g.kind == "year" for g in inside):
+            free |= {g.text for g in inside}
+    return free
+
+
+def _years_elsewhere(sentence: Sentence, fig: Figure) -> set[str]:
+    """Years bound to the sentence's other figures (in their clauses, not the figure's)."""
+    a, b = _clause_of(sentence, fig)
+    taken = set()
+    for c, d in _clauses(sentence):
+        inside = [g for g in sentence.figures if c <= g.start < d]
+        if (c, d) != (a, b) and any(g.kind != "year" for g in inside):
+            taken |= {g.text for g in inside if g.kind == "year"}
+    return taken
+
+
+def _years_agree(asked: list[str], stated: set[str]) -> bool:
+    return not stated or bool(set(asked) & stated)
+
+
+def _bound_to(focus: list[str], sentence: Sentence, fig: Figure) -> bool:
+    """The asked measure is named in the figure's own clause (a one-clause sentence binds
+    everything in it); a comparison ("..., up from 32 million in 2022") measures what the
+    clause before it does."""
+    clauses = _clauses(sentence)
+    if len(clauses) <= 1:
+        return True
+    k = clauses.index(_clause_of(sentence, fig))
+    a, b = clauses[k]
+    if k and _COMPARISON.match(sentence.text[a - sentence.start:b - sentence.start]):
+        a = clauses[k - 1][0]
+    words = set(analysis.terms(sentence.text[a - sentence.start:b - sentence.start]))
+    return all(_mentions(t, words) for t in focus)
+
+
+_COMPARISON = re.compile(r",?\s*(?:up|down)\s+from\b|,?\s*compared\s+(?:with|to)\b|"
+                         r",?\s*versus\b", re.I)
+
+
+# "before"/"after" joining a clause ("after what happens", "before they") orders nothing asked.
+_CONJUNCTION = re.compile(r"\b(?:before|after)\s+(?=(?:what|which|who|how|it|they|he|she|we|"
+                          r"you|i)\b)", re.I)
+
+
+@lru_cache(maxsize=8192)
+def _signs_of(text: str) -> tuple[tuple[str, frozenset[int]], ...]:
+    text = _CONJUNCTION.sub(" ", text)
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    found = []
+    for axis, sides in _QUALIFIERS.items():
+        signs = frozenset(k for k, side in enumerate(sides) if words & side)
+        if signs:
+            found.append((axis, signs))
+    return tuple(found)
+
+
+def _signs(text: str) -> dict[str, set[int]]:
+    """The qualifiers a text states: axis -> the sides it takes (0, 1 or both)."""
+    return {axis: set(signs) for axis, signs in _signs_of(text)}

@@ -1,0 +1,273 @@
+"""The answer decision: what a sentence does for a question part (answered, unconfirmed, not
+documented) and whether it supports a claim, from the sentence's analysis alone."""
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import HEADLINE
+
+from assistant import analysis
+from assistant.decide import ANSWERED, UNCONFIRMED, UNDOCUMENTED, decide, support
+from assistant.question import analyse
+from assistant.types import Passage
+
+ESCALATED = ("In 2023 NCMEC staff escalated 63,892 CyberTipline reports to law enforcement as "
+             "urgent.")
+
+
+def test_escalations_do_not_answer_arrests():
+    arrests, prosecutions = analyse(HEADLINE)
+    assert not decide(arrests, ESCALATED).ok
+    assert not decide(prosecutions, ESCALATED).ok
+    # ... but the naive check (used to prove the eval gate bites) is fooled by the nearby figure
+    assert decide(arrests, ESCALATED, strict=False).ok
+
+
+def test_a_stated_figure_answers_its_own_question():
+    (part,) = analyse("How many reports were escalated to law enforcement as urgent in 2023?")
+    assert decide(part, ESCALATED).ok
+
+
+def test_gap_sentence_never_answers_a_quantity():
+    (part,) = analyse("How many escalated reports led to arrests?")
+    assert not decide(part, "NCMEC does not state how many of the 63,892 reports led to "
+                             "arrests.").ok
+
+
+def test_wrong_year_and_missing_predicate_are_not_decide():
+    (part,) = analyse("How many reports did the CyberTipline receive in 2022?")
+    assert not decide(part, "In 2023 the CyberTipline received 36.2 million reports.").ok
+    (part,) = analyse("How many runners started the 2024 Lakeshore City Marathon?")
+    sentence = "The 2024 Lakeshore City Marathon had 14,212 registered runners."
+    assert not decide(part, sentence).ok
+    # a negated context sentence cannot lend the missing word
+    assert not decide(part, sentence, "Organisers did not publish how many runners started.").ok
+
+
+def test_irregular_past_tense_matches_the_question_verb():
+    (part,) = analyse("How many visitors did the Harbor Lights festival draw in 2024?")
+    assert decide(part, "The Harbor Lights festival drew 12,345 visitors in 2024.").ok
+
+
+def test_a_measure_of_another_subject_is_not_an_answer():
+    (part,) = analyse("What was the winning time in the women's race at the 2024 City Marathon?")
+    assert part.wants_figure
+    assert not decide(part, "The men's race was won in 2:09:47, a course record.",
+                       "City Marathon 2024 results").ok
+
+
+# -- three outcomes per part --------------------------------------------------------------------
+
+
+def outcome(question: str, sentence: str, context: str = "") -> str:
+    (part,) = analyse(question)
+    return decide(part, sentence, context).outcome
+
+
+def test_a_verb_in_other_words_is_unconfirmed_not_answered_nor_undocumented():
+    question = "How many runners started the 2024 Lakeshore City Marathon?"
+    assert outcome(question, "The 2024 Lakeshore City Marathon had 14,212 starting runners.") \
+        == ANSWERED
+    assert outcome(question, "The 2024 Lakeshore City Marathon had 14,212 registered runners.") \
+        == UNCONFIRMED
+
+
+def test_a_figure_for_another_year_is_a_mismatch_even_in_the_same_sentence():
+    sentence = "In 2023 the CyberTipline received 36.2 million reports, up from 32 million in 2022."
+    assert outcome("How many reports did the CyberTipline receive in 2023?", sentence) == ANSWERED
+    assert outcome("How many reports did the CyberTipline receive in 2021?", sentence) \
+        == UNDOCUMENTED
+    # 2022 is stated, but only for the 32 million: the 36.2 million is not its answer, the 32
+    # million is (the extractive answer quotes the whole sentence)
+    assert outcome("How many reports did the CyberTipline receive in 2022?", sentence) == ANSWERED
+    only_2023 = "In 2023 the CyberTipline received 36.2 million reports; 2022 saw a new portal."
+    assert outcome("How many reports did the CyberTipline receive in 2022?", only_2023) \
+        == UNDOCUMENTED
+
+
+@pytest.mark.parametrize("question, sentence", [
+    ("What was the unemployment rate before the 2008 crisis?",
+     "After the 2008 crisis the unemployment rate was 9.5%."),
+    ("Which pigment gives the lighter shade of the glaze?",
+     "Iron oxide gives the darker shade of the glaze."),
+    ("What was the winning time in the women's race at the 2024 City Marathon?",
+     "The men's race at the 2024 City Marathon was won in 2 hours 9 minutes."),
+])
+def test_an_opposite_qualifier_is_a_mismatch(question, sentence):
+    assert outcome(question, sentence) == UNDOCUMENTED
+
+
+def test_a_qualifier_the_sentence_leaves_out_is_not_confirmed():
+    assert outcome("What share of the votes did the largest party win in 2024?",
+                   "The Green party won 31% of the votes in 2024.") == UNCONFIRMED
+    assert outcome("What share of the votes did the largest party win in 2024?",
+                   "The largest party, the Greens, won 31% of the votes in 2024.") == ANSWERED
+
+
+def test_who_needs_a_name_the_question_does_not_already_hold():
+    question = "Who founded the Harbor Lights festival?"
+    assert outcome(question, "Maria Okafor founded the Harbor Lights festival in 1998.") \
+        == ANSWERED
+    # about the subject, but naming no one: never the answer, at most "may answer"
+    assert outcome(question, "He founded the Harbor Lights festival in 1998.") == UNCONFIRMED
+    assert outcome(question, "The Harbor Lights festival was founded in 1998.") == UNCONFIRMED
+    assert outcome(question, "The Harbor Lights festival was not founded by the city.") \
+        == UNDOCUMENTED
+
+
+def test_another_role_is_not_the_answer():
+    question = "Who won the 2019 Lakeshore chess open?"
+    assert outcome(question, "Anna Berg won the 2019 Lakeshore chess open.") == ANSWERED
+    assert outcome(question, "Peter Lund presided over the 2019 Lakeshore chess open.") \
+        != ANSWERED
+
+
+def test_hours_are_not_a_count_of_people_and_opening_is_not_closing():
+    assert outcome("How many volunteers helped the food bank in 2023?",
+                   "Volunteers gave the food bank 31,000 hours in 2023.") == UNDOCUMENTED
+    assert outcome("How many shops did Crumb & Hearth close in 2024?",
+                   "Crumb & Hearth opened 11 new shops in 2024.") == UNDOCUMENTED
+
+
+def test_a_figure_of_another_country_is_not_its_population():
+    assert outcome("What is the population of Norway?",
+                   "Stockholm, the capital of Sweden, has a population of 984,000.") \
+        == UNDOCUMENTED
+
+
+# -- a claim held to the binding ------------------------------------------------------------------
+
+
+SOURCE = Passage(id="s", source="s.md", title="CyberTipline", page=None, start=0, end=0,
+                 text="In 2023 the CyberTipline received 36.2 million reports, up from 32 "
+                      "million in 2022. NCMEC escalated 63,892 reports in 2023 as urgent.")
+
+
+def supported(claim: str) -> tuple[bool, str]:
+    evidence, why = support(analysis.as_sentence(claim), [0], [SOURCE], threshold=0.6)
+    return evidence is not None, why
+
+
+def test_a_claim_that_restates_its_sentence_is_supported():
+    assert supported("The CyberTipline received 36.2 million reports in 2023.")[0]
+    assert supported("In 2023 the CyberTipline received 36.2 million reports, up from 32 "
+                     "million in 2022.")[0]
+    assert supported("NCMEC escalated 63,892 reports in 2023.")[0]
+
+
+def test_a_figure_moved_to_another_year_is_not_supported():
+    ok, why = supported("The CyberTipline received 36.2 million reports in 2022.")
+    assert not ok and "2023" in why and "2022" in why
+
+
+def test_the_opposite_direction_is_not_supported():
+    ok, why = supported("The CyberTipline received 36.2 million reports in 2023, down from 32 "
+                        "million in 2022.")
+    assert not ok and "direction" in why
+
+
+def test_a_claim_that_adds_to_what_its_figure_counts_is_not_supported():
+    ok, why = supported("63,892 escalated reports led to arrests in 2023.")
+    assert not ok and "arrest" in why
+
+
+# -- end to end: an OpenAI-compatible endpoint that restates the sources wrongly ------------------
+
+
+MISBOUND = ["The CyberTipline received 36.2 million reports in 2022",
+            "63,892 escalated reports led to arrests in 2023",
+            "The CyberTipline received 36.2 million reports in 2023, down from 32 million in 2022"]
+
+
+class Misstating(BaseHTTPRequestHandler):
+    """/v1/chat/completions that answers every question with the MISBOUND sentences, each citing
+    the passage that holds its figures (as a model that read the right passage would)."""
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        prompt = body["messages"][-1]["content"]
+        blocks = re.split(r"^\[(\d+)\] ", prompt, flags=re.M)
+        numbered = dict(zip(blocks[1::2], blocks[2::2]))
+        draft = []
+        for sentence in MISBOUND:
+            figure = re.search(r"36\.2 million|63,892", sentence).group(0)
+            n = next(n for n, text in numbered.items() if figure in text)
+            draft.append(f"{sentence} [{n}].")
+        text = " ".join(draft)
+        if not body.get("stream"):
+            return self._send("application/json", json.dumps(_completion(text)))
+        chunks = [_chunk({"role": "assistant", "content": ""})]
+        chunks += [_chunk({"content": word + " "}) for word in text.split(" ")]
+        chunks += [_chunk({}, "stop")]
+        self._send("text/event-stream", "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
+                   + "data: [DONE]\n\n")
+
+    def _send(self, kind: str, payload: str):
+        data = payload.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def _completion(text: str) -> dict:
+    return {"id": "x", "object": "chat.completion", "created": 0, "model": "misstating",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": text}}]}
+
+
+def _chunk(delta: dict, finish: str | None = None) -> dict:
+    return {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "misstating",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+@pytest.fixture(scope="module")
+def misstating():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Misstating)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def cybertipline(tmp_path_factory, misstating):
+    """An index of one document that states 2023 and 2022 figures in one sentence, and an
+    Assistant whose openai generator is the misstating endpoint."""
+    from assistant.config import Settings
+    from assistant.ingest import ingest
+    from assistant.pipeline import Assistant
+
+    root = tmp_path_factory.mktemp("corpus")
+    (root / "cybertipline.md").write_text(
+        "# CyberTipline 2023\n\n" + SOURCE.text + "\n\nThe outcome data do not state how many "
+        "escalated reports led to arrests.\n")
+    settings = Settings.load(index_dir=tmp_path_factory.mktemp("index") / "index",
+                             openai_base_url=misstating, openai_model="misstating")
+    assert ingest([root], settings, progress=False).chunks_total
+    return Assistant(settings)
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("How many reports did the CyberTipline receive in 2023?", "36.2 million"),
+    ("How many reports did the CyberTipline receive in 2022?", "32 million"),
+])
+def test_no_misbound_claim_of_an_llm_survives(cybertipline, question, answer):
+    result = cybertipline.ask(question, generator="openai")
+    kept = [c.text.rstrip(".") for c in result.claims if not c.gap]
+    assert not set(MISBOUND) & set(kept), kept
+    rejected = {c.text.rstrip("."): c.reason for c in result.rejected}
+    assert set(MISBOUND) <= set(rejected), rejected
+    assert "2023" in rejected[MISBOUND[0]] and "arrest" in rejected[MISBOUND[1]]
+    assert "direction" in rejected[MISBOUND[2]]
+    # the passage's own sentence answers, and states the figure for the asked year
+    assert result.status == "answered"
+    lead = [c for c in result.claims if c.answers]
+    assert lead and answer in lead[0].text

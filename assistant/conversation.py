@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant import analysis
+from assistant import analysis, render
 from assistant.question import NAME_LABELS, analyse, counted_phrase
 from assistant.types import Answer, Figure
 
@@ -248,7 +248,7 @@ def _turn(previous: Answer | str) -> Turn:
     answer = previous if isinstance(previous, Answer) else None
     question = answer.question if answer else previous
     doc = analysis.nlp()(question)
-    claims = [c.text for c in answer.claims if not c.gap] if answer else []
+    claims = [c.text for c in render.stated(answer)] if answer else []
     stated = [analysis.nlp()(text) for text in claims]
     names = [ent.text for ent in doc.ents if ent.label_ in NAME_LABELS]
     years = [y.group(0) for y in (analysis.YEAR.match(t.text) for t in doc) if y]

@@ -29,7 +29,7 @@ from functools import lru_cache
 from assistant import analysis
 from assistant.analysis import context_before
 from assistant.figures import agree, is_duration
-from assistant.question import NAME_LABELS, Part
+from assistant.question import NAME_LABELS, WHOLE, Part
 from assistant.text import clean, coverage, is_instruction
 from assistant.types import Figure, Passage, Sentence
 
@@ -145,7 +145,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     unnamed = [t for t in part.proper if t not in all_terms]
     if unnamed:
         return Verdict(UNDOCUMENTED, f"nothing names {', '.join(unnamed)}", cov)
-    other = [f.text for f in analysis.as_sentence(part.label).figures
+    # "Of the 36.2 million reports ..., how many ...": the whole counted from, not a constraint
+    asked_of = WHOLE.sub("", part.label)
+    other = [f.text for f in analysis.as_sentence(asked_of).figures
              if f.kind != "year" and not any(f.same_as(g) for g in sentence.figures)]
     if other:
         return Verdict(UNDOCUMENTED, f"it does not state {', '.join(other)}", cov)
@@ -372,6 +374,8 @@ def _unbound(claim: Sentence, sentence: Sentence, subject: set[str], figures: li
              names: set[str]) -> str:
     """How the sentence fails to state what the claim binds together, or ""."""
     stated = _signs(sentence.text)
+    if any(g.value < 0 for g in sentence.figures):  # "-5.2%" states a fall
+        stated.setdefault("direction", set()).add(1)
     for axis, sides in _signs(claim.text).items():
         if not sides & stated.get(axis, set()):
             return (f"the source states the opposite {axis}" if stated.get(axis) else
@@ -383,7 +387,9 @@ def _unbound(claim: Sentence, sentence: Sentence, subject: set[str], figures: li
     if not figures:
         return ""
     lent = names | {t for t in claim.terms if analysis.YEAR.fullmatch(t)}
-    unsaid = [t for t in claim.terms if t not in sent_terms and not (t in subject and t in lent)]
+    written = set(analysis.terms(" ".join(f.text for f in claim.figures)))  # "1.5 times"
+    unsaid = [t for t in claim.terms if t not in sent_terms | written
+              and not (t in subject and t in lent)]
     if unsaid:
         return (f"the sentence that states {figures[0].text} does not say "
                 f"{', '.join(unsaid)}")

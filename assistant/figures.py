@@ -90,6 +90,9 @@ _FRACTION_ALONE = re.compile(  # "third" alone is an ordinal ("the third quarter
 _OTHER_WORDS = re.compile(
     r"\b(?P<a>an?\s+)?(?P<w>dozen|twice|double[ds]?|doubling|triple[ds]?|tripling|trebled?|"
     r"quadrupled?|halved|halving|dozens|hundreds|thousands|millions|billions)\b", re.IGNORECASE)
+_AMOUNT_WORD = re.compile(
+    rf"\b(?:{_WORD}|halves|half|thirds?|quarters?|fifths?|sixths?|sevenths?|eighths?|ninths?|"
+    r"tenths?|dozens?|twice|double[ds]?|triple[ds]?|trebled?|quadrupled?|halved)\b", re.I)
 _NOT_A_COUNT_BEFORE = re.compile(r"\b(?:no|the|this|that|each|any|every|which|only)\s+\Z", re.I)
 _NOT_A_COUNT_AFTER = re.compile(r"\A\s*(?:of\b|another\b|'s\b|day\b|by\b)", re.I)
 
@@ -174,6 +177,12 @@ def read(text: str) -> list[Figure]:
                 start = text.index(piece, k)
                 add(Figure(piece, math.nan, "token", "", start, start + len(piece)))
             break
+    for m in _AMOUNT_WORD.finditer(text):  # and any number or fraction word left unread
+        lone = m.group(0).lower() in ("one", "zero")
+        if not any(taken[m.start():m.end()]) and not (lone and (
+                _NOT_A_COUNT_BEFORE.search(text[:m.start()])
+                or _NOT_A_COUNT_AFTER.match(text[m.end():]))):
+            add(Figure(m.group(0), math.nan, "token", "", m.start(), m.end()))
     return sorted(found, key=lambda f: f.start)
 
 
@@ -232,7 +241,10 @@ def _in_words(text: str) -> Iterable[Figure]:
         if lone and (_NOT_A_COUNT_BEFORE.search(text[:m.start()])
                      or _NOT_A_COUNT_AFTER.match(text[m.end():])):
             continue
-        if re.search(r"\d[ \t]?\Z", text[:m.start()]):
+        if lone:  # "one image": matched as the word, never read as a count that answers
+            yield Figure(words, math.nan, "token", "", m.start("words"), m.end("words"))
+            continue
+        if words.split()[0].lower() in _BIG and re.search(r"\d[ \t]?\Z", text[:m.start()]):
             continue  # "million" in "1.2 million" belongs to the digits
         value = _words_value(words)
         suffix = (m.group("suffix") or "").strip().lower()

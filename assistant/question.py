@@ -38,6 +38,9 @@ _COUNTED_AFTER = re.compile(r"\b(?:how\s+(?:many|much)|share\s+of|percentage\s+o
                             r"proportion\s+of|fraction\s+of|number\s+of|total\s+of)\s+(?:of\s+)?",
                             re.I)
 _PART_JOIN = re.compile(r",?\s+(?:and|or)\s+(?=(?:how|what|when|which|who|where|why)\b)", re.I)
+# A follow-up's lead naming the whole it counts from ("Of the 36.2 million reports NCMEC
+# received in 2023, how many ..."): context for the part, not a constraint on its answer.
+WHOLE = re.compile(r"^\s*of\s+(?:the|those|these)\s+[^,]+,\s*", re.I)
 _PAIR = re.compile(r"\b([A-Za-z][A-Za-z-]{2,})\s+(or|and)\s+([A-Za-z][A-Za-z-]{2,})\b")
 
 
@@ -133,7 +136,9 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     tagged = _tagged(text)
     nominal = {t for tok in tagged if tok.pos_ in ("NOUN", "PROPN", "ADJ")
                for t in analysis.terms(tok.text)}
-    verbs = {t for tok in tagged if tok.pos_ == "VERB" for t in analysis.terms(tok.text)}
+    lead = WHOLE.match(text)  # "Of the 36.2 million reports it received, ...": not the relation
+    verbs = {t for tok in tagged if tok.pos_ == "VERB" and (not lead or tok.idx >= lead.end())
+             for t in analysis.terms(tok.text)}
     proper = {t for tok in tagged if tok.pos_ == "PROPN" for t in analysis.terms(tok.text)}
     return Part(label=text.strip(), kind=kind, terms=part_terms, focus=focus,
                 distinct=list(distinguishing), years=years,

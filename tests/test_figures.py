@@ -170,7 +170,8 @@ ALTERED = {  # figure as the model misstates it -> its sentence
     "a dozen": "The council received a dozen planning comments in 2024.",
 }
 FAITHFUL = ["The council received 12000 planning comments in 2024.",
-            "Harbour freight volumes at Harlow grew 1.5 times between 2020 and 2024."]
+            "Harbour freight volumes at Harlow grew 1.5 times between 2020 and 2024.",
+            "In May 2024 the Harlow consumer price index fell 5.2% compared with May 2023."]
 
 
 def test_altered_figures_from_an_llm_never_reach_the_answer(tmp_path, cli):

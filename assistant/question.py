@@ -40,7 +40,8 @@ _COUNTED_AFTER = re.compile(r"\b(?:how\s+(?:many|much)|share\s+of|percentage\s+o
 _PART_JOIN = re.compile(r",?\s+(?:and|or)\s+(?=(?:how|what|when|which|who|where|why)\b)", re.I)
 # A follow-up's lead naming the whole it counts from ("Of the 36.2 million reports NCMEC
 # received in 2023, how many ..."): context for the part, not a constraint on its answer.
-WHOLE = re.compile(r"^\s*of\s+(?:the|those|these)\s+[^,]+,\s*", re.I)
+WHOLE = re.compile(r"^\s*of\s+(?:the|those|these)\s+.+?,\s*(?=(?:how|what|which|who|when|where|"
+                   r"why)\b)", re.I)
 _PAIR = re.compile(r"\b([A-Za-z][A-Za-z-]{2,})\s+(or|and)\s+([A-Za-z][A-Za-z-]{2,})\b")
 
 

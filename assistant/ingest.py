@@ -5,7 +5,10 @@ derived from their content, its stale chunks are deleted by asking the store (no
 and only then is the manifest entry written (atomically). A run killed anywhere leaves at worst
 a file whose manifest entry is old, which the next run simply redoes with the same ids. The new
 chunks of several files share one encoder pass (the encoder is most of the cost, and small
-calls waste it), but each file is still written, then recorded, in turn.
+calls waste it), but each file is still written, then recorded, in turn. Chunks are not
+analysed here: spaCy's pass cost as much as the embedding, and most chunks of a large corpus are
+never retrieved; a chunk is analysed the first time a question retrieves it, and that analysis
+stored beside it (`Store.save_analyses`).
 
 A run over files that have not changed since the last complete ingest is answered from the
 manifest without opening the store or loading a model.
@@ -45,7 +48,7 @@ from assistant.store import (
     save_ingest_state,
 )
 from assistant.text import section_headings
-from assistant.types import ANALYSIS_VERSION, Passage
+from assistant.types import Passage
 
 IGNORE_FILE = ".groundworkignore"
 
@@ -258,8 +261,7 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
     derived from it, for an index that is damaged (the store's messages say when)."""
     settings = settings or Settings.load()
     started = time.perf_counter()
-    recipe = (f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}/"
-              f"{ANALYSIS_VERSION}")
+    recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}"
     if store is None and not settings.chroma_url and not rebuild:
         report = _unchanged_since_last_ingest(paths, settings, recipe, prune)
         if report:
@@ -309,6 +311,7 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
 
     report = IngestReport()
     failed_hashes: dict[str, str] = {}
+    lexical_recorded = _lexical_index_recorded(store)  # before this run's first write
     manifest = Manifest(store.manifest_path)
     if manifest.entries and store.count() == 0:
         # The store was emptied or is another one (a deleted collection, a new Chroma server):
@@ -322,7 +325,6 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
 
     def write_pending() -> None:
         """One encoder pass for the pending files, then each file written and recorded in turn."""
-        analyse_passages([p for _, _, passages in pending for p in passages])
         results = store.replace_sources([(rel, passages) for rel, _, passages in pending])
         for (rel, file_hash, passages), (added, deleted, embedded) in zip(pending, results):
             report.files_ingested += 1
@@ -385,7 +387,10 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
             report.files_pruned += 1
             changed = True
         manifest.save()
-    if changed or not store.lexical_index_current():
+    if lexical_recorded:
+        if changed:
+            store.update_lexical_index()
+    elif changed or not store.lexical_index_current():
         store.rebuild_lexical_index()
     report.chunks_total = store.count()
     _record_ingest(store, manifest, recipe, report, failed_hashes)
@@ -430,6 +435,19 @@ def _record_ingest(store, manifest: Manifest, recipe: str, report: IngestReport,
     tmp = store.local_dir / (INGEST_RECORD + ".tmp")
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
     os.replace(tmp, store.local_dir / INGEST_RECORD)
+
+
+def _lexical_index_recorded(store: Store) -> bool:
+    """Whether the BM25 index on disk is the one the last complete ingest left beside exactly
+    this store: then this run's own changes are all it lacks, and it is updated for them. Any
+    doubt (an interrupted run, a server's collection) checks it against every id the store
+    holds, and rebuilds it from every text when they differ."""
+    try:
+        record = json.loads((store.local_dir / INGEST_RECORD).read_text())
+    except (OSError, ValueError):
+        return False
+    return (record.get("bm25") is not None and record.get("bm25") == _bm25_stamp(store.local_dir)
+            and record.get("chroma") == _chroma_identity(store.settings))
 
 
 def _bm25_stamp(folder: Path) -> str | None:
@@ -491,14 +509,6 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
     return report
 
 
-def analyse_passages(passages: list[Passage]) -> None:
-    """Parse each chunk once, now, so that no question has to (stored beside it in the store)."""
-    from assistant.analysis import analyse
-
-    for p, found in zip(passages, analyse([p.text for p in passages], [p.title for p in passages])):
-        p.analysis = found
-
-
 def _passages(source: str, title: str, chunks) -> list[Passage]:
     passages, occurrences = [], {}
     for text, page, start, end, section in chunks:
@@ -508,10 +518,8 @@ def _passages(source: str, title: str, chunks) -> list[Passage]:
         # a crash upserts over its own earlier writes instead of leaving duplicates. The location
         # and title are part of the id because the store never rewrites a chunk whose id it
         # already holds: text that moved within an edited file must become a new chunk (its
-        # vector is reused by content hash), or it would keep its old offsets and title. The
-        # analysis version is part of it for the same reason: a new analysis rewrites the chunk.
-        pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}\0"
-                     f"{ANALYSIS_VERSION}")[:20]
+        # vector is reused by content hash), or it would keep its old offsets and title.
+        pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}")[:20]
         passages.append(Passage(id=pid, text=text, source=source, title=title, page=page,
                                 start=start, end=end, section=section))
     return passages

@@ -103,7 +103,7 @@ class Encoder:
         batch_size = batch_size or self.batch_size
         if self._session is None or (self.backend == "auto" and len(texts) > AUTO_ONNX_TEXTS
                                      and self.batch_backend(texts) == "torch"):
-            return self._torch_encode(texts, batch_size, normalize_embeddings)
+            return self.torch_encode(texts, batch_size, normalize_embeddings)
         return self.onnx_encode(texts, batch_size, normalize_embeddings)
 
     def batch_backend(self, sample: list[str]) -> str:
@@ -117,7 +117,7 @@ class Encoder:
             if self._batches not in ("onnx", "torch"):
                 measured = {}
                 texts = sample[:AUTO_ONNX_TEXTS * 2]
-                for name, run in (("onnx", self.onnx_encode), ("torch", self._torch_encode)):
+                for name, run in (("onnx", self.onnx_encode), ("torch", self.torch_encode)):
                     run(texts[:8], self.batch_size, True)
                     started = time.perf_counter()
                     run(texts, self.batch_size, True)
@@ -129,7 +129,7 @@ class Encoder:
                 os.replace(tmp, choice)
         return self._batches
 
-    def _torch_encode(self, texts: list[str], batch_size: int, normalize: bool):
+    def torch_encode(self, texts: list[str], batch_size: int, normalize: bool):
         return self.torch_model.encode(texts, batch_size=batch_size, prompt="",
                                        normalize_embeddings=normalize)
 

@@ -21,7 +21,8 @@ CONCURRENT = 50
 ADD_BATCH = 5000  # Chroma refuses much larger add() batches
 FULL_SCALE = 10_000  # a largest size at or above this runs the full bench
 GOALS = {"ingest_ratio_min": 0.8, "reingest_fraction_max": 0.02, "retrieval_p50_ms_max": 30.0,
-         "retrieval_goal_size": 100_000, "help_seconds_max": 0.5, "cold_ask_seconds_max": 2.5}
+         "retrieval_goal_size": 100_000, "help_seconds_max": 0.5, "cold_ask_seconds_max": 2.5,
+         "ask_p50_ms_max": 250.0, "ask_first_analysis_p50_ms_max": 600.0}
 
 
 class BenchError(RuntimeError):

@@ -1,6 +1,7 @@
 """Ingest speed against the encoder's: `ingest()` of the generated corpus, then the raw encoder on
-the very same chunk texts in the same process, where the ingest time goes (exclusive time per
-component), and re-ingest of the unchanged corpus, in process and as a new `groundwork ingest`.
+the very same chunk texts in the same process (as ingest calls it, and each fp32 backend alone:
+the ratio is taken to the best), where the ingest time goes (exclusive time per component), and
+re-ingest of the unchanged corpus, in process and as a new `groundwork ingest`.
 
 The child (`measure`) also saves the chunks and their vectors for the retrieval section.
 """
@@ -100,6 +101,8 @@ def measure(params: dict) -> dict:
                           settings.embed_backend)
     model_load = time.perf_counter() - started
     model.encode(["warm up the encoder"] * 8, batch_size=8)
+    sample = json.loads(Path(params["texts"]).read_text())
+    batches_by = model.batch_backend(sample) if model.backend == "auto" else model.backend
 
     timers = instrument_ingest()
     started = time.perf_counter()
@@ -131,6 +134,15 @@ def measure(params: dict) -> dict:
     vectors = model.encode(texts, batch_size=settings.embed_batch_size,
                            normalize_embeddings=True)
     raw = time.perf_counter() - started
+    # Each fp32 backend alone on the same texts: the limit ingest is held to is the best one.
+    backends = {}
+    for name, run in (("onnx", model.onnx_encode), ("torch", model.torch_encode)):
+        if name == "onnx" and model.backend == "torch":
+            continue
+        run(texts[:8], settings.embed_batch_size, True)
+        started = time.perf_counter()
+        run(texts, settings.embed_batch_size, True)
+        backends[name] = round(len(texts) / (time.perf_counter() - started), 2)
     # Saved for the retrieval section: its small sizes use these real chunks and vectors.
     np.save(params["vectors"], np.asarray(vectors, dtype=np.float32))
     Path(params["passages"]).write_text(json.dumps(
@@ -153,6 +165,8 @@ def measure(params: dict) -> dict:
         "encode_seconds": round(raw, 3), "encode_chunks_per_s": round(len(texts) / raw, 2),
         "chunks_embedded": report.chunks_embedded,
         "ratio": round(raw / first * chunks / len(texts), 3),
+        "batch_backend": batches_by, "raw_chunks_per_s": backends,
+        "ratio_to_best_raw": round(chunks / first / max(backends.values()), 3),
         "encoder_in_ingest_seconds": round(encoder_in_ingest, 3),
         "encoder_share_of_ingest": round(encoder_in_ingest / first, 4),
         "encode_per_file_seconds": round(per_file, 3),
@@ -168,6 +182,7 @@ def measure(params: dict) -> dict:
 def section(bench) -> dict:
     bench.log(f"ingest of {bench.plan.ingest_chunks} chunks, then raw encode of the same texts")
     data = bench.child("ingest", {"corpus": str(bench.corpus), "index": str(bench.index),
+                                  "texts": str(bench.work / "chunks.json"),
                                   "vectors": str(bench.work / "vectors.npy"),
                                   "passages": str(bench.work / "passages.json")},
                        timeout=600 + 2 * bench.plan.ingest_chunks)
@@ -183,7 +198,7 @@ def section(bench) -> dict:
     data["reingest_cli_seconds"] = round(cli, 3)
     data["reingest_cli_fraction"] = round(cli / data["seconds"], 4)
     data["reingest_cli_store_opened"] = again["store_opened"]
-    data["ratio_met"] = data["ratio"] >= GOALS["ingest_ratio_min"]
+    data["ratio_met"] = data["ratio_to_best_raw"] >= GOALS["ingest_ratio_min"]
     data["reingest_met"] = max(data["reingest_fraction"],
                                data["reingest_cli_fraction"]) < GOALS["reingest_fraction_max"]
     return data

@@ -133,8 +133,9 @@ class Assistant:
         none the same as this question or an earlier one of the conversation."""
         seen = [set(analysis.terms(q)) for q in [question, *asked_before]]
         topic = {t for t in seen[0] if not analysis.YEAR.fullmatch(t)}
-        wider = self._analysed(self.retriever.run(question, 3 * self.settings.top_k))
-        candidates = [(clean(s.text), p) for p in wider for s in analysis.of(p).sentences
+        wider = self.retriever.run(question, 3 * self.settings.top_k)
+        asking = self._analysed([p for p in wider if "?" in p.text])  # only these can pose one
+        candidates = [(clean(s.text), p) for p in asking for s in analysis.of(p).sentences
                       if _QUESTION.match(clean(s.text)) and topic & set(s.terms)]
         candidates += [(f'What else does "{p.title}" document?', p) for p in passages]
         known = [f for p in passages for s in analysis.of(p).sentences for f in s.figures]

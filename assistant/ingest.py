@@ -5,7 +5,8 @@ derived from their content, its stale chunks are deleted by asking the store (no
 and only then is the manifest entry written (atomically). A run killed anywhere leaves at worst
 a file whose manifest entry is old, which the next run simply redoes with the same ids. The new
 chunks of several files share one encoder pass (the encoder is most of the cost, and small
-calls waste it), but each file is still written, then recorded, in turn. Chunks are not
+calls waste it), but each file is still written, then recorded, in turn; a writer thread does
+that while the next files are read and chunked. Chunks are not
 analysed here: spaCy's pass cost as much as the embedding, and most chunks of a large corpus are
 never retrieved; a chunk is analysed the first time a question retrieves it, and that analysis
 stored beside it (`Store.save_analyses`).
@@ -26,6 +27,7 @@ import os
 import re
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -341,11 +343,14 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
     bar = tqdm(total=len(candidates), desc="ingest", unit="file", disable=not show)
     seen_sources: set[str] = set()
     pending: list[tuple[str, str, list[Passage]]] = []  # (rel, file hash, passages) to write
+    # An abandoned executor (an exception below) ends its thread once collected.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundwork-ingest")
+    writing: list[Future] = []  # the batch being embedded and written, if any
 
-    def write_pending() -> None:
-        """One encoder pass for the pending files, then each file written and recorded in turn."""
-        results = store.replace_sources([(rel, passages) for rel, _, passages in pending])
-        for (rel, file_hash, passages), (added, deleted, embedded) in zip(pending, results):
+    def write(batch: list[tuple[str, str, list[Passage]]]) -> None:
+        """One encoder pass for the batch's files, then each file written and recorded in turn."""
+        results = store.replace_sources([(rel, passages) for rel, _, passages in batch])
+        for (rel, file_hash, passages), (added, deleted, embedded) in zip(batch, results):
             report.files_ingested += 1
             report.chunks_added += added
             report.chunks_deleted += deleted
@@ -354,7 +359,20 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
                                      "chunks": len(passages)}
             manifest.save()
             bar.update()
+
+    def write_pending(last: bool = False) -> None:
+        """Hand the pending files to the writer thread and go on reading and chunking the next
+        ones meanwhile: the encoder (which releases the GIL) is not idle while files are read.
+        One batch at a time, so files are still written in order, each recorded after its
+        chunks; `last` waits for it."""
+        for done in writing:
+            done.result()
+        writing[:] = [writer.submit(write, pending[:])] if pending else []
         pending.clear()
+        if last:
+            for done in writing:
+                done.result()
+            writer.shutdown()
 
     for root, path in candidates:
         report.files_seen += 1
@@ -395,7 +413,7 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
         pending.append((rel, file_hash, _passages(rel, extracted.title, pieces)))
         if sum(len(passages) for _, _, passages in pending) >= settings.ingest_batch:
             write_pending()
-    write_pending()
+    write_pending(last=True)
     bar.close()
     changed = report.files_ingested > 0
     # A path that does not exist (a typo) must not make every indexed file look deleted.

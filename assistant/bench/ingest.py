@@ -12,6 +12,7 @@ import functools
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,14 +21,15 @@ from assistant.bench.common import GOALS, BenchError, child_settings, peak_rss_m
 
 class Timers:
     """Wraps functions so each one's *exclusive* time is summed: nested wrapped calls are charged
-    to themselves, not to their caller, so the parts add up to the whole. Opaque parts keep the
-    time of everything inside them (the BM25 rebuild reads Chroma, but that is its cost)."""
+    to themselves, not to their caller, so the parts of one thread add up to its whole. Opaque
+    parts keep the time of everything inside them (the BM25 rebuild reads Chroma, but that is
+    its cost). Each thread keeps its own nesting (ingest embeds and writes in a thread of its
+    own while the next files are read)."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
-        self._stack: list[list] = []  # [label, time spent in wrapped callees]
-        self._opaque = 0
+        self._local = threading.local()  # .stack: [label, time in wrapped callees]; .opaque
         self._undo: list = []
 
     def wrap(self, owner, attr: str, label: str, opaque: bool = False) -> None:
@@ -36,21 +38,24 @@ class Timers:
 
         @functools.wraps(original)
         def timed(*args, **kwargs):
-            if timers._opaque:
+            local = timers._local
+            if not hasattr(local, "stack"):
+                local.stack, local.opaque = [], 0
+            if local.opaque:
                 return original(*args, **kwargs)
-            timers._stack.append([label, 0.0])
-            timers._opaque += opaque
+            local.stack.append([label, 0.0])
+            local.opaque += opaque
             started = time.perf_counter()
             try:
                 return original(*args, **kwargs)
             finally:
                 elapsed = time.perf_counter() - started
-                timers._opaque -= opaque
-                _, inner = timers._stack.pop()
+                local.opaque -= opaque
+                _, inner = local.stack.pop()
                 timers.seconds[label] = timers.seconds.get(label, 0.0) + elapsed - inner
                 timers.calls[label] = timers.calls.get(label, 0) + 1
-                if timers._stack:
-                    timers._stack[-1][1] += elapsed
+                if local.stack:
+                    local.stack[-1][1] += elapsed
 
         setattr(owner, attr, timed)
         self._undo.append((owner, attr, original))
@@ -112,7 +117,9 @@ def measure(params: dict) -> dict:
     if report.files_failed or not report.chunks_embedded:
         raise BenchError(f"the bench corpus did not ingest: {report.summary()}")
     breakdown = {k: round(v, 3) for k, v in sorted(timers.seconds.items(), key=lambda kv: -kv[1])}
-    breakdown["other (loop, nodes, ids, tqdm, Python)"] = round(
+    # The writer thread's parts ran beside the reading ones: the rest can be below zero, by
+    # the time the two overlapped.
+    breakdown["other (loop, nodes, ids, tqdm, Python), minus the overlap"] = round(
         first - sum(timers.seconds.values()), 3)
     encoder_in_ingest = timers.seconds.get(ENCODER_LABEL, 0.0)
 

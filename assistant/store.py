@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -718,7 +719,7 @@ class LexicalIndex:
         np.save(folder / cls.IDS, np.array(ids))
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
         np.save(folder / cls.OFFSETS, np.concatenate([[0], np.cumsum(lengths)]))
-        np.save(folder / cls.TOKENS, np.fromiter((t for doc in docs for t in doc),
+        np.save(folder / cls.TOKENS, np.fromiter(itertools.chain.from_iterable(docs),
                                                  dtype=np.int32, count=int(lengths.sum())))
 
     @classmethod

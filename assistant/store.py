@@ -681,10 +681,6 @@ class LexicalIndex:
         import numpy as np
 
         stamp = _read_stamp(folder)
-        if stamp is None and not folder.exists() and not deleted:  # nothing was indexed
-            if added:
-                cls.build(target, list(added), list(added.values()))
-            return list(added)
         if stamp is None or stamp.get("format") != BM25_FORMAT:
             return None
         vocab = dict(bm25s.BM25.load(str(folder), mmap=True, show_progress=False).vocab_dict)
@@ -698,7 +694,8 @@ class LexicalIndex:
         ids = [str(old_ids[i]) for i in keep] + list(added)
         docs = [tokens[offsets[i]:offsets[i + 1]].tolist() for i in keep]
         docs += cls._ids(cls._tokenise(list(added.values())), vocab) if added else []
-        cls._write(target, ids, docs, vocab)
+        if ids:  # none left: no index at all, as for an empty store
+            cls._write(target, ids, docs, vocab)
         return ids
 
     @staticmethod

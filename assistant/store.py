@@ -186,6 +186,7 @@ class Store:
         # text added, ids deleted (update_lexical_index applies them instead of re-reading all).
         self._lexical_added: dict[str, str] = {}
         self._lexical_deleted: set[str] = set()
+        self.written_signature: tuple | None = None  # of the BM25 index this object last wrote
         self._open()
 
     def _open(self) -> None:
@@ -490,6 +491,15 @@ class Store:
         if len(ids):
             tmp.rename(self.bm25_dir)
         shutil.rmtree(old, ignore_errors=True)
+        self.written_signature = self.lexical_signature()
+
+    def lexical_signature(self) -> tuple | None:
+        """The BM25 stamp file's identity: every finished ingest leaves a new one (one stat())."""
+        try:
+            stat = os.stat(self.bm25_dir / BM25_STAMP)
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
     def load_lexical_index(self) -> LexicalIndex | None:
         """The persisted BM25 index, or None when there is none (or it is being swapped)."""

@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", type=int, default=None, help="how many passages to answer from")
     p.add_argument("--json", action="store_true", help="one JSON answer a line, as ask --json")
 
-    p = sub.add_parser("eval", parents=[common], help="run eval cases, report grounding metrics")
+    p = sub.add_parser("eval", parents=[common], help="run eval cases, report grounding metrics "
+                       "(--index: keep the cases' indexes there, for the next run to reuse)")
     p.add_argument("cases", nargs="+", type=Path)
     p.add_argument("--generator", choices=["extractive", "llama-cpp", "openai"])
     p.add_argument("--out", type=Path, help="write report.json and report.md here")

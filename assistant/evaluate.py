@@ -442,10 +442,12 @@ def _cell(text: str) -> str:
 
 
 def evaluate(cases: list[Case], settings: Settings | None = None, *, progress: bool = False,
-             baseline: dict | None = None) -> Report:
+             baseline: dict | None = None, workdir: Path | None = None) -> Report:
+    """`workdir` keeps the cases' indexes for the next run, which then ingests nothing that it
+    holds already (a temporary folder by default)."""
     settings = settings or Settings.load()
     started = time.perf_counter()
-    evaluator = Evaluator(settings)
+    evaluator = Evaluator(settings, workdir)
     try:
         results = evaluator.run(cases, progress=progress)
     finally:
@@ -489,7 +491,7 @@ def gate_failures(report: Report, gate_file: Path) -> list[str]:
 def run_cli(args, settings: Settings) -> int:
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     report = evaluate(load_cases(args.cases), settings, progress=not args.json and
-                      sys.stderr.isatty(), baseline=baseline)
+                      sys.stderr.isatty(), baseline=baseline, workdir=args.index)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "report.json").write_text(json.dumps(report.to_dict(), indent=2))

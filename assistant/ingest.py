@@ -5,7 +5,11 @@ derived from their content, its stale chunks are deleted by asking the store (no
 and only then is the manifest entry written (atomically). A run killed anywhere leaves at worst
 a file whose manifest entry is old, which the next run simply redoes with the same ids. The new
 chunks of several files share one encoder pass (the encoder is most of the cost, and small
-calls waste it), but each file is still written, then recorded, in turn.
+calls waste it), but each file is still written, then recorded, in turn; a writer thread does
+that while the next files are read and chunked. Chunks are not analysed here: spaCy's pass cost
+as much as the embedding, and most chunks of a large corpus are never retrieved; a chunk is
+analysed the first time a question retrieves it, and that analysis stored beside it
+(`Store.save_analyses`).
 
 A run over files that have not changed since the last complete ingest is answered from the
 manifest without opening the store or loading a model.
@@ -16,12 +20,14 @@ from __future__ import annotations
 import bisect
 import contextlib
 import fnmatch
+import functools
 import hashlib
 import json
 import os
 import re
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +51,7 @@ from assistant.store import (
     save_ingest_state,
 )
 from assistant.text import section_headings
-from assistant.types import ANALYSIS_VERSION, Passage
+from assistant.types import Passage
 
 IGNORE_FILE = ".groundworkignore"
 
@@ -104,6 +110,7 @@ def chunk(extracted_pages: list[str], settings: Settings,
     """
     from llama_index.core.node_parser import SentenceSplitter
 
+    _import_nltk()
     splitter = SentenceSplitter(chunk_size=settings.chunk_tokens,
                                 chunk_overlap=settings.chunk_overlap, tokenizer=token_encoder())
     multi_page = len(extracted_pages) > 1 if paged is None else paged
@@ -137,6 +144,23 @@ def chunk(extracted_pages: list[str], settings: Settings,
         raise Unreadable(f"no text to index: only runs of over {UNBROKEN_RUN:,} characters "
                          "without a space or a line break (encoded data?)")
     return chunks
+
+
+@functools.cache
+def _import_nltk() -> None:
+    """The splitter's sentence tokenizer is nltk's, and `import nltk` imports scipy.stats for
+    collocation statistics the splitter never uses: 1.6 of the 1.9 s (CPU) that import costs,
+    paid by every `groundwork ingest`. scipy is hidden while nltk is imported (nltk goes on
+    without it), as analysis.py hides torch from spaCy; it stays importable for whoever needs
+    it."""
+    hide = "scipy" not in sys.modules
+    if hide:
+        sys.modules["scipy"] = None
+    try:
+        import nltk  # noqa: F401
+    finally:
+        if hide:
+            del sys.modules["scipy"]
 
 
 SPLIT_WINDOW = 65_536  # characters the splitter is given at once
@@ -258,8 +282,7 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
     derived from it, for an index that is damaged (the store's messages say when)."""
     settings = settings or Settings.load()
     started = time.perf_counter()
-    recipe = (f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}/"
-              f"{ANALYSIS_VERSION}")
+    recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}"
     if store is None and not settings.chroma_url and not rebuild:
         report = _unchanged_since_last_ingest(paths, settings, recipe, prune)
         if report:
@@ -309,6 +332,7 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
 
     report = IngestReport()
     failed_hashes: dict[str, str] = {}
+    lexical_recorded = _lexical_index_recorded(store)  # before this run's first write
     manifest = Manifest(store.manifest_path)
     if manifest.entries and store.count() == 0:
         # The store was emptied or is another one (a deleted collection, a new Chroma server):
@@ -319,12 +343,14 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
     bar = tqdm(total=len(candidates), desc="ingest", unit="file", disable=not show)
     seen_sources: set[str] = set()
     pending: list[tuple[str, str, list[Passage]]] = []  # (rel, file hash, passages) to write
+    # An abandoned executor (an exception below) ends its thread once collected.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundwork-ingest")
+    writing: list[Future] = []  # the batch being embedded and written, if any
 
-    def write_pending() -> None:
-        """One encoder pass for the pending files, then each file written and recorded in turn."""
-        analyse_passages([p for _, _, passages in pending for p in passages])
-        results = store.replace_sources([(rel, passages) for rel, _, passages in pending])
-        for (rel, file_hash, passages), (added, deleted, embedded) in zip(pending, results):
+    def write(batch: list[tuple[str, str, list[Passage]]]) -> None:
+        """One encoder pass for the batch's files, then each file written and recorded in turn."""
+        results = store.replace_sources([(rel, passages) for rel, _, passages in batch])
+        for (rel, file_hash, passages), (added, deleted, embedded) in zip(batch, results):
             report.files_ingested += 1
             report.chunks_added += added
             report.chunks_deleted += deleted
@@ -333,7 +359,20 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
                                      "chunks": len(passages)}
             manifest.save()
             bar.update()
+
+    def write_pending(last: bool = False) -> None:
+        """Hand the pending files to the writer thread and go on reading and chunking the next
+        ones meanwhile: the encoder (which releases the GIL) is not idle while files are read.
+        One batch at a time, so files are still written in order, each recorded after its
+        chunks; `last` waits for it."""
+        for done in writing:
+            done.result()
+        writing[:] = [writer.submit(write, pending[:])] if pending else []
         pending.clear()
+        if last:
+            for done in writing:
+                done.result()
+            writer.shutdown()
 
     for root, path in candidates:
         report.files_seen += 1
@@ -374,7 +413,7 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
         pending.append((rel, file_hash, _passages(rel, extracted.title, pieces)))
         if sum(len(passages) for _, _, passages in pending) >= settings.ingest_batch:
             write_pending()
-    write_pending()
+    write_pending(last=True)
     bar.close()
     changed = report.files_ingested > 0
     # A path that does not exist (a typo) must not make every indexed file look deleted.
@@ -385,7 +424,10 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
             report.files_pruned += 1
             changed = True
         manifest.save()
-    if changed or not store.lexical_index_current():
+    if lexical_recorded:
+        if changed:
+            store.update_lexical_index()
+    elif changed or not store.lexical_index_current():
         store.rebuild_lexical_index()
     report.chunks_total = store.count()
     _record_ingest(store, manifest, recipe, report, failed_hashes)
@@ -430,6 +472,19 @@ def _record_ingest(store, manifest: Manifest, recipe: str, report: IngestReport,
     tmp = store.local_dir / (INGEST_RECORD + ".tmp")
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
     os.replace(tmp, store.local_dir / INGEST_RECORD)
+
+
+def _lexical_index_recorded(store: Store) -> bool:
+    """Whether the BM25 index on disk is the one the last complete ingest left beside exactly
+    this store: then this run's own changes are all it lacks, and it is updated for them. Any
+    doubt (an interrupted run, a server's collection) checks it against every id the store
+    holds, and rebuilds it from every text when they differ."""
+    try:
+        record = json.loads((store.local_dir / INGEST_RECORD).read_text())
+    except (OSError, ValueError):
+        return False
+    return (record.get("bm25") is not None and record.get("bm25") == _bm25_stamp(store.local_dir)
+            and record.get("chroma") == _chroma_identity(store.settings))
 
 
 def _bm25_stamp(folder: Path) -> str | None:
@@ -491,14 +546,6 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
     return report
 
 
-def analyse_passages(passages: list[Passage]) -> None:
-    """Parse each chunk once, now, so that no question has to (stored beside it in the store)."""
-    from assistant.analysis import analyse
-
-    for p, found in zip(passages, analyse([p.text for p in passages], [p.title for p in passages])):
-        p.analysis = found
-
-
 def _passages(source: str, title: str, chunks) -> list[Passage]:
     passages, occurrences = [], {}
     for text, page, start, end, section in chunks:
@@ -508,10 +555,8 @@ def _passages(source: str, title: str, chunks) -> list[Passage]:
         # a crash upserts over its own earlier writes instead of leaving duplicates. The location
         # and title are part of the id because the store never rewrites a chunk whose id it
         # already holds: text that moved within an edited file must become a new chunk (its
-        # vector is reused by content hash), or it would keep its old offsets and title. The
-        # analysis version is part of it for the same reason: a new analysis rewrites the chunk.
-        pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}\0"
-                     f"{ANALYSIS_VERSION}")[:20]
+        # vector is reused by content hash), or it would keep its old offsets and title.
+        pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}")[:20]
         passages.append(Passage(id=pid, text=text, source=source, title=title, page=page,
                                 start=start, end=end, section=section))
     return passages

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import threading
+import time
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +32,8 @@ def embedder_path(name: str | None) -> str:
 
 
 BACKENDS = ("auto", "onnx", "torch")
-AUTO_ONNX_TEXTS = 64  # "auto": calls with more texts than this (ingest batches) go to torch
+AUTO_ONNX_TEXTS = 64  # "auto": calls with more texts than this (ingest batches) go to the
+# backend measured fastest for batches on this machine (Encoder.batch_backend)
 
 
 def load_embedder(name: str | None = None, batch_size: int = 32,
@@ -56,9 +58,10 @@ class Encoder:
     sentence-transformers on torch to ~1e-7 with the same neighbours (tests/test_models.py).
     "torch" runs sentence-transformers itself. "auto" sends questions, claims and an answer's
     sentences to onnxruntime (3-4x faster per call on 2 cores, and no torch to import) and
-    ingest-sized batches to torch, whose batch speed won on one of the two bench CPUs
-    (bench/README.md: choose "onnx" where it does not). The method names are llama-index's
-    embedding interface, which the callers were written against.
+    ingest-sized batches to whichever of the two ran them faster on this machine, measured the
+    first time and cached beside the ONNX export (torch won on one bench CPU, onnxruntime by
+    1.7x on another: bench/README.md). The method names are llama-index's embedding interface,
+    which the callers were written against.
     """
 
     def __init__(self, path: str, batch_size: int = 32, backend: str = "auto"):
@@ -79,9 +82,10 @@ class Encoder:
                              "use embed_backend torch")
         self._torch = None
         self._torch_lock = threading.Lock()
-        self._session = self._tokenizer = None
+        self._session = self._tokenizer = self._batches = None
         if backend != "torch":
-            self._session = onnx_session(self._onnx_file())
+            self._onnx_path = self._onnx_file()
+            self._session = onnx_session(self._onnx_path)
             self._tokenizer = load_tokenizer(folder, self.max_length)
 
     # llama-index's names, as the callers use them
@@ -95,13 +99,48 @@ class Encoder:
     def encode(self, texts: list[str], batch_size: int | None = None, prompt: str = "",
                normalize_embeddings: bool = True):
         """Unit vectors (float32, one row per text), by onnxruntime or torch as the backend says."""
-        import numpy as np
-
         texts = [prompt + t for t in texts]
         batch_size = batch_size or self.batch_size
-        if self._session is None or (self.backend == "auto" and len(texts) > AUTO_ONNX_TEXTS):
-            return self.torch_model.encode(texts, batch_size=batch_size, prompt="",
-                                           normalize_embeddings=normalize_embeddings)
+        if self._session is None or (self.backend == "auto" and len(texts) > AUTO_ONNX_TEXTS
+                                     and self.batch_backend(texts) == "torch"):
+            return self.torch_encode(texts, batch_size, normalize_embeddings)
+        return self.onnx_encode(texts, batch_size, normalize_embeddings)
+
+    def batch_backend(self, sample: list[str]) -> str:
+        """"onnx" or "torch": which ran ingest-sized batches faster here, measured once on
+        `sample` and kept in a `.batch-backend.json` file beside the export: delete it to
+        measure again, or set embed_backend to choose. Each backend is warmed up, then timed
+        in alternating rounds, its best round counting: another process's burst of work
+        then slows one round of each, not one backend."""
+        if self._batches is None:
+            choice = self._onnx_path.with_suffix(".batch-backend.json")
+            self._batches = _json(choice).get("backend")
+            if self._batches not in ("onnx", "torch"):
+                texts = sample[:AUTO_ONNX_TEXTS]
+                runs = {"onnx": self.onnx_encode, "torch": self.torch_encode}
+                measured = dict.fromkeys(runs, 0.0)
+                for run in runs.values():
+                    run(texts[:8], self.batch_size, True)
+                for name, run in [*runs.items()] * 3:
+                    started = time.perf_counter()
+                    run(texts, self.batch_size, True)
+                    rate = round(len(texts) / (time.perf_counter() - started), 1)
+                    measured[name] = max(measured[name], rate)
+                self._batches = max(measured, key=measured.get)
+                tmp = choice.with_name(f"{choice.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps({"backend": self._batches, "chunks_per_s": measured,
+                                           "texts": len(texts), "batch_size": self.batch_size}))
+                os.replace(tmp, choice)
+        return self._batches
+
+    def torch_encode(self, texts: list[str], batch_size: int, normalize: bool):
+        return self.torch_model.encode(texts, batch_size=batch_size, prompt="",
+                                       normalize_embeddings=normalize)
+
+    def onnx_encode(self, texts: list[str], batch_size: int, normalize_embeddings: bool = True):
+        """Unit vectors by onnxruntime, longest texts batched together (less padding)."""
+        import numpy as np
+
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch
         out = np.zeros((len(texts), self._session.get_outputs()[0].shape[-1]), dtype=np.float32)
         names = [i.name for i in self._session.get_inputs()]

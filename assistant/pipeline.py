@@ -64,6 +64,9 @@ class Assistant:
             t0 = time.perf_counter()
             passages = self.retriever.run(question, k)
             timings["retrieve"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            self._analysed(passages)
+            timings["analyse"] = time.perf_counter() - t0
             gen = self.generator(generator)
             t0 = time.perf_counter()
             draft = None
@@ -112,6 +115,18 @@ class Assistant:
         rewritten = condense_with_llm(asked, earlier, llm, previous) if llm is not None else None
         return rewritten or condense(asked, previous)
 
+    def _analysed(self, passages: list[Passage]) -> list[Passage]:
+        """Chunks are analysed when a question first retrieves them, not at ingest (the parse
+        cost as much as the embedding, for chunks most of which are never retrieved): those
+        still without one are parsed in one batch and the analyses stored beside them."""
+        missing = [p for p in passages if p.analysis is None]
+        if missing:
+            made = analysis.analyse([p.text for p in missing], [p.title for p in missing])
+            for p, found in zip(missing, made):
+                p.analysis = found
+            self.retriever.store.save_analyses(missing)
+        return passages
+
     def follow_ups(self, question: str, passages: list[Passage],
                    asked_before: Sequence[str] = (), limit: int = 3) -> list[str]:
         """2-3 questions the corpus can answer, near the asked one: questions the documents pose
@@ -121,7 +136,8 @@ class Assistant:
         seen = [set(analysis.terms(q)) for q in [question, *asked_before]]
         topic = {t for t in seen[0] if not analysis.YEAR.fullmatch(t)}
         wider = self.retriever.run(question, 3 * self.settings.top_k)
-        candidates = [(clean(s.text), p) for p in wider for s in analysis.of(p).sentences
+        asking = self._analysed([p for p in wider if "?" in p.text])  # only these can pose one
+        candidates = [(clean(s.text), p) for p in asking for s in analysis.of(p).sentences
                       if _QUESTION.match(clean(s.text)) and topic & set(s.terms)]
         candidates += [(f'What else does "{p.title}" document?', p) for p in passages]
         known = [f for p in passages for s in analysis.of(p).sentences for f in s.figures]

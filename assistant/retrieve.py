@@ -11,11 +11,10 @@ deleted after the BM25 index was built is not returned, so an answer never cites
 
 from __future__ import annotations
 
-import os
 import time
 
 from assistant.config import Settings
-from assistant.store import BM25_STAMP, Store, StoreError, record_to_passage
+from assistant.store import Store, StoreError, record_to_passage
 from assistant.types import Passage
 
 RRF_K = 60  # reciprocal-rank constant, as in llama-index and the original paper
@@ -35,10 +34,11 @@ class Retriever:
             self.reranker = CrossEncoder(settings.rerank_model, device="cpu")
         self.timings: dict[str, float] = {}
 
-    def _load(self) -> None:
+    def _load(self, check: bool = True) -> None:
         """Check the index and load its BM25 side; again whenever an ingest has finished."""
-        signature = _signature(self.store.bm25_dir / BM25_STAMP)
-        self.repaired = self.store.check() or self.repaired
+        signature = self.store.lexical_signature()
+        if check:
+            self.repaired = self.store.check() or self.repaired
         count = self.store.count()
         if count == 0:
             where = self.settings.chroma_url or f"{self.settings.index_dir}/"
@@ -55,11 +55,14 @@ class Retriever:
     def _notice_changes(self) -> None:
         """Every finished ingest leaves a new BM25 stamp: then reopen Chroma (an embedded store
         loads its vectors once per client) and reload BM25, so the new content is answerable
-        without a restart. One stat() per question."""
-        signature = _signature(self.store.bm25_dir / BM25_STAMP)
+        without a restart. One stat() per question. An ingest through this very store (an
+        upload in the UI) needs neither the reopening nor the check: the store saw its writes."""
+        signature = self.store.lexical_signature()
         if signature is not None and signature != self._signature:
-            self.store.reopen()
-            self._load()
+            own = signature == self.store.written_signature
+            if not own:
+                self.store.reopen()
+            self._load(check=not own)
 
     def run(self, question: str, k: int | None = None) -> list[Passage]:
         """The top `k` passages at or above the relevance floor, best first."""
@@ -118,11 +121,3 @@ def reciprocal_rank(ranked_lists: list[list[tuple[str, float]]]) -> list[tuple[s
         for rank, (pid, _) in enumerate(ranked):
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (rank + RRF_K)
     return sorted(fused.items(), key=lambda item: -item[1])
-
-
-def _signature(path) -> tuple | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_ino, stat.st_mtime_ns, stat.st_size

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -30,7 +31,7 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.models import embedder_path, load_embedder
-from assistant.types import Analysis, Passage
+from assistant.types import ANALYSIS_VERSION, Analysis, Passage
 
 _PAGE_SIZE = 5000  # Chroma get() batch when reading the whole collection
 log = logging.getLogger("groundwork.store")
@@ -60,7 +61,8 @@ class IndexDamaged(StoreError):
 MANIFEST = "manifest.json"
 BM25_DIR = "bm25"
 BM25_STAMP = "groundwork.json"  # inside BM25_DIR: what it was built from
-BM25_FORMAT = 2  # bm25s saved directly, ids beside it (1: llama-index's BM25Retriever)
+BM25_FORMAT = 3  # bm25s saved directly, ids and token ids beside it (2: without token ids;
+# 1: llama-index's BM25Retriever)
 INGEST_RECORD = "ingested.json"  # ingest's note that the store is exactly what it last wrote
 INGEST_STATE = "ingest.json"  # the last ingest: its folders, and whether it finished
 INGEST_LOCK = "ingest.lock"  # held by a running ingest
@@ -133,12 +135,17 @@ def _content_hash(text: str) -> str:
 
 
 def passage_metadata(p: Passage) -> dict:
-    """What Chroma stores beside a chunk's text: where it came from, and its analysis (JSON)."""
+    """What Chroma stores beside a chunk's text: where it came from, and its analysis once made."""
     metadata = {"source": p.source, "title": p.title, "page": p.page or 0, "start": p.start,
                 "end": p.end, "section": p.section, "content_hash": _content_hash(p.text)}
     if p.analysis:
-        metadata["analysis"] = p.analysis.to_json()
+        metadata.update(analysis_metadata(p.analysis))
     return metadata
+
+
+def analysis_metadata(analysis: Analysis) -> dict:
+    """An analysis as stored (JSON), with the version that made it: another version's is redone."""
+    return {"analysis": analysis.to_json(), "analysis_version": ANALYSIS_VERSION}
 
 
 def passage_to_node(p: Passage, embedding=None):
@@ -156,11 +163,11 @@ _PASSAGE_FIELDS = {f.name for f in fields(Passage)} - {"id", "text", "score", "s
 
 def record_to_passage(pid: str, text: str, metadata: dict, score: float = 0.0) -> Passage:
     """A stored chunk as a Passage: every metadata key that names a Passage field is carried
-    (the analysis parsed back from its JSON)."""
+    (the analysis parsed back from its JSON, if this version made it)."""
     values = {k: v for k, v in metadata.items() if k in _PASSAGE_FIELDS}
     values["page"] = values.get("page") or None  # stored as 0: Chroma has no null
-    if values.get("analysis"):
-        values["analysis"] = Analysis.from_json(values["analysis"], text)
+    current = values.get("analysis") and metadata.get("analysis_version") == ANALYSIS_VERSION
+    values["analysis"] = Analysis.from_json(values["analysis"], text) if current else None
     return Passage(id=pid, text=text, score=score, **values)
 
 
@@ -175,6 +182,11 @@ class Store:
             if url.scheme not in ("http", "https") or not url.hostname:
                 raise StoreError(f"chroma_url must look like http://HOST:PORT, got "
                                  f"{settings.chroma_url!r}")
+        # What this process wrote since the BM25 index was last brought up to date: chunk id ->
+        # text added, ids deleted (update_lexical_index applies them instead of re-reading all).
+        self._lexical_added: dict[str, str] = {}
+        self._lexical_deleted: set[str] = set()
+        self.written_signature: tuple | None = None  # of the BM25 index this object last wrote
         self._open()
 
     def _open(self) -> None:
@@ -341,6 +353,7 @@ class Store:
             with self._writing():
                 ChromaVectorStore(chroma_collection=self.collection).add(
                     [passage_to_node(p, e) for p, e in zip(new, vectors)])
+            self._lexical_added.update((p.id, p.text) for p in new)
         for existing, file_new, passages in plans:
             hashes = {_content_hash(p.text) for p in file_new}
             embedded = len(hashes & fresh)
@@ -349,7 +362,35 @@ class Store:
             for i in range(0, len(stale), _PAGE_SIZE):
                 with self._writing():
                     self.collection.delete(ids=stale[i:i + _PAGE_SIZE])
+            self._lexical_deleted.update(stale)
+            for pid in stale:
+                self._lexical_added.pop(pid, None)
             yield len(file_new), len(stale), embedded
+
+    def save_analyses(self, passages: list[Passage]) -> bool:
+        """Store the analyses made of these chunks when a question first retrieved them.
+
+        Not a change of what is indexed (the ingest record stays true). Embedded, it is skipped
+        while an ingest or another write holds the index rather than waited for: the analysis
+        is only made again next time. A chunk deleted meanwhile is not brought back."""
+        ids = [p.id for p in passages if p.analysis is not None]
+        if not ids:
+            return False
+        with contextlib.ExitStack() as held, self._reachable():
+            if not self.settings.chroma_url:
+                try:
+                    held.enter_context(file_lock(self.local_dir / INGEST_LOCK, exclusive=True,
+                                                 wait=False))
+                    held.enter_context(file_lock(self.local_dir / WRITE_LOCK, exclusive=True,
+                                                 wait=False))
+                except BlockingIOError:
+                    return False
+            stored = set(self.collection.get(ids=ids, include=[])["ids"])
+            kept = [p for p in passages if p.id in stored and p.analysis is not None]
+            if kept:
+                self.collection.update(ids=[p.id for p in kept],
+                                       metadatas=[analysis_metadata(p.analysis) for p in kept])
+        return True
 
     def add_with_embeddings(self, passages: list[Passage], embeddings) -> None:
         """Bulk load with precomputed vectors (the benchmark's synthetic large indexes)."""
@@ -393,16 +434,36 @@ class Store:
                 and stamp.get("fingerprint") == self._fingerprint())
 
     def rebuild_lexical_index(self) -> None:
-        """Rebuilt at ingest time (bm25s indexes 100k chunks in seconds), never per query.
-
-        Written beside the live one and swapped in by renames, so that a reader never loads half
-        an index; a serving process notices the new stamp file and reloads.
+        """Rebuilt from every chunk Chroma holds: for an index whose BM25 side is missing or
+        cannot be trusted. Otherwise ingest only applies its own changes (update_lexical_index).
         """
         ids, texts = [], []
         for batch in self._all(["documents"]):
             ids += batch["ids"]
             texts += batch["documents"]
         self.write_lexical_index(ids, texts)
+
+    def update_lexical_index(self) -> None:
+        """Apply this process's writes to the BM25 index: the added chunks are tokenised, the
+        others' tokens are read from the index itself, nothing from Chroma. BM25 weights every
+        term by the whole collection, so the score matrix is recomputed (from token ids, which
+        is fast); what made the rebuild cost seconds at 10k chunks was reading and tokenising
+        every text. Falls back to the rebuild when the index on disk is missing or does not
+        add up to what the store holds."""
+        added, deleted = self._lexical_added, self._lexical_deleted
+        tmp = self.bm25_dir.with_name(f"bm25.{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            ids = LexicalIndex.update(self.bm25_dir, tmp, added, deleted)
+        except (OSError, ValueError, KeyError):
+            ids = None
+        if ids is None or len(ids) != self.count():
+            shutil.rmtree(tmp, ignore_errors=True)
+            self.rebuild_lexical_index()
+        else:
+            self._swap_lexical_index(tmp, ids)
+        added.clear()
+        deleted.clear()
 
     def write_lexical_index(self, ids: list[str], texts: list[str]) -> None:
         """The BM25 index of exactly these chunks (all the store holds), swapped in by renames.
@@ -412,6 +473,14 @@ class Store:
         shutil.rmtree(tmp, ignore_errors=True)
         if ids:
             LexicalIndex.build(tmp, ids, texts)
+        self._swap_lexical_index(tmp, ids)
+        self._lexical_added.clear()
+        self._lexical_deleted.clear()
+
+    def _swap_lexical_index(self, tmp: Path, ids) -> None:
+        """Written beside the live one and swapped in by renames, so that a reader never loads
+        half an index; a serving process notices the new stamp file and reloads."""
+        if len(ids):
             stamp = {"format": BM25_FORMAT, "count": len(ids),
                      "fingerprint": hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()}
             (tmp / BM25_STAMP).write_text(json.dumps(stamp))
@@ -419,9 +488,18 @@ class Store:
         shutil.rmtree(old, ignore_errors=True)
         if self.bm25_dir.exists():
             self.bm25_dir.rename(old)
-        if ids:
+        if len(ids):
             tmp.rename(self.bm25_dir)
         shutil.rmtree(old, ignore_errors=True)
+        self.written_signature = self.lexical_signature()
+
+    def lexical_signature(self) -> tuple | None:
+        """The BM25 stamp file's identity: every finished ingest leaves a new one (one stat())."""
+        try:
+            stat = os.stat(self.bm25_dir / BM25_STAMP)
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
     def load_lexical_index(self) -> LexicalIndex | None:
         """The persisted BM25 index, or None when there is none (or it is being swapped)."""
@@ -576,9 +654,13 @@ def repair_command(settings: Settings) -> str:
 class LexicalIndex:
     """BM25 over the chunk texts with bm25s, tokenised as llama-index's BM25Retriever does
     (English stopwords, PyStemmer's English stemmer), persisted with the chunk ids only: the
-    passages themselves are read from Chroma, so the index stays small and loads by mmap."""
+    passages themselves are read from Chroma, so the index stays small and loads by mmap. Each
+    chunk's token ids are kept beside it, so that an ingest can update the index for the chunks
+    it changed without reading or tokenising the others again."""
 
     IDS = "ids.npy"
+    TOKENS = "tokens.npy"  # every chunk's token ids, one chunk after the other, in IDS order
+    OFFSETS = "offsets.npy"  # where each chunk's token ids start in TOKENS (and where they end)
 
     def __init__(self, bm25, ids):
         import Stemmer
@@ -587,17 +669,65 @@ class LexicalIndex:
         self.stemmer = Stemmer.Stemmer("english")
 
     @staticmethod
-    def build(folder: Path, ids: list[str], texts: list[str]) -> None:
+    def _tokenise(texts: list[str]) -> list[list[str]]:
         import bm25s
-        import numpy as np
         import Stemmer
 
-        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
-                                show_progress=False)
+        return bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"),
+                              return_ids=False, show_progress=False)
+
+    @classmethod
+    def build(cls, folder: Path, ids: list[str], texts: list[str]) -> None:
+        vocab: dict[str, int] = {}
+        cls._write(folder, ids, cls._ids(cls._tokenise(texts), vocab), vocab)
+
+    @classmethod
+    def update(cls, folder: Path, target: Path, added: dict[str, str],
+               deleted: set[str]) -> list[str] | None:
+        """The index in `folder` with `deleted` (and the earlier versions of `added`) left out
+        and `added` (id -> text) put in, written to `target`; its ids, or None if `folder`
+        holds no index of this format."""
+        import bm25s
+        import numpy as np
+
+        stamp = _read_stamp(folder)
+        if stamp is None or stamp.get("format") != BM25_FORMAT:
+            return None
+        vocab = dict(bm25s.BM25.load(str(folder), mmap=True, show_progress=False).vocab_dict)
+        old_ids = np.load(folder / cls.IDS)
+        tokens = np.load(folder / cls.TOKENS, mmap_mode="r")
+        offsets = np.load(folder / cls.OFFSETS)
+        if len(offsets) != len(old_ids) + 1:
+            return None
+        gone = deleted | set(added)
+        keep = [i for i, pid in enumerate(map(str, old_ids)) if pid not in gone]
+        ids = [str(old_ids[i]) for i in keep] + list(added)
+        docs = [tokens[offsets[i]:offsets[i + 1]].tolist() for i in keep]
+        docs += cls._ids(cls._tokenise(list(added.values())), vocab) if added else []
+        if ids:  # none left: no index at all, as for an empty store
+            cls._write(target, ids, docs, vocab)
+        return ids
+
+    @staticmethod
+    def _ids(docs: list[list[str]], vocab: dict[str, int]) -> list[list[int]]:
+        """Token lists as token ids, new tokens added to `vocab`."""
+        return [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in docs]
+
+    @classmethod
+    def _write(cls, folder: Path, ids: list[str], docs: list[list[int]],
+               vocab: dict[str, int]) -> None:
+        """bm25s's index of `docs` (token ids of `vocab`), the ids and token ids beside it."""
+        import bm25s
+        import numpy as np
+
         bm25 = bm25s.BM25()
-        bm25.index(tokens, show_progress=False)
+        bm25.index(bm25s.tokenization.Tokenized(ids=docs, vocab=vocab), show_progress=False)
         bm25.save(str(folder), show_progress=False)
-        np.save(folder / LexicalIndex.IDS, np.array(ids))
+        np.save(folder / cls.IDS, np.array(ids))
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        np.save(folder / cls.OFFSETS, np.concatenate([[0], np.cumsum(lengths)]))
+        np.save(folder / cls.TOKENS, np.fromiter(itertools.chain.from_iterable(docs),
+                                                 dtype=np.int32, count=int(lengths.sum())))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:

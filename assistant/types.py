@@ -71,13 +71,13 @@ class Sentence:
     negated: bool  # says what is not, or not known ("do not state", "no count of")
 
 
-# Stored analyses made by another version are redone at the next ingest.
+# A stored analysis made by another version is made again when its chunk is next retrieved.
 ANALYSIS_VERSION = "en_core_web_sm-3.8.0/2"
 
 
 @dataclass
 class Analysis:
-    """A text parsed once (at ingest for a chunk, once per ask for a question or a draft)."""
+    """A text parsed once (a chunk when first retrieved, a question or a draft once per ask)."""
 
     sentences: list[Sentence]
     title_terms: list[str] = field(default_factory=list)  # content words of the passage title
@@ -118,8 +118,8 @@ class Passage:
     score: float = 0.0  # fused retrieval score (higher is better)
     similarity: float = 0.0  # cosine similarity to the question, the relevance floor's measure
     section: str = ""  # the heading the chunk sits under in its file, if any
-    # Made at ingest and stored beside the chunk; None for a passage built by hand (the
-    # checks then analyse it on first use: assistant.analysis.of).
+    # Made the first time a question retrieves the chunk and stored beside it; None until then
+    # (the checks analyse a passage without one on first use: assistant.analysis.of).
     analysis: Analysis | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:

@@ -73,6 +73,13 @@ def demo_index(tmp_path_factory) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def eval_indexes(tmp_path_factory) -> Path:
+    """One folder for every eval run of the session (`evaluate(workdir=)`, `eval --index`): each
+    case set is ingested once, by whichever test evaluates it first."""
+    return tmp_path_factory.mktemp("eval-indexes")
+
+
 # -- the CLI ----------------------------------------------------------------------------------
 
 

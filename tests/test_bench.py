@@ -11,17 +11,19 @@ from conftest import GROUNDWORK, subprocess_env
 
 from assistant.bench import common, corpus, ingest, retrieval
 
+QUICK = common.MIN_INGEST_CHUNKS  # the smallest corpus that fills every row of the report
 SECTIONS = {"machine", "plan", "goals", "settings", "encoder", "ingest", "retrieval", "ask",
             "startup", "concurrency", "seconds", "command"}
 
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
-    """One quick bench run for the module: (report dict, Markdown text, parsed stdout)."""
+    """One quick bench run for the module, on the smallest corpus that fills every row of the
+    report: (report dict, Markdown text, parsed stdout)."""
     import subprocess
 
     out = tmp_path_factory.mktemp("bench") / "out"
-    proc = subprocess.run([str(GROUNDWORK), "bench", "--sizes", "100", "--out", str(out),
+    proc = subprocess.run([str(GROUNDWORK), "bench", "--sizes", str(QUICK), "--out", str(out),
                            "--json"], capture_output=True, text=True, timeout=900,
                           env=subprocess_env(), stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -40,7 +42,7 @@ def test_report_has_every_section(quick):
     for key in ("encoder", "ingest", "ask", "startup"):
         assert "error" not in report[key], report[key]
     assert report["machine"]["cpus"] >= 1
-    assert report["command"].startswith("groundwork bench --sizes 100")
+    assert report["command"].startswith(f"groundwork bench --sizes {QUICK}")
     for heading in ("| measure | result | goal |", "## Retrieval", "## Encoder options",
                     "## Where the first ingest", "## ask", "## Start-up", "## Peak memory"):
         assert heading in md, heading
@@ -48,7 +50,7 @@ def test_report_has_every_section(quick):
 
 def test_ingest_numbers(quick):
     ing = quick[0]["ingest"]
-    assert ing["chunks"] >= 100
+    assert ing["chunks"] >= QUICK
     for key in ("seconds", "chunks_per_s", "encode_seconds", "encode_chunks_per_s", "ratio",
                 "reingest_seconds", "reingest_cli_seconds", "peak_rss_mb",
                 "encoder_in_ingest_seconds"):
@@ -60,7 +62,7 @@ def test_ingest_numbers(quick):
 
 def test_retrieval_rows_for_both_stores(quick):
     rows = quick[0]["retrieval"]
-    assert {(r["size"], r["backend"]) for r in rows} == {(100, "embedded"), (100, "server")}
+    assert {(r["size"], r["backend"]) for r in rows} == {(QUICK, "embedded"), (QUICK, "server")}
     for r in rows:
         assert "error" not in r, r
         assert r["vectors"] == "real"

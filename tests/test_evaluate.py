@@ -1,6 +1,7 @@
 """The eval suite and its gate: passes on the shipped cases, and bites when a guard is off."""
 
 import json
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -64,15 +65,23 @@ def test_bad_cases_file_says_where(tmp_path):
         load_cases([bad])
 
 
-def test_gate_passes_on_the_shipped_cases(tmp_path, cli):
-    """What CI enforces: the default generator on every shipped case (and the public dev set)."""
+def test_gate_passes_on_the_shipped_cases(tmp_path, eval_indexes, capsys, monkeypatch):
+    """What CI enforces: the default generator on every shipped case (and the public dev set).
+    `groundwork eval` runs in this process, so the models the other tests loaded serve it."""
+    from assistant.cli import main
+
+    for name in [n for n in os.environ if n.startswith("GROUNDWORK_")]:
+        monkeypatch.delenv(name)  # the default settings, as a user's shell would give them
+    monkeypatch.chdir(ROOT)
     paths = CASES + ([DEV] if DEV.exists() else [])
     out = tmp_path / "report"
-    result = cli("eval", *paths, "--out", out, "--gate", GATE, "--json", timeout=900, cwd=ROOT)
+    code = main(["eval", *map(str, paths), "--out", str(out), "--gate", str(GATE), "--json",
+                 "--index", str(eval_indexes)])
+    printed = capsys.readouterr()
     report = json.loads((out / "report.json").read_text())
-    assert result.returncode == 0, result.stderr + json.dumps(
+    assert code == 0, printed.err + json.dumps(
         [c for c in report["cases"] if not c["passed"]], indent=1)[:3000]
-    assert json.loads(result.stdout)["cases"] == report["cases"]
+    assert json.loads(printed.out)["cases"] == report["cases"]
     for key in ("answerable_accuracy", "wrong_answers", "answer_precision", "unconfirmed",
                 "unconfirmed_with_answer", "abstention_rate", "false_abstention_rate",
                 "invented_numbers", "invalid_citations", "citation_precision",
@@ -83,24 +92,27 @@ def test_gate_passes_on_the_shipped_cases(tmp_path, cli):
     assert "| demo-02 |" in markdown and "abstention_rate" in markdown
 
 
-def test_gate_bites_without_the_answer_type_check():
-    report = evaluate(load_cases(TRAPS), Settings.load(answer_type_check=False))
+def test_gate_bites_without_the_answer_type_check(eval_indexes):
+    report = evaluate(load_cases(TRAPS), Settings.load(answer_type_check=False),
+                      workdir=eval_indexes)
     failures = gate_failures(report, GATE)
     assert any(f.startswith("numeric_traps.jsonl: abstention_rate") for f in failures), failures
 
 
-def test_gate_bites_without_the_numeric_guard(perturbing):
-    guarded = evaluate(load_cases(TRAPS), Settings.load(generator=perturbing))
+def test_gate_bites_without_the_numeric_guard(perturbing, eval_indexes):
+    guarded = evaluate(load_cases(TRAPS), Settings.load(generator=perturbing),
+                       workdir=eval_indexes)
     assert guarded.metrics["invented_numbers"] == 0
     assert gate_failures(guarded, GATE) == []
     unguarded = evaluate(load_cases(TRAPS), Settings.load(generator=perturbing,
-                                                          numeric_guard=False))
+                                                          numeric_guard=False),
+                         workdir=eval_indexes)
     failures = gate_failures(unguarded, GATE)
     assert unguarded.metrics["invented_numbers"] > 0
     assert any("invented_numbers" in f for f in failures), failures
 
 
-def test_gate_bites_when_the_verifier_contradicts_itself(monkeypatch):
+def test_gate_bites_when_the_verifier_contradicts_itself(monkeypatch, eval_indexes):
     """A verifier that never credits a claim with answering, and keeps the claims that read as
     the answer, lists every part as undocumented next to the claims that answer it: the gate
     must count that, not pass it."""
@@ -108,7 +120,7 @@ def test_gate_bites_when_the_verifier_contradicts_itself(monkeypatch):
                         lambda self, parts, kept, passages: [UNDOCUMENTED] * len(parts))
     monkeypatch.setattr(Verifier, "_without_doubted",
                         lambda self, parts, outcomes, kept: (kept, []))
-    report = evaluate(load_cases(TRAPS)[:8], Settings.load())
+    report = evaluate(load_cases(TRAPS)[:8], Settings.load(), workdir=eval_indexes)
     assert report.metrics["self_contradictions"] > 0
     assert report.metrics["answerable_accuracy"] == 0.0
     failures = gate_failures(report, GATE)
@@ -211,10 +223,10 @@ def test_gate_bites_on_wrong_answers(monkeypatch):
     assert "| wrong_answers |" in markdown and "**WRONG**" in markdown
 
 
-def test_baseline_comparison_names_what_got_worse():
+def test_baseline_comparison_names_what_got_worse(eval_indexes):
     cases = load_cases([ROOT / "evals" / "cases" / "numeric_traps.jsonl"])[:8]
-    good = evaluate(cases, Settings.load())
-    bad = evaluate(cases, Settings.load(answer_type_check=False),
+    good = evaluate(cases, Settings.load(), workdir=eval_indexes)
+    bad = evaluate(cases, Settings.load(answer_type_check=False), workdir=eval_indexes,
                    baseline=json.loads(json.dumps(good.to_dict(), default=str)))
     # Without the check it answers more: what gets worse is abstention, what may get better
     # is an answerable case the strict check refused.

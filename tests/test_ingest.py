@@ -697,3 +697,37 @@ def test_a_file_over_max_file_chunks_is_refused(tmp_path, make_settings):
     report = ingest([tmp_path / "docs"], make_settings(max_file_chunks=5), progress=False)
     assert report.files_ingested == 1
     assert [f["path"] for f in report.files_failed] == ["long.md"]
+
+
+def test_bm25_is_updated_for_the_changed_chunks_and_ranks_as_a_rebuild(tmp_path, make_settings,
+                                                                       monkeypatch):
+    """An ingest that adds, edits and removes files applies only its own changes to the BM25
+    index (nothing read back from Chroma), and that index ranks every question exactly as one
+    rebuilt from every stored text."""
+    root = tmp_path / "docs"
+    for i, topic in enumerate(["Harbour", "Glacier", "Forest", "Desert"]):
+        write(root / f"{topic.lower()}.md", f"# {topic}\n\n" + paragraphs(topic, 4, seed=i))
+    settings = make_settings()
+    ingest([root], settings, progress=False)
+
+    def no_rebuild(self):
+        raise AssertionError("the BM25 index was rebuilt from the store")
+
+    monkeypatch.setattr(Store, "rebuild_lexical_index", no_rebuild)
+    write(root / "volcano.md", "# Volcano\n\n" + paragraphs("Volcano", 3, seed=8))
+    write(root / "forest.md", "# Forest\n\n" + paragraphs("Forest", 2, seed=9))
+    (root / "desert.md").unlink()
+    report = ingest([root], settings, prune=True, progress=False)
+    assert report.files_ingested == 2 and report.files_pruned == 1 and report.chunks_deleted
+    assert sorted(bm25_ids(settings)) == sorted(stored(settings))
+    assert Store(settings).lexical_index_current()
+    updated = Store(settings).load_lexical_index()
+    questions = ["volcano station readings", "forest paragraph 9001 sensors", "desert wind",
+                 "harbour crew replaced sensors on day 3", "glacier shift change"]
+    monkeypatch.undo()
+    Store(settings).rebuild_lexical_index()
+    rebuilt = Store(settings).load_lexical_index()
+    for q in questions:
+        got, want = updated.search(q, 10), rebuilt.search(q, 10)
+        assert [pid for pid, _ in got] == [pid for pid, _ in want], q
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], rel=1e-5), q

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from conftest import CORPUS, subprocess_env
 
+from assistant import models
 from assistant.config import Settings
 from assistant.ingest import chunk
-from assistant.models import AUTO_ONNX_TEXTS, Encoder, embedder_path, load_embedder
+from assistant.models import Encoder, embedder_path, load_embedder
 from assistant.readers import extract
 
 
@@ -49,16 +50,37 @@ def test_backends_give_the_same_vectors_and_neighbours(texts):
     assert np.allclose(np.linalg.norm(vectors["onnx"][0], axis=1), 1, atol=1e-5)
 
 
-def test_auto_sends_questions_to_onnxruntime_and_batches_to_torch(texts, monkeypatch):
-    encoder = load_embedder(backend="auto")
-    runs = []
-    run = encoder._session.run
-    monkeypatch.setattr(encoder._session, "run", lambda *a, **k: runs.append(1) or run(*a, **k))
+def test_auto_sends_questions_to_onnxruntime_and_batches_to_the_measured_backend(
+        texts, tmp_path, monkeypatch):
+    """Batches go to the backend measured fastest here, once: the choice is kept beside the
+    export and obeyed by every later encoder (tmp_path stands in for the cache folder; a batch
+    is made small here so that measuring is quick)."""
+    monkeypatch.setattr(models, "AUTO_ONNX_TEXTS", 4)
+    batch = texts[:5]
+
+    def counted(choice: str | None) -> tuple[Encoder, list]:
+        encoder = Encoder(embedder_path(None), backend="auto")
+        encoder._onnx_path = tmp_path / "encoder.onnx"
+        if choice:
+            (tmp_path / "encoder.batch-backend.json").write_text(json.dumps({"backend": choice}))
+        runs, run = [], encoder._session.run
+        encoder._session.run = lambda *a, **k: runs.append(1) or run(*a, **k)
+        return encoder, runs
+
+    encoder, runs = counted(None)
     encoder.encode(QUESTIONS[:1])
-    encoder.encode(texts[:AUTO_ONNX_TEXTS])
-    assert len(runs) == 2
-    encoder.encode((texts * AUTO_ONNX_TEXTS)[:AUTO_ONNX_TEXTS + 1])
-    assert len(runs) == 2  # went to torch
+    encoder.encode(texts[:4])
+    assert len(runs) == 2 and not (tmp_path / "encoder.batch-backend.json").exists()
+    measured_vectors = encoder.encode(batch)
+    kept = json.loads((tmp_path / "encoder.batch-backend.json").read_text())
+    assert set(kept["chunks_per_s"]) == {"onnx", "torch"} and all(kept["chunks_per_s"].values())
+    assert kept["backend"] == max(kept["chunks_per_s"], key=kept["chunks_per_s"].get)
+    reference = load_embedder(backend="torch").encode(batch)
+    assert np.abs(measured_vectors - reference).max() < 1e-5
+    for choice, onnx_runs in (("torch", 0), ("onnx", 1)):  # 5 texts: one batch of 32
+        encoder, runs = counted(choice)
+        encoder.encode(batch)
+        assert len(runs) == onnx_runs, choice
 
 
 def test_tokenizer_matches_sentence_transformers_including_truncation(texts):

@@ -74,3 +74,38 @@ def test_ask_function_and_empty_question(demo_index):
     assert answer.status == "answered"
     with pytest.raises(ValueError, match="empty"):
         ask("   ", index_dir=demo_index.index_dir)
+
+
+def test_chunks_are_analysed_when_first_retrieved_and_the_analysis_kept(tmp_path, monkeypatch):
+    """Ingest stores no analysis; the first question that retrieves a chunk parses it once and
+    stores the analysis beside it, so a new process asking again parses no passage."""
+    from assistant import analysis
+    from assistant.config import Settings
+    from assistant.ingest import ingest
+    from assistant.store import Store
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "kites.md").write_text("# Kite Festival\n\nThe 2024 kite festival drew 4,210 "
+                                   "visitors. Wind stayed below 30 km/h all weekend.\n")
+    (root / "boats.md").write_text("# Boat Show\n\nThe boat show sold 812 tickets in 2024.\n")
+    settings = Settings.load(index_dir=tmp_path / "index")
+    ingest([root], settings, progress=False)
+    assert not any("analysis" in m for m in Store(settings).collection.get()["metadatas"])
+
+    question = "How many visitors did the 2024 kite festival draw?"
+    answer = Assistant(settings).ask(question)
+    assert answer.status == "answered" and "4,210" in answer.summary
+    got = Store(settings).collection.get()
+    kept = {pid for pid, m in zip(got["ids"], got["metadatas"]) if "analysis" in m}
+    assert {p.id for p in answer.retrieved} <= kept
+    for p in answer.retrieved:
+        assert p.analysis == analysis.analyse([p.text], [p.title])[0]
+
+    parsed = []
+    real = analysis.analyse
+    monkeypatch.setattr(analysis, "analyse",
+                        lambda texts, titles=None: parsed.extend(texts) or real(texts, titles))
+    again = Assistant(settings).ask(question)
+    assert again.summary == answer.summary
+    assert not {p.text for p in again.retrieved} & set(parsed)

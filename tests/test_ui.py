@@ -48,14 +48,12 @@ def last_message(history: list) -> str:
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory) -> Settings:
-    """The demo corpus ingested into a temp index for this module (the server adds to it)."""
-    from assistant.ingest import ingest
-
-    settings = Settings.load(index_dir=tmp_path_factory.mktemp("ui") / "index")
-    report = ingest([CORPUS], settings, progress=False)
-    assert report.files_failed == [] and report.chunks_total > 0, report.summary()
-    return settings
+def index(demo_index, tmp_path_factory) -> Settings:
+    """A copy of the session's demo index for this module (the server adds to it): an index is
+    its folder, so copying it is the same as ingesting the demo corpus again, in a second."""
+    target = tmp_path_factory.mktemp("ui") / "index"
+    shutil.copytree(demo_index.index_dir, target)
+    return demo_index.replace(index_dir=target)
 
 
 @pytest.fixture(scope="module")

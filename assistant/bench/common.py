@@ -20,8 +20,10 @@ DIM = 384
 CONCURRENT = 50
 ADD_BATCH = 5000  # Chroma refuses much larger add() batches
 FULL_SCALE = 10_000  # a largest size at or above this runs the full bench
+MIN_INGEST_CHUNKS = 40  # two files of the generated corpus: the least that fills every row
 GOALS = {"ingest_ratio_min": 0.8, "reingest_fraction_max": 0.02, "retrieval_p50_ms_max": 30.0,
-         "retrieval_goal_size": 100_000, "help_seconds_max": 0.5, "cold_ask_seconds_max": 2.5}
+         "retrieval_goal_size": 100_000, "help_seconds_max": 0.5, "cold_ask_seconds_max": 2.5,
+         "ask_p50_ms_max": 250.0, "ask_first_analysis_p50_ms_max": 600.0}
 
 
 class BenchError(RuntimeError):
@@ -48,7 +50,7 @@ class Plan:
             raise ValueError("--sizes takes chunk counts of at least 10, e.g. 1000,10000,100000")
         full = max(sizes) >= FULL_SCALE
         return cls(sizes=tuple(sorted(set(sizes))), full=full,
-                   ingest_chunks=min(max(max(sizes), 100), 2000),
+                   ingest_chunks=min(max(max(sizes), MIN_INGEST_CHUNKS), 2000),
                    sweep_texts=256 if full else 32,
                    sweep_batches=(16, 32, 64, 128) if full else (),
                    queries=200 if full else 30,

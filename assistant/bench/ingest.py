@@ -1,6 +1,7 @@
 """Ingest speed against the encoder's: `ingest()` of the generated corpus, then the raw encoder on
-the very same chunk texts in the same process, where the ingest time goes (exclusive time per
-component), and re-ingest of the unchanged corpus, in process and as a new `groundwork ingest`.
+the very same chunk texts in the same process (as ingest calls it, and each fp32 backend alone:
+the ratio is taken to the best), where the ingest time goes (exclusive time per component), and
+re-ingest of the unchanged corpus, in process and as a new `groundwork ingest`.
 
 The child (`measure`) also saves the chunks and their vectors for the retrieval section.
 """
@@ -11,6 +12,7 @@ import functools
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,14 +21,15 @@ from assistant.bench.common import GOALS, BenchError, child_settings, peak_rss_m
 
 class Timers:
     """Wraps functions so each one's *exclusive* time is summed: nested wrapped calls are charged
-    to themselves, not to their caller, so the parts add up to the whole. Opaque parts keep the
-    time of everything inside them (the BM25 rebuild reads Chroma, but that is its cost)."""
+    to themselves, not to their caller, so the parts of one thread add up to its whole. Opaque
+    parts keep the time of everything inside them (the BM25 rebuild reads Chroma, but that is
+    its cost). Each thread keeps its own nesting (ingest embeds and writes in a thread of its
+    own while the next files are read)."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
-        self._stack: list[list] = []  # [label, time spent in wrapped callees]
-        self._opaque = 0
+        self._local = threading.local()  # .stack: [label, time in wrapped callees]; .opaque
         self._undo: list = []
 
     def wrap(self, owner, attr: str, label: str, opaque: bool = False) -> None:
@@ -35,21 +38,24 @@ class Timers:
 
         @functools.wraps(original)
         def timed(*args, **kwargs):
-            if timers._opaque:
+            local = timers._local
+            if not hasattr(local, "stack"):
+                local.stack, local.opaque = [], 0
+            if local.opaque:
                 return original(*args, **kwargs)
-            timers._stack.append([label, 0.0])
-            timers._opaque += opaque
+            local.stack.append([label, 0.0])
+            local.opaque += opaque
             started = time.perf_counter()
             try:
                 return original(*args, **kwargs)
             finally:
                 elapsed = time.perf_counter() - started
-                timers._opaque -= opaque
-                _, inner = timers._stack.pop()
+                local.opaque -= opaque
+                _, inner = local.stack.pop()
                 timers.seconds[label] = timers.seconds.get(label, 0.0) + elapsed - inner
                 timers.calls[label] = timers.calls.get(label, 0) + 1
-                if timers._stack:
-                    timers._stack[-1][1] += elapsed
+                if local.stack:
+                    local.stack[-1][1] += elapsed
 
         setattr(owner, attr, timed)
         self._undo.append((owner, attr, original))
@@ -100,6 +106,8 @@ def measure(params: dict) -> dict:
                           settings.embed_backend)
     model_load = time.perf_counter() - started
     model.encode(["warm up the encoder"] * 8, batch_size=8)
+    sample = json.loads(Path(params["texts"]).read_text())
+    batches_by = model.batch_backend(sample) if model.backend == "auto" else model.backend
 
     timers = instrument_ingest()
     started = time.perf_counter()
@@ -109,7 +117,9 @@ def measure(params: dict) -> dict:
     if report.files_failed or not report.chunks_embedded:
         raise BenchError(f"the bench corpus did not ingest: {report.summary()}")
     breakdown = {k: round(v, 3) for k, v in sorted(timers.seconds.items(), key=lambda kv: -kv[1])}
-    breakdown["other (loop, nodes, ids, tqdm, Python)"] = round(
+    # The writer thread's parts ran beside the reading ones: the rest can be below zero, by
+    # the time the two overlapped.
+    breakdown["other (loop, nodes, ids, tqdm, Python), minus the overlap"] = round(
         first - sum(timers.seconds.values()), 3)
     encoder_in_ingest = timers.seconds.get(ENCODER_LABEL, 0.0)
 
@@ -131,6 +141,15 @@ def measure(params: dict) -> dict:
     vectors = model.encode(texts, batch_size=settings.embed_batch_size,
                            normalize_embeddings=True)
     raw = time.perf_counter() - started
+    # Each fp32 backend alone on the same texts: the limit ingest is held to is the best one.
+    backends = {}
+    for name, run in (("onnx", model.onnx_encode), ("torch", model.torch_encode)):
+        if name == "onnx" and model.backend == "torch":
+            continue
+        run(texts[:8], settings.embed_batch_size, True)
+        started = time.perf_counter()
+        run(texts, settings.embed_batch_size, True)
+        backends[name] = round(len(texts) / (time.perf_counter() - started), 2)
     # Saved for the retrieval section: its small sizes use these real chunks and vectors.
     np.save(params["vectors"], np.asarray(vectors, dtype=np.float32))
     Path(params["passages"]).write_text(json.dumps(
@@ -153,6 +172,8 @@ def measure(params: dict) -> dict:
         "encode_seconds": round(raw, 3), "encode_chunks_per_s": round(len(texts) / raw, 2),
         "chunks_embedded": report.chunks_embedded,
         "ratio": round(raw / first * chunks / len(texts), 3),
+        "batch_backend": batches_by, "raw_chunks_per_s": backends,
+        "ratio_to_best_raw": round(chunks / first / max(backends.values()), 3),
         "encoder_in_ingest_seconds": round(encoder_in_ingest, 3),
         "encoder_share_of_ingest": round(encoder_in_ingest / first, 4),
         "encode_per_file_seconds": round(per_file, 3),
@@ -168,6 +189,7 @@ def measure(params: dict) -> dict:
 def section(bench) -> dict:
     bench.log(f"ingest of {bench.plan.ingest_chunks} chunks, then raw encode of the same texts")
     data = bench.child("ingest", {"corpus": str(bench.corpus), "index": str(bench.index),
+                                  "texts": str(bench.work / "chunks.json"),
                                   "vectors": str(bench.work / "vectors.npy"),
                                   "passages": str(bench.work / "passages.json")},
                        timeout=600 + 2 * bench.plan.ingest_chunks)
@@ -183,7 +205,7 @@ def section(bench) -> dict:
     data["reingest_cli_seconds"] = round(cli, 3)
     data["reingest_cli_fraction"] = round(cli / data["seconds"], 4)
     data["reingest_cli_store_opened"] = again["store_opened"]
-    data["ratio_met"] = data["ratio"] >= GOALS["ingest_ratio_min"]
+    data["ratio_met"] = data["ratio_to_best_raw"] >= GOALS["ingest_ratio_min"]
     data["reingest_met"] = max(data["reingest_fraction"],
                                data["reingest_cli_fraction"]) < GOALS["reingest_fraction_max"]
     return data

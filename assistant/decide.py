@@ -473,14 +473,15 @@ def _years_of(sentence: Sentence, fig: Figure) -> set[str]:
     """The years a figure is stated for: those in its own clause, else those in a clause
     without figures of its own ("In 2023, NCMEC escalated 63,892 reports")."""
     a, b = _clause_of(sentence, fig)
-    own = {g.text for g in sentence.figures if g.kind == "year" and a <= g.start < b}
+    own = {y for g in sentence.figures if g.kind == "year" and a <= g.start < b
+           for y in _years(g)}
     if own:
         return own
     free = set()
     for c, d in _clauses(sentence):
         inside = [g for g in sentence.figures if c <= g.start < d]
         if inside and all(g.kind == "year" for g in inside):
-            free |= {g.text for g in inside}
+            free |= {y for g in inside for y in _years(g)}
     return free
 
 
@@ -491,8 +492,15 @@ def _years_elsewhere(sentence: Sentence, fig: Figure) -> set[str]:
     for c, d in _clauses(sentence):
         inside = [g for g in sentence.figures if c <= g.start < d]
         if (c, d) != (a, b) and any(g.kind != "year" for g in inside):
-            taken |= {g.text for g in inside if g.kind == "year"}
+            taken |= {y for g in inside if g.kind == "year" for y in _years(g)}
     return taken
+
+
+def _years(fig: Figure) -> set[str]:
+    """"2023-24" is 2023 and 2024; "2020-2024" each year from 2020 to 2024."""
+    if fig.high is None or fig.high - fig.value >= 100:
+        return {fig.text}
+    return {str(y) for y in range(int(fig.value), int(fig.high) + 1)}
 
 
 def _years_agree(asked: list[str], stated: set[str]) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from assistant import analysis
+from assistant import analysis, cells
 from assistant.config import Settings
 from assistant.judge import load_judge
 from assistant.models import token_encoder
@@ -90,6 +90,11 @@ class ExtractiveGenerator(Generator):
         doubted: set[int] = set()
         strict = self.settings.answer_type_check
         for part, found in zip(parts, answering(parts, candidates, judge, strict=strict)):
+            cell = cells.ground(part, passages)  # tables (issue 17): a cell that answers it
+            if cell is not None:  # or the table shows it is not documented: nothing beside it
+                if cell.answered:
+                    chosen.append((cell.passage + 1, cells.claim_text(cell), set()))
+                continue
             for k, _ in found.answers[:1 if part.wants_figure else 2]:
                 take(k)
             if not found.answers:

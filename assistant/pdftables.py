@@ -14,6 +14,7 @@ from assistant.tables import NOTE, from_grid
 from assistant.types import Table
 
 _NUMBER = re.compile(r"^[-+−(]?[$£€]?\d[\d,.]*%?\)?[*†‡]?$")
+_BLANKS = {"n/a", "na", "-", "—", "–", ".."}
 _ALIGNED = {"vertical_strategy": "text", "horizontal_strategy": "text", "snap_tolerance": 3,
             "join_tolerance": 3, "intersection_tolerance": 5}
 
@@ -61,8 +62,9 @@ def _continued(tables: list[Table], grid: list[list[str]], k: int, n: int,
 
 def _aligned(page) -> list[tuple[tuple, list[list[str]]]]:
     """A table without lines: pdfplumber's text strategy lays the whole page on a grid, prose
-    included; the table is the longest run of rows with two filled cells and a figure, with
-    the row above as its header when it fills as many cells."""
+    included (a sentence cut into cells at its word gaps); the table is the longest run of
+    rows that fill the same number of cells, at least two, most of them after the first
+    figures, with the row above as its header when it fills as many cells."""
     out = []
     for table in page.find_tables(_ALIGNED):
         grid = table.extract()
@@ -71,10 +73,12 @@ def _aligned(page) -> list[tuple[tuple, list[list[str]]]]:
         runs: list[list[int]] = [[]]
         for r in kept:
             cells = filled[r]
-            if len(cells) >= 2 and any(_NUMBER.match(c) for c in cells[1:]):
+            numbers = sum(bool(_NUMBER.match(c)) or c.lower() in _BLANKS for c in cells[1:])
+            figure_row = len(cells) >= 2 and numbers and numbers * 2 >= len(cells) - 1
+            if figure_row and (not runs[-1] or len(filled[runs[-1][-1]]) == len(cells)):
                 runs[-1].append(r)
             elif runs[-1]:
-                runs.append([])
+                runs.append([r] if figure_row else [])
         best = max(runs, key=len)
         if len(best) < 2:
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant import analysis
+from assistant import analysis, cells
 from assistant.analysis import context_before
 from assistant.config import Settings
 from assistant.judge import load_judge, query_text
@@ -45,6 +45,8 @@ class Evidence:
     passage_index: int  # 0-based into the draft's passages
     sentence: Sentence  # offsets in the passage text
     coverage: float
+    cell: cells.Grounding | None = None  # the table cell it is, when it is one
+    note: str = ""  # for a gap: what the table does give
 
 
 def split_claims(text: str) -> list[tuple[str, list[int]]]:
@@ -130,6 +132,11 @@ class Verifier:
             note += "citation added by the verifier; "
             valid = list(range(1, len(passages) + 1))
         cited_passages = [passages[n - 1] for n in valid]
+        # Tables (issue 17): a claim stating a cited cell is grounded on the cell (cells.py).
+        cell = cells.support(parsed, passages, [n - 1 for n in valid])
+        if cell is not None:
+            ev = Evidence(cell.passage, cells.evidence(cell, passages[cell.passage]), 1.0, cell)
+            return Claim(text, [cell.passage + 1], True, 1.0, note.strip("; ")), ev
         if self.settings.numeric_guard:
             stated = [g for p in cited_passages for s in analysis.of(p).sentences
                       for g in s.figures]
@@ -194,12 +201,21 @@ class Verifier:
         strict = self.settings.answer_type_check
         for claim, _ in kept:
             claim.answers = []
+        for k, part in enumerate(parts):  # tables (issue 17): the cell that answers the part
+            found = cells.ground(part, passages)
+            for claim, ev in kept:
+                if found and found.answered and ev.cell and ev.cell.cell == found.cell and (
+                        passages[ev.passage_index].id == passages[found.passage].id):
+                    documented.add(k)
+                    claim.answers.append(part.label)
         evidence = [(passages[ev.passage_index], ev.sentence) for _, ev in kept]
         parsed = analysis.as_sentences([claim.text for claim, _ in kept]) if kept else []
         for k, (part, found) in enumerate(zip(parts, answering(parts, evidence, self.judge,
                                                                strict=strict))):
             for j, _ in found.answers:
                 claim, ev = kept[j]
+                if ev.cell is not None:
+                    continue  # a cell answers only the part `cells.ground` gives it
                 if strict and not all(t in parsed[j].terms for t in part.focus):
                     continue
                 context = context_before(*evidence[j]) | set(ev.sentence.terms)
@@ -233,6 +249,10 @@ class Verifier:
 
     def _gap_claim(self, part: Part, passages: list[Passage]) -> tuple[Part, Evidence | None]:
         """The sentence that says this part is not known, when the sources have one."""
+        found = cells.ground(part, passages)  # tables (issue 17): what the table does give
+        if found is not None and not found.answered:
+            p = passages[found.passage]
+            return part, Evidence(found.passage, cells.evidence(found, p), 1.0, found, found.note)
         needed = part.distinct or part.focus or part.terms
         best = None
         for i, p in enumerate(passages):
@@ -263,7 +283,8 @@ class Verifier:
                 citations.append(Citation(
                     n=index[key], passage_id=p.id, source=p.source, title=p.title, page=p.page,
                     quote=clean(s.text), quote_start=s.start, quote_end=s.end,
-                    text=p.text, start=p.start, end=p.end))
+                    text=p.text, start=p.start, end=p.end,
+                    cell=cells.citation(ev.cell) if ev.cell else None))
             return index[key]
 
         claims: list[Claim] = []
@@ -281,7 +302,8 @@ class Verifier:
             stated.append((claim, parsed))
             claims.append(claim)
         for part, evidence in gaps:
-            text = f"{part.label}: {NOT_DOCUMENTED} in the sources."
+            note = f" ({evidence.note})" if evidence and evidence.note else ""
+            text = f"{part.label}: {NOT_DOCUMENTED} in the sources{note}."
             claims.append(Claim(text, [cite(evidence)] if evidence else [], True,
                                 round(evidence.coverage, 3) if evidence else 0.0,
                                 "states what the sources do not document", gap=True))

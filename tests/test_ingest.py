@@ -73,13 +73,13 @@ def write_bad_files(root: Path, builders) -> dict[str, str]:
     write(root / "blank.md", b"   \n\t\n")
     write(root / "binary.txt", b"ELF\x00\x00\x01\x02 binary")
     write(root / "latin1.txt", "Caf\u00e9 au lait".encode("latin-1"))
-    write(root / "sheet.xlsx", b"PK\x03\x04 not supported")
+    write(root / "sheet.xlsx", b"PK\x03\x04 not a workbook")
     write(root / "garbage.pdf", b"garbage bytes that are not a PDF")
     write(root / "locked.pdf", builders.encrypt_pdf(builders.pdf([["Secret: 3 keys."]]), "secret"))
     write(root / "broken.docx", b"PK\x03\x04 broken zip")
     return {"empty.txt": "empty file", "blank.md": "empty file",
             "binary.txt": "binary content", "latin1.txt": "not valid UTF-8",
-            "sheet.xlsx": "unsupported file type '.xlsx'", "garbage.pdf": "corrupt PDF",
+            "sheet.xlsx": "corrupt XLSX", "garbage.pdf": "corrupt PDF",
             "locked.pdf": "encrypted PDF", "broken.docx": "corrupt DOCX"}
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant import analysis
 from assistant.tables import unit_of
@@ -57,6 +58,7 @@ def ground(part, passages: list[Passage]) -> Grounding | None:
     asked = _words(part.label)
     years = {t for t in asked if _YEAR.fullmatch(t)}
     nominal = set(getattr(part, "nominal", []) or part.terms) - years
+    narrowing = _modifiers(part.label)
     found: list[tuple[int, Grounding]] = []
     for i, p in enumerate(passages):
         table = p.analysis.table if p.analysis is not None else None
@@ -75,14 +77,15 @@ def ground(part, passages: list[Passage]) -> Grounding | None:
             whole_row = not answered and not note.startswith(_NO_FIGURE)
             named = label | (_words(_PAREN.sub(" ", table.columns[c])) if c else set())
             covered = named | context | _words(table.columns[c]) | _words(row[0])
-            if not nominal <= covered | _UNIT_TERMS:
+            loose = nominal - covered - _UNIT_TERMS
+            if loose & narrowing or len(loose) > 1:
                 continue  # the part asks about something this row does not measure
             cell = next((x for x in p.analysis.cells if x.row == r and x.column == c), None)
             if cell is None:
                 continue  # a column split into another chunk of this row
             found.append((len(label), Grounding(i, table, cell, answered, note, whole_row)))
     if not found:
-        return None
+        return _over_rows(part, passages, asked)
     answers = [(n, g) for n, g in found if g.answered]
     pool = answers or found
     best = max(n for n, _ in pool)
@@ -91,6 +94,40 @@ def ground(part, passages: list[Passage]) -> Grounding | None:
     if answers and len(distinct) > 1:
         return None  # two cells fit equally: not decided here
     return top[0]
+
+
+def _over_rows(part, passages: list[Passage], asked: set[str]) -> Grounding | None:
+    """A total or comparison over a column's rows ("loans of all branches combined"): no
+    cell states it unless a row is named for it."""
+    if not (_DERIVED.search(part.label) or _ACROSS.search(part.label)):
+        return None
+    for i, p in enumerate(passages):
+        table = p.analysis.table if p.analysis is not None else None
+        if table is None or not p.analysis.cells:
+            continue
+        for c in range(1, len(table.columns)):
+            if (w := _words(_PAREN.sub(" ", table.columns[c]))) and w <= asked:
+                rows = ", ".join(r[0] for r in table.rows)
+                cell = next((x for x in p.analysis.cells if x.column == c), p.analysis.cells[0])
+                return Grounding(i, table, cell, False, f"{_where(table)} gives "
+                                 f"{table.columns[c]} for each of {rows}; no cell states what "
+                                 "is asked, and none is computed", whole_row=True)
+    return None
+
+
+_ACROSS = re.compile(r"\b(total|all|every|each|overall|together)\b", re.I)
+
+
+def _modifiers(text: str) -> set[str]:
+    """Terms of the adjectives and names in a part: words that narrow what is counted
+    ("electric ferry sailings"), which a row must state; other nouns may describe it."""
+    return {t for tok in _tagged(text) if tok.pos_ in ("ADJ", "PROPN")
+            for t in analysis.terms(tok.text)}
+
+
+@lru_cache(maxsize=256)
+def _tagged(text: str):
+    return analysis.nlp()(text)
 
 
 def _column(part, table: Table, r: int, asked: set[str], years: set[str],
@@ -146,6 +183,8 @@ _NO_FIGURE = "no figure for "
 
 
 def _where(table: Table) -> str:
+    if re.match(r"(?i)table\b", table.caption):
+        return table.caption
     return f"Table {table.number} ({table.caption})"
 
 

@@ -17,9 +17,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.analysis import as_sentences, terms
+from assistant.cells import stated_as
 from assistant.config import Settings
 from assistant.question import analyse
 from assistant.render import body, is_compact
+from assistant.tables import unit_of
 from assistant.text import clean, coverage, figures, same_question
 from assistant.types import Answer, Passage
 from assistant.verify import FALLBACK_NOTE, same_fact
@@ -47,6 +49,8 @@ class Case:
     turn: int = 0
     standalone_has: list[str] = field(default_factory=list)
     standalone_lacks: list[str] = field(default_factory=list)  # a new topic carries nothing over
+    # The table cell that holds the answer: {"source", "sheet" or "page", "row", "column"}.
+    cell: dict | None = None
 
     @property
     def expected_status(self) -> str:
@@ -135,7 +139,7 @@ def _case(raw: dict, where: str, path: Path, corpus: str | None,
                 undocumented_parts=raw.get("undocumented_parts") or [],
                 expect_status=status, conversation=conversation, turn=turn,
                 standalone_has=raw.get("standalone_has") or [],
-                standalone_lacks=raw.get("standalone_lacks") or [])
+                standalone_lacks=raw.get("standalone_lacks") or [], cell=raw.get("cell"))
 
 
 def _resolve(corpus: str, cases_file: Path) -> Path:
@@ -211,12 +215,15 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
     precise = sum(_citation_supports(c.text, [answer.citations[n - 1].quote for n in c.citations])
                   for c in asserted if c.citations)
     cited = sum(1 for c in asserted if c.citations)
-    stated = any(c.citations and _states(c.text, a) for c in asserted for a in case.answers)
+    unit = _cell_unit(case.cell, retrieved)
+    stated = any(c.citations and _states(c.text, a, unit) for c in asserted for a in case.answers)
     contradiction = self_contradiction(case, answer, stated)
     if case.answerable:
+        cell_cited = not case.cell or any(_names_cell(c, case.cell) for c in answer.citations)
         passed = (stated and answer.status == case.expected_status and not invented
-                  and not contradiction)
+                  and not contradiction and cell_cited)
         why = ("states the expected answer, cited, status " + answer.status if passed else
+               "no citation names the expected cell" if stated and not cell_cited else
                "invented a number" if invented else
                "answered not documented" if answer.status == "not_documented" else
                "expected answer not in a cited claim" if not stated else
@@ -293,15 +300,56 @@ def invented_numbers(answer: Answer, retrieved: list[Passage]) -> list[str]:
     # What the answer says in its own voice; section numbers and page numbers are layout.
     text = " ".join([answer.summary, bottom_line(answer), *(c.text for c in answer.claims),
                      *answer.follow_ups])
-    return [f.text for f in figures(text) if not any(f.same_as(k) for k in known)]
+    cells = _table_cells(retrieved)
+    return [f.text for f in figures(text) if not any(f.same_as(k) for k in known)
+            and not any(stated_as(f, shown, unit) for shown, unit in cells)]
 
 
-def _states(claim: str, expected: str) -> bool:
-    """The claim states the expected answer: the same figure(s), or the phrase itself."""
+def _cell_unit(expected: dict | None, retrieved: list[Passage]) -> str | None:
+    """The unit the stored table's headers give the expected cell (None: not a table case)."""
+    if not expected:
+        return None
+    for p in retrieved:
+        table = p.analysis.table if p.analysis is not None else None
+        if table is None or p.source != expected["source"]:
+            continue
+        for row in table.rows:
+            if row[0] == expected["row"] and expected["column"] in table.columns:
+                return (unit_of(expected["column"]) or unit_of(row[0])
+                        or unit_of(table.caption))
+    return ""
+
+
+def _table_cells(retrieved: list[Passage]) -> list[tuple[str, str]]:
+    """(value as shown, unit its headers state) of each retrieved table cell, read from the
+    stored table: a figure given with its header's unit ($18,207 thousand) is the cell's."""
+    out = []
+    for p in retrieved:
+        table = p.analysis.table if p.analysis is not None else None
+        for cell in p.analysis.cells if table is not None else []:
+            row = table.rows[cell.row]
+            out.append((row[cell.column], unit_of(table.columns[cell.column]) or unit_of(row[0])
+                        or unit_of(table.caption)))
+    return out
+
+
+def _names_cell(citation, expected: dict) -> bool:
+    """The citation is to the expected cell: same file, sheet or page, row and column."""
+    cell = citation.cell
+    return bool(cell) and citation.source == expected["source"] and (
+        cell.row, cell.column) == (expected["row"], expected["column"]) and (
+        "sheet" not in expected or cell.sheet == expected["sheet"]) and (
+        "page" not in expected or citation.page == expected["page"])
+
+
+def _states(claim: str, expected: str, unit: str | None = None) -> bool:
+    """The claim states the expected answer: the same figure(s), or the phrase itself. For a
+    table cell (`unit` not None) also the figure with its header's unit applied."""
     want = figures(expected)
     if want:
         have = figures(claim)
-        return all(any(w.same_as(h) for h in have) for w in want)
+        return all(any(w.same_as(h) or (unit is not None and stated_as(h, expected, unit))
+                       for h in have) for w in want)
     return clean(expected).lower() in clean(claim).lower()
 
 

@@ -49,8 +49,8 @@ def extract(path: Path, data: bytes, *, max_unpacked_mb: float = Settings.max_un
     elif suffix == ".xlsx":
         from assistant.sheets import read_xlsx
 
-        extracted = Extracted(path.stem, [""], read_xlsx(data, max_unpacked_mb, max_table_rows,
-                                                         _checked_zip))
+        tables = read_xlsx(data, max_unpacked_mb, max_table_rows, _checked_zip)
+        extracted = Extracted(_humane(path.stem), [""], tables)
     elif suffix in (".csv", ".tsv"):
         from assistant.sheets import read_csv
 

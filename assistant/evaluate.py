@@ -212,7 +212,8 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
     invented = invented_numbers(answer, retrieved)
     given = {p.id for p in retrieved}
     invalid = sum(c.passage_id not in given for c in answer.citations)
-    precise = sum(_citation_supports(c.text, [answer.citations[n - 1].quote for n in c.citations])
+    precise = sum(_citation_supports(c.text, [_quoted(answer.citations[n - 1])
+                                              for n in c.citations])
                   for c in asserted if c.citations)
     cited = sum(1 for c in asserted if c.citations)
     unit = _cell_unit(case.cell, retrieved)
@@ -331,6 +332,14 @@ def _table_cells(retrieved: list[Passage]) -> list[tuple[str, str]]:
             out.append((row[cell.column], unit_of(table.columns[cell.column]) or unit_of(row[0])
                         or unit_of(table.caption)))
     return out
+
+
+def _quoted(citation) -> str:
+    """What a citation shows as support: its quote, or a cell with its headers and caption."""
+    cell = citation.cell
+    if cell is None:
+        return citation.quote
+    return f"{cell.row}, {cell.column}: {cell.value} ({cell.caption}, {cell.sheet})"
 
 
 def _names_cell(citation, expected: dict) -> bool:

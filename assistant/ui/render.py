@@ -156,7 +156,8 @@ def table_html(cites: list[Citation]) -> str:
                 cells.append(f"<td>{_e(text)}</td>")
             else:
                 cells.append(f'<td class="gw-cell-hit gw-m-{c.n}" title="[{c.n}] '
-                             f'{_e(c.cell.address)}"><mark class="gw-m-{c.n}">{_e(text)}</mark></td>')
+                             f'{_e(c.cell.address)}"><mark class="gw-m-{c.n}">{_e(text)}'
+                             "</mark></td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     where = f" &middot; sheet {_e(cell.sheet)}" if cell.sheet else ""
     named = "".join(f'<div class="gw-celladdr">[{c.n}] row &ldquo;{_e(c.cell.row)}&rdquo;'

@@ -3,6 +3,8 @@ extractive generator, the verifier."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import xlsx_bytes
 
@@ -11,6 +13,7 @@ from assistant.config import Settings
 from assistant.ingest import ingest
 from assistant.pipeline import Assistant
 from assistant.text import figures
+from assistant.types import Answer
 
 HARBOUR = {"Harbour 2026": [
     ["Harbour operations, Port Ellery"], ["Indicator", 2023, 2024],
@@ -41,6 +44,10 @@ def test_a_cell_named_by_row_and_column_answers_and_is_cited(tables_assistant):
     assert (cell.sheet, cell.row, cell.column, cell.address, cell.unit) == (
         "Harbour 2026", "Ferry sailings (thousands)", "2024", "'Harbour 2026'!C3", "thousands")
     assert cell.rows[cell.at[0]][cell.at[1]] == "41.2"
+    # `ask --json` and the API carry the cell; an answer sent back as history keeps it
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert data["citations"][0]["cell"]["address"] == "'Harbour 2026'!C3"
+    assert Answer.from_dict(data).citations[0].cell == cell
 
 
 def test_a_one_value_column_table_needs_only_the_row(tables_assistant):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -170,8 +171,18 @@ def _fixed_zip(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w",
                                                                    zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=ZIP_TIME), src.read(info))
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, _fixed_times(info.filename, src.read(info)))
     return out.getvalue()
+
+
+def _fixed_times(name: str, data: bytes) -> bytes:
+    """openpyxl stamps the save time into the workbook's properties: a fixed one instead."""
+    if name != "docProps/core.xml":
+        return data
+    return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2024-06-01T00:00:00Z",
+                  data)
 
 
 def main() -> None:

@@ -71,7 +71,8 @@ def answer_html(answer: Answer, turn: int) -> str:
     if answer.citations:
         rows = "".join(
             f'<li>{_cite(turn, c.n)} <span class="gw-file">{_e(c.source)}</span>'
-            f'{_e(f", page {c.page}") if c.page else ""} &middot; {_e(c.title)}</li>'
+            f'{_e(f", page {c.page}") if c.page else ""} &middot; {_e(c.title)}'
+            + (f" &middot; {_e(c.cell.address)}" if c.cell else "") + "</li>"
             for c in answer.citations)
         parts.append(f'<h4 class="gw-h">Sources</h4><ul class="gw-srclist">{rows}</ul>')
     if answer.follow_ups:

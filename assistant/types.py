@@ -64,7 +64,7 @@ class Table:
     at: int = 0  # offset in its page's prose where the table stood (document order)
 
 
-@dataclass
+@dataclass(slots=True)  # a 100,000-row table has hundreds of thousands of them
 class Cell:
     """One value of a table chunk: its place in the table, located in the chunk's text."""
 

@@ -8,12 +8,13 @@ import json
 import pytest
 from conftest import xlsx_bytes
 
+from assistant.answer import GENERATORS, Generator
 from assistant.cells import stated_as
 from assistant.config import Settings
 from assistant.ingest import ingest
 from assistant.pipeline import Assistant
 from assistant.text import figures
-from assistant.types import Answer
+from assistant.types import Answer, Draft
 
 HARBOUR = {"Harbour 2026": [
     ["Harbour operations, Port Ellery"], ["Indicator", 2023, 2024],
@@ -92,3 +93,36 @@ def test_a_row_the_table_lacks_is_not_answered_from_another_row(tables_assistant
 def test_a_header_unit_belongs_to_the_figure_and_nothing_else(claimed, shown, unit, same):
     (fig,) = [f for f in figures(claimed)]
     assert stated_as(fig, shown, unit) is same
+
+
+class _LLMStatingCells(Generator):
+    """A stand-in for an LLM (the code around it is what is tested): it states three figures
+    about ferry sailings in 2024, citing the table chunk: the cell's, with its header's unit
+    applied; the 2023 cell's; and one the table does not hold."""
+
+    name = "cell-llm"
+
+    def __init__(self, settings):
+        pass
+
+    def stream(self, question, passages):
+        n = next(k for k, p in enumerate(passages, 1) if p.source == "harbour.xlsx")
+        yield Draft(f"Port Ellery had 41.2 thousand ferry sailings in 2024 [{n}]. "
+                    f"Port Ellery had 39.8 thousand ferry sailings in 2024 [{n}]. "
+                    f"Port Ellery had 41.3 thousand ferry sailings in 2024 [{n}].",
+                    passages, self.name)
+
+
+def test_an_llm_claim_is_held_to_the_cell_it_states(tables_assistant):
+    GENERATORS["cell-llm"] = _LLMStatingCells
+    try:
+        answer = tables_assistant.ask("How many ferry sailings did Port Ellery have in 2024?",
+                                      generator="cell-llm")
+    finally:
+        GENERATORS.pop("cell-llm")
+    assert answer.status == "answered"
+    kept = [c for c in answer.claims if not c.gap]
+    assert [c.text for c in kept] == ["Port Ellery had 41.2 thousand ferry sailings in 2024."]
+    assert answer.citations[kept[0].citations[0] - 1].cell.address == "'Harbour 2026'!C3"
+    rejected = " ".join(c.text for c in answer.rejected)
+    assert "39.8 thousand" in rejected and "41.3 thousand" in rejected

@@ -160,8 +160,10 @@ def _html(path: Path, data: bytes) -> Extracted:
     tables = []
     for table in parser.tables:  # each stood where its marker is: that place, marker removed
         marker = _TABLE_MARK.format(table.number)
-        table.at = max(text.find(marker), 0)
-        text = text.replace(marker, "", 1)
+        at = max(text.find(marker), 0)
+        before, after = text[:at].rstrip("\n"), text[at + len(marker):].lstrip("\n")
+        text = before + ("\n\n" if before and after else "") + after
+        table.at = len(before)
         tables.append(table)
     return Extracted(title=(title or path.stem)[:200], pages=[text], tables=tables)
 

@@ -228,8 +228,8 @@ def ingest_measured(folder: Path, index: Path, timeout: float = 900) -> Measured
 def rows_csv(path: Path, rows: int = 100_000) -> Path:
     """A CSV export of `rows` daily station counts (five columns), about 4 MB."""
     lines = ["Day,Station,Riders,Fares ($),Delay (min)"]
-    lines += [f"Day {k // 20 + 1},Station {k % 20 + 1},{1000 + k % 977:,},"
-              f"{2500 + (k * 7) % 1999:,}.{k % 100:02d},{k % 13}" for k in range(rows)]
+    lines += [f'Day {k // 20 + 1},Station {k % 20 + 1},"{1000 + k % 977:,}",'
+              f'"{2500 + (k * 7) % 1999:,}.{k % 100:02d}",{k % 13}' for k in range(rows)]
     path.write_text("\n".join(lines) + "\n")
     return path
 

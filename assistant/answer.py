@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from assistant import analysis
+from assistant import analysis, cells
 from assistant.config import Settings
 from assistant.decide import answering, reads_as_answer
 from assistant.models import token_encoder
@@ -88,6 +88,11 @@ class ExtractiveGenerator(Generator):
         open_parts = []
         strict = self.settings.answer_type_check
         for part, found in zip(parts, answering(parts, candidates, strict=strict)):
+            cell = cells.ground(part, passages)  # a table cell that answers it
+            if cell is not None:  # or the table shows it is not documented: nothing beside it
+                if cell.answered:
+                    chosen.append((cell.passage + 1, cells.claim_text(cell), set()))
+                continue
             for k, _ in found.answers[:1 if part.wants_figure else 2] or found.unconfirmed[:1]:
                 take(k)  # the answer, else the sentence that may answer it (shown as such)
             if not found.answers and not found.unconfirmed:

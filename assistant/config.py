@@ -40,8 +40,9 @@ class Settings:
     chunk_tokens: int = 128
     chunk_overlap: int = 16
     max_file_mb: float = 50.0
-    max_unpacked_mb: float = 100.0  # what a DOCX (a zip) may inflate to: zip bombs refused
-    max_file_chunks: int = 10_000  # chunks one file may make (memory and encoder time)
+    max_unpacked_mb: float = 100.0  # what a DOCX or XLSX (a zip) may inflate to: bombs refused
+    max_file_chunks: int = 10_000  # prose chunks one file may make (memory and encoder time)
+    max_table_rows: int = 200_000  # table rows one file may hold; they count here, not in chunks
     embed_model: str | None = None  # local sentence-transformers path; None = packaged MiniLM
     embed_backend: str = "auto"  # auto, onnx (onnxruntime) or torch; same vectors (models.py)
     embed_batch_size: int = 32

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from assistant import analysis
 from assistant.analysis import context_before
+from assistant.cells import Grounding
 from assistant.figures import agree, is_duration
 from assistant.question import NAME_LABELS, WHOLE, Part
 from assistant.text import clean, coverage, is_instruction
@@ -326,6 +327,8 @@ class Evidence:
     passage_index: int  # 0-based into the draft's passages
     sentence: Sentence  # offsets in the passage text
     coverage: float
+    cell: Grounding | None = None  # the table cell it is, when it is one
+    note: str = ""  # for a gap: what the table does give
 
 
 def support(claim: Sentence, indexes: list[int], passages: list[Passage], *,

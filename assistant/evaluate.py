@@ -21,8 +21,9 @@ from assistant.analysis import as_sentences, terms
 from assistant.config import Settings
 from assistant.question import analyse
 from assistant.render import body, bottom_line, is_compact, quote, stated, unconfirmed_parts
+from assistant.tables import unit_of
 from assistant.text import clean, coverage, same_question
-from assistant.types import Answer
+from assistant.types import Answer, Passage
 from assistant.verify import FALLBACK_NOTE, same_fact
 
 REQUIRED = ("id", "question", "answers", "answerable")
@@ -48,6 +49,8 @@ class Case:
     turn: int = 0
     standalone_has: list[str] = field(default_factory=list)
     standalone_lacks: list[str] = field(default_factory=list)  # a new topic carries nothing over
+    # The table cell that holds the answer: {"source", "sheet" or "page", "row", "column"}.
+    cell: dict | None = None
 
     @property
     def expected_status(self) -> str:
@@ -142,7 +145,7 @@ def _case(raw: dict, where: str, path: Path, corpus: str | None,
                 undocumented_parts=raw.get("undocumented_parts") or [],
                 expect_status=status, conversation=conversation, turn=turn,
                 standalone_has=raw.get("standalone_has") or [],
-                standalone_lacks=raw.get("standalone_lacks") or [])
+                standalone_lacks=raw.get("standalone_lacks") or [], cell=raw.get("cell"))
 
 
 def _resolve(corpus: str, cases_file: Path) -> Path:
@@ -215,15 +218,20 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
     invented = invented_numbers(answer)
     given = {p.id for p in retrieved}
     invalid = sum(c.passage_id not in given for c in answer.citations)
-    precise = sum(_citation_supports(c.text, [answer.citations[n - 1].quote for n in c.citations])
+    precise = sum(_citation_supports(c.text, [_quoted(answer.citations[n - 1])
+                                              for n in c.citations])
                   for c in asserted if c.citations)
     cited = sum(1 for c in asserted if c.citations)
-    says_answer = any(c.citations and _states(c.text, a) for c in asserted for a in case.answers)
+    unit = _cell_unit(case.cell, retrieved)
+    says_answer = any(c.citations and _states(c.text, a, unit)
+                      for c in asserted for a in case.answers)
     contradiction = self_contradiction(case, answer, says_answer)
     if case.answerable:
+        cell_cited = not case.cell or any(_names_cell(c, case.cell) for c in answer.citations)
         passed = (says_answer and answer.status == case.expected_status and not invented
-                  and not contradiction)
+                  and not contradiction and cell_cited)
         why = ("states the expected answer, cited, status " + answer.status if passed else
+               "no citation names the expected cell" if says_answer and not cell_cited else
                "invented a number" if invented else
                "answered not documented" if answer.status == "not_documented" else
                "expected answer not in a cited claim" if not says_answer else
@@ -305,6 +313,8 @@ def invented_numbers(answer: Answer) -> list[str]:
     retrieved. Fail-closed and read by the harness's own reader, not the verifier's: a figure
     the verifier cannot read is still counted here."""
     evidence = [text for c in answer.citations for text in (c.text, c.title)]
+    evidence += [form for c in answer.citations if c.cell is not None
+                 for form in _with_unit(c.cell.value, c.cell.unit)]
     asked = [answer.question, answer.asked]
     said = " ".join([answer.summary, bottom_line(answer), *(c.text for c in answer.claims)])
     found = evaluate_figures.unmatched(said, evidence + asked)
@@ -313,12 +323,61 @@ def invented_numbers(answer: Answer) -> list[str]:
     return list(dict.fromkeys(found))  # a figure repeated by the summary is one invention
 
 
-def _states(claim: str, expected: str) -> bool:
-    """The claim states the expected answer: the same figure(s), or the phrase itself."""
-    want = evaluate_figures.read(expected)[0]
-    if want:
-        have = evaluate_figures.read(claim)[0]
-        return all(any(w.same_as(h) for h in have) for w in want)
+def _cell_unit(expected: dict | None, retrieved: list[Passage]) -> str | None:
+    """The unit the stored table's headers give the expected cell (None: not a table case)."""
+    if not expected:
+        return None
+    for p in retrieved:
+        table = p.analysis.table if p.analysis is not None else None
+        if table is None or p.source != expected["source"]:
+            continue
+        for row in table.rows:
+            if row[0] == expected["row"] and expected["column"] in table.columns:
+                return (unit_of(expected["column"]) or unit_of(row[0])
+                        or unit_of(table.caption))
+    return ""
+
+
+def _quoted(citation) -> str:
+    """What a citation shows as support: its quote, or a cell with its headers and caption."""
+    cell = citation.cell
+    if cell is None:
+        return citation.quote
+    return f"{cell.row}, {cell.column}: {cell.value} ({cell.caption}, {cell.sheet})"
+
+
+def _names_cell(citation, expected: dict) -> bool:
+    """The citation is to the expected cell: same file, sheet or page, row and column."""
+    cell = citation.cell
+    return bool(cell) and citation.source == expected["source"] and (
+        cell.row, cell.column) == (expected["row"], expected["column"]) and (
+        "sheet" not in expected or cell.sheet == expected["sheet"]) and (
+        "page" not in expected or citation.page == expected["page"])
+
+
+def _with_unit(shown: str, unit: str) -> list[str]:
+    """A cell's value with its header's unit applied, written out for the harness's own reader:
+    18,207 under "$ thousands" is "$18,207 thousand"; 63.8 under "%" is "63.8%"."""
+    low = unit.lower()
+    if not low:
+        return []
+    if "%" in low or "percent" in low:
+        return [shown + "%"]
+    scale = next((w for w in ("thousand", "million", "billion") if w in low), "")
+    currency = next((c for c in "$£€" if c in unit), "")
+    return [f"{currency}{shown} {scale}".strip()] if scale or currency else []
+
+
+def _states(claim: str, expected: str, unit: str | None = None) -> bool:
+    """The claim states the expected answer: the same figure(s), or the phrase itself. For a
+    table cell (`unit` not None) also the figure with its header's unit applied."""
+    have = evaluate_figures.read(claim)[0]
+    for form in [expected, *_with_unit(expected, unit or "")]:
+        want = evaluate_figures.read(form)[0]
+        if want and all(any(w.same_as(h) for h in have) for w in want):
+            return True
+    if evaluate_figures.read(expected)[0]:
+        return False
     return clean(expected).lower() in clean(claim).lower()
 
 

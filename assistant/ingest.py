@@ -34,7 +34,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.models import token_encoder
-from assistant.readers import PAGE_SEP, Unreadable, extract
+from assistant.readers import PAGE_SEP, Extracted, Unreadable, extract
 from assistant.store import (
     BM25_DIR,
     BM25_STAMP,
@@ -51,7 +51,7 @@ from assistant.store import (
     save_ingest_state,
 )
 from assistant.text import section_headings
-from assistant.types import Passage
+from assistant.types import Analysis, Passage
 
 IGNORE_FILE = ".groundworkignore"
 
@@ -161,6 +161,26 @@ def _import_nltk() -> None:
     finally:
         if hide:
             del sys.modules["scipy"]
+
+
+def table_chunks(extracted: Extracted, settings: Settings,
+                 paged: bool) -> list[tuple[str, int | None, int, int, str, Analysis]]:
+    """Each table's chunks of rows, as (text, page, start, end, section, analysis): `start` =
+    `end`, the place in the extracted text where the table stood (its text is not in it), the
+    section its caption, the analysis its rows and cells. They count against max_table_rows
+    (checked by the reader), not max_file_chunks."""
+    from assistant.tables import chunks
+
+    encode = token_encoder()
+    starts = [0]
+    for page in extracted.pages:
+        starts.append(starts[-1] + len(page) + len(PAGE_SEP))
+    out = []
+    for table in extracted.tables:
+        at = starts[(table.page or 1) - 1] + table.at
+        for text, found in chunks(table, settings.chunk_tokens, lambda t: len(encode(t))):
+            out.append((text, table.page if paged else None, at, at, table.caption, found))
+    return out
 
 
 SPLIT_WINDOW = 65_536  # characters the splitter is given at once
@@ -391,8 +411,11 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
                 report.files_unchanged += 1
                 bar.update()
                 continue
-            extracted = extract(path, data, max_unpacked_mb=settings.max_unpacked_mb)
-            pieces = chunk(extracted.pages, settings, paged=path.suffix.lower() == ".pdf")
+            extracted = extract(path, data, max_unpacked_mb=settings.max_unpacked_mb,
+                                max_table_rows=settings.max_table_rows)
+            paged = path.suffix.lower() == ".pdf"
+            pieces = chunk(extracted.pages, settings, paged=paged)
+            pieces += table_chunks(extracted, settings, paged)
         except Unreadable as exc:
             report.files_failed.append({"path": rel, "reason": str(exc)})
             if file_hash:
@@ -548,7 +571,7 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
 
 def _passages(source: str, title: str, chunks) -> list[Passage]:
     passages, occurrences = [], {}
-    for text, page, start, end, section in chunks:
+    for text, page, start, end, section, *found in chunks:
         key = sha256(text)
         occurrences[key] = occurrences.get(key, 0) + 1
         # Stable across runs: same file, same text at the same place -> same id, so a rerun after
@@ -557,6 +580,11 @@ def _passages(source: str, title: str, chunks) -> list[Passage]:
         # already holds: text that moved within an edited file must become a new chunk (its
         # vector is reused by content hash), or it would keep its old offsets and title.
         pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}")[:20]
+        table = found[0] if found else None  # a table chunk: its structure is the reader's
+        if table is not None and not table.title_terms:
+            from assistant.analysis import terms
+
+            table.title_terms = list(terms(title))
         passages.append(Passage(id=pid, text=text, source=source, title=title, page=page,
-                                start=start, end=end, section=section))
+                                start=start, end=end, section=section, analysis=table))
     return passages

@@ -102,6 +102,11 @@ def render(answer: Answer) -> str:
         out += ["", "Sources", ""]
         for c in answer.citations:
             where = c.source + (f", page {c.page}" if c.page else "")
+            if c.cell:  # a table cell: where a person finds it
+                where += (f", sheet {c.cell.sheet}" if c.cell.sheet else "") + (
+                    f', {c.cell.caption}, row "{c.cell.row}"'
+                    + (f', column "{c.cell.column}"' if c.cell.column else "")
+                    + f" ({c.cell.address})")
             out.append(_wrap(f'[{c.n}] {where} - "{c.title}": "{c.quote}"', indent="    "))
     if answer.follow_ups:
         out += ["", "Want to dive deeper?"] + answer.follow_ups

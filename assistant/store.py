@@ -34,6 +34,9 @@ from assistant.models import embedder_path, load_embedder
 from assistant.types import ANALYSIS_VERSION, Analysis, Passage
 
 _PAGE_SIZE = 5000  # Chroma get() batch when reading the whole collection
+# New chunks embedded and written at a time, so that a file of tens of thousands of chunks (a
+# 100,000-row table) is not held as nodes with their vectors, in Python floats, all at once.
+_WRITE_SLICE = 2048
 log = logging.getLogger("groundwork.store")
 
 
@@ -348,12 +351,15 @@ class Store:
                 existing = set(self.collection.get(where={"source": source}, include=[])["ids"])
                 plans.append((existing, [p for p in passages if p.id not in existing], passages))
         new = [p for _, file_new, _ in plans for p in file_new]
-        vectors, fresh = self._embeddings_for(new)
-        if new:
+        fresh: set[str] = set()
+        for i in range(0, len(new), _WRITE_SLICE):  # memory follows the slice, not the file
+            part = new[i:i + _WRITE_SLICE]
+            vectors, embedded = self._embeddings_for(part)
+            fresh |= embedded
             with self._writing():
                 ChromaVectorStore(chroma_collection=self.collection).add(
-                    [passage_to_node(p, e) for p, e in zip(new, vectors)])
-            self._lexical_added.update((p.id, p.text) for p in new)
+                    [passage_to_node(p, e) for p, e in zip(part, vectors)])
+            self._lexical_added.update((p.id, p.text) for p in part)
         for existing, file_new, passages in plans:
             hashes = {_content_hash(p.text) for p in file_new}
             embedded = len(hashes & fresh)

@@ -72,25 +72,62 @@ class Sentence:
 
 
 # A stored analysis made by another version is made again when its chunk is next retrieved.
-ANALYSIS_VERSION = "en_core_web_sm-3.8.0/2"
+ANALYSIS_VERSION = "en_core_web_sm-3.8.0/3"  # 2: figures in every form; 3: tables
+
+
+@dataclass
+class Table:
+    """A table as its reader found it: every cell's text as displayed, nothing parsed out yet."""
+
+    caption: str  # the caption or title; else the sheet name or "Table N"
+    columns: list[str]  # each column's header, several header rows joined with " / "
+    rows: list[list[str]]  # cell texts as displayed; rows[i][0] is the row label
+    number: int = 1  # 1-based among the file's tables
+    sheet: str = ""  # XLSX
+    page: int | None = None  # PDF
+    footnotes: list[str] = field(default_factory=list)
+    # Where the rows and columns sit in a sheet (XLSX), for "Sheet"!D7 addresses; empty otherwise.
+    row_numbers: list[int] = field(default_factory=list)
+    column_numbers: list[int] = field(default_factory=list)
+    at: int = 0  # offset in its page's prose where the table stood (document order)
+
+
+@dataclass(slots=True)  # a 100,000-row table has hundreds of thousands of them
+class Cell:
+    """One value of a table chunk: its place in the table, located in the chunk's text."""
+
+    start: int  # offsets of the value in the chunk text
+    end: int
+    row: int  # 0-based index into the chunk's Table.rows
+    column: int  # 0-based index into Table.columns (never 0: that is the row label)
+    address: str  # '"Harbour 2026"!D7', or "table 2, row 5, column 3"
 
 
 @dataclass
 class Analysis:
-    """A text parsed once (a chunk when first retrieved, a question or a draft once per ask)."""
+    """A text parsed once (a chunk when first retrieved, a question or a draft once per ask).
+
+    A table chunk has no sentences: its table (the chunk's rows, with the table's caption and
+    headers) and its cells, from the reader's structure at ingest."""
 
     sentences: list[Sentence]
     title_terms: list[str] = field(default_factory=list)  # content words of the passage title
+    table: Table | None = None
+    cells: list[Cell] = field(default_factory=list)
 
     def to_json(self) -> str:
         """Compact: chunks carry it in the store's metadata; texts are not repeated."""
         import json
 
-        return json.dumps({"t": self.title_terms, "s": [
+        data = {"t": self.title_terms, "s": [
             [s.start, s.end, s.terms, s.entities, s.negated,
              [[f.text, f.value, f.kind, f.unit, f.start, f.end, f.high, f.approx]
               for f in s.figures]]
-            for s in self.sentences]}, separators=(",", ":"))
+            for s in self.sentences]}
+        if self.table is not None:
+            data["table"] = asdict(self.table)
+            data["cells"] = [[c.start, c.end, c.row, c.column, c.address] for c in self.cells]
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, data: str, text: str) -> Analysis:
@@ -101,7 +138,9 @@ class Analysis:
             Sentence(start=start, end=end, text=text[start:end], terms=terms,
                      entities=[tuple(e) for e in ents], figures=[Figure(*f) for f in figs],
                      negated=bool(neg))
-            for start, end, terms, ents, neg, figs in raw["s"]])
+            for start, end, terms, ents, neg, figs in raw["s"]],
+            table=Table(**raw["table"]) if raw.get("table") else None,
+            cells=[Cell(*c) for c in raw.get("cells", [])])
 
 
 @dataclass
@@ -143,6 +182,23 @@ class Citation:
     text: str  # the whole passage
     start: int  # the passage's offsets in the source file
     end: int
+    cell: CellCitation | None = None  # set when the support is one table cell
+
+
+@dataclass
+class CellCitation:
+    """A cited table cell, named as a person finds it, with the rows around it to show it in."""
+
+    sheet: str  # or ""
+    caption: str
+    row: str  # the row label
+    column: str  # the column header(s)
+    address: str  # '"Harbour 2026"!D7', or "table 2, row 5, column 3"
+    value: str  # as displayed
+    unit: str  # from the column header ("$ thousands", "%"), or ""
+    columns: list[str]  # the table's headers
+    rows: list[list[str]]  # the rows shown around the cell
+    at: list[int]  # [row, column] of the cell in `rows`
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from assistant import analysis
+from assistant import analysis, cells
 from assistant.analysis import context_before
 from assistant.config import Settings
 from assistant.decide import (
@@ -124,6 +124,11 @@ class Verifier:
             note += "citation added by the verifier; "
             valid = list(range(1, len(passages) + 1))
         cited_passages = [passages[n - 1] for n in valid]
+        # A claim stating a cited table cell is grounded on the cell (cells.py).
+        cell = cells.support(parsed, passages, [n - 1 for n in valid])
+        if cell is not None:
+            ev = Evidence(cell.passage, cells.evidence(cell, passages[cell.passage]), 1.0, cell)
+            return Claim(text, [cell.passage + 1], True, 1.0, note.strip("; ")), ev
         if self.settings.numeric_guard:  # fail closed: a figure the reader cannot match is out
             stated = [s for p in cited_passages for s in analysis.of(p).sentences]
             missing = [f.text for f in unsupported(parsed, stated)]
@@ -152,12 +157,18 @@ class Verifier:
         headings = [heading_terms(passages[ev.passage_index]) for _, ev in kept]
         outcomes = []
         for part in parts:
-            verdicts = [claim_answers(part, parsed[j], ev.sentence, contexts[j], strict=strict,
-                                      heading=headings[j]) for j, (_, ev) in enumerate(kept)]
-            answering = [j for j, v in enumerate(verdicts) if v.outcome == ANSWERED]
+            cell = cells.ground(part, passages)  # a table cell that answers the part
+            answering = [j for j, (_, ev) in enumerate(kept) if cell and cell.answered and ev.cell
+                         and ev.cell.cell == cell.cell
+                         and passages[ev.passage_index].id == passages[cell.passage].id]
+            # A cell answers only the part `cells.ground` gives it; sentences are decided here.
+            verdicts = {j: claim_answers(part, parsed[j], ev.sentence, contexts[j], strict=strict,
+                                         heading=headings[j])
+                        for j, (_, ev) in enumerate(kept) if ev.cell is None}
+            answering += [j for j, v in verdicts.items() if v.outcome == ANSWERED]
             for j in answering:
                 kept[j][0].answers.append(part.label)
-            maybe = [j for j, v in enumerate(verdicts) if v.outcome == UNCONFIRMED]
+            maybe = [j for j, v in verdicts.items() if v.outcome == UNCONFIRMED]
             if not answering and maybe:
                 best = max(maybe, key=lambda j: verdicts[j].coverage)
                 claim = kept[best][0]
@@ -187,6 +198,10 @@ class Verifier:
 
     def _gap_claim(self, part: Part, passages: list[Passage]) -> tuple[Part, Evidence | None]:
         """The sentence that says this part is not known, when the sources have one."""
+        found = cells.ground(part, passages)  # what the table does give, when it is one
+        if found is not None and not found.answered:
+            p = passages[found.passage]
+            return part, Evidence(found.passage, cells.evidence(found, p), 1.0, found, found.note)
         needed = part.distinct or part.focus or part.terms
         best = None
         for i, p in enumerate(passages):
@@ -217,7 +232,8 @@ class Verifier:
                 citations.append(Citation(
                     n=index[key], passage_id=p.id, source=p.source, title=p.title, page=p.page,
                     quote=clean(s.text), quote_start=s.start, quote_end=s.end,
-                    text=p.text, start=p.start, end=p.end))
+                    text=p.text, start=p.start, end=p.end,
+                    cell=cells.citation(ev.cell) if ev.cell else None))
             return index[key]
 
         claims: list[Claim] = []
@@ -237,7 +253,8 @@ class Verifier:
             stated.append((claim, parsed))
             claims.append(claim)
         for part, evidence in gaps:
-            text = f"{part.label}: {NOT_DOCUMENTED} in the sources."
+            note = f" ({evidence.note})" if evidence and evidence.note else ""
+            text = f"{part.label}: {NOT_DOCUMENTED} in the sources{note}."
             claims.append(Claim(text, [cite(evidence)] if evidence else [], True,
                                 round(evidence.coverage, 3) if evidence else 0.0,
                                 "states what the sources do not document", gap=True))

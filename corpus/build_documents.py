@@ -3,6 +3,8 @@
 Writes, next to this file:
   cybertipline_policy_brief_2024.pdf        (4 pages, one topic per page)
   cybertipline_outcome_data_briefing.docx
+  millbrook_recycling_2023.xlsx             (a spreadsheet: figures cited to their cells)
+  millbrook_pool_summary_2023.pdf           (a report whose figures are in a table)
 
 Both outputs are deterministic: the PDF is written with reportlab's
 ``invariant=1`` (fixed dates and document id) and the DOCX has fixed core
@@ -10,7 +12,7 @@ properties and fixed zip entry timestamps, so re-running the script gives
 byte-identical files.
 
 Run:  .venv/bin/python corpus/build_documents.py
-Needs: reportlab, python-docx.
+Needs: reportlab, python-docx, openpyxl.
 
 Facts: NCMEC's public 2023 CyberTipline report and the Stanford Internet
 Observatory's 2024 CyberTipline report, as summarised in the project's
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -255,7 +258,11 @@ def _normalise_zip(data: bytes) -> bytes:
             zi = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
-            dst.writestr(zi, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the time of saving
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                              rb"\g<1>2024-06-01T00:00:00Z", data)
+            dst.writestr(zi, data)
     return out.getvalue()
 
 
@@ -287,11 +294,79 @@ def build_docx(path: Path) -> None:
     path.write_bytes(_normalise_zip(buf.getvalue()))
 
 
+# --------------------------------------------------------------------------
+# Tables (fictional Millbrook, like the library report): a spreadsheet and a
+# report whose figures are in a table, so the demo shows answers cited to cells.
+# --------------------------------------------------------------------------
+
+XLSX_NAME = "millbrook_recycling_2023.xlsx"
+RECYCLING = [
+    ["Millbrook household recycling collections, 2023 (fictional demo data)"],
+    ["Material", "Q1", "Q2", "Q3", "Q4"],
+    ["Paper and card (tonnes)", 412, 398, 405, 441],
+    ["Glass (tonnes)", 188, 201, 215, 240],
+    ["Plastics (tonnes)", 96, 101, "n/a", 110],
+    ["Garden waste (tonnes)", 1120, 2310, 2295, 1140],
+    ["* n/a: the plastics weighbridge was out of service in Q3"],
+]
+POOL_NAME = "millbrook_pool_summary_2023.pdf"
+POOL_TITLE = "Millbrook Leisure Pool: Summary 2023"
+POOL_ROWS = [["Session type", "Visits", "Share of visits (%)"],
+             ["Public swimming", "21,540", "52.3"],
+             ["Swimming lessons", "10,960", "26.6"],
+             ["Club training", "8,690", "21.1"]]
+
+
+def build_xlsx(path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Collections 2023"
+    for row in RECYCLING:
+        sheet.append(row)
+    for row in sheet.iter_rows(min_row=3, max_row=6, min_col=2, max_col=5):
+        for cell in row:
+            cell.number_format = "#,##0"
+    book.properties.creator = "groundwork demo corpus"
+    book.properties.created = book.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    book.save(buf)
+    path.write_bytes(_normalise_zip(buf.getvalue()))
+
+
+def build_pool_pdf(path: Path) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
+
+    styles = getSampleStyleSheet()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, title=POOL_TITLE, author="groundwork demo corpus",
+                            creator="groundwork corpus/build_documents.py", invariant=1)
+    grid = [("GRID", (0, 0), (-1, -1), 0.5, "black"), ("ALIGN", (1, 0), (-1, -1), "RIGHT")]
+    doc.build([
+        Paragraph(POOL_TITLE, styles["Title"]),
+        Paragraph("Fictional demo document: Millbrook and its pool are invented. The pool "
+                  "reopened in January 2023 after new changing rooms were fitted.",
+                  styles["BodyText"]),
+        Spacer(1, 8),
+        Paragraph("Table 1: Pool visits by session type, 2023", styles["BodyText"]),
+        Table(POOL_ROWS, style=grid),
+        Spacer(1, 8),
+        Paragraph("The pool does not count spectators, so visits are swimmers only.",
+                  styles["BodyText"]),
+    ])
+    path.write_bytes(buf.getvalue())
+
+
 def main() -> None:
     build_pdf(HERE / PDF_NAME)
     build_docx(HERE / DOCX_NAME)
-    print(f"wrote {HERE / PDF_NAME}")
-    print(f"wrote {HERE / DOCX_NAME}")
+    build_xlsx(HERE / XLSX_NAME)
+    build_pool_pdf(HERE / POOL_NAME)
+    for name in (PDF_NAME, DOCX_NAME, XLSX_NAME, POOL_NAME):
+        print(f"wrote {HERE / name}")
 
 
 if __name__ == "__main__":

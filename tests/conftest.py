@@ -303,13 +303,81 @@ def docx_bytes(paragraphs: list[str], heading: str | None = None,
     return buf.getvalue()
 
 
+def xlsx_bytes(sheets: dict[str, list[list]], formats: dict[str, str] | None = None,
+               hidden: tuple[str, ...] = ()) -> bytes:
+    """A real XLSX (openpyxl): rows per sheet name; `formats` maps "Sheet!B3" to a number
+    format; sheets named in `hidden` are hidden."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    for where, fmt in (formats or {}).items():
+        name, cell = where.rsplit("!", 1)
+        book[name][cell].number_format = fmt
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def docx_table_bytes(blocks: list[str | list[list[str]]]) -> bytes:
+    """A real DOCX whose blocks are paragraphs (str) or tables (rows of cell texts)."""
+    import docx
+
+    document = docx.Document()
+    for block in blocks:
+        if isinstance(block, str):
+            document.add_paragraph(block)
+            continue
+        table = document.add_table(rows=len(block), cols=len(block[0]))
+        for r, row in enumerate(block):
+            for c, text in enumerate(row):
+                table.cell(r, c).text = text
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def pdf_table_bytes(pages: list[list[str | list[list[str]]]], ruled: bool = True) -> bytes:
+    """A real PDF (reportlab) whose pages hold paragraphs (str) and tables (rows of cells):
+    ruled tables have grid lines, the others only columns that line up."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
+
+    style = getSampleStyleSheet()["Normal"]
+    story = []
+    for k, blocks in enumerate(pages):
+        if k:
+            story.append(PageBreak())
+        for block in blocks:
+            if isinstance(block, str):
+                story += [Paragraph(block, style), Spacer(1, 6)]
+            else:
+                grid = [("GRID", (0, 0), (-1, -1), 0.5, "black")] if ruled else []
+                story += [Table(block, style=grid + [("ALIGN", (1, 0), (-1, -1), "RIGHT")]),
+                          Spacer(1, 8)]
+    buf = io.BytesIO()
+    SimpleDocTemplate(buf, pagesize=A4, invariant=1).build(story)
+    return buf.getvalue()
+
+
 @pytest.fixture(scope="session")
 def builders():
-    """Document builders for tests in any module: builders.pdf / .encrypt_pdf / .docx."""
+    """Document builders for tests in any module: builders.pdf / .encrypt_pdf / .docx /
+    .xlsx / .docx_tables / .pdf_tables."""
 
     class Builders:
         pdf = staticmethod(pdf_bytes)
         encrypt_pdf = staticmethod(encrypt_pdf)
         docx = staticmethod(docx_bytes)
+        xlsx = staticmethod(xlsx_bytes)
+        docx_tables = staticmethod(docx_table_bytes)
+        pdf_tables = staticmethod(pdf_table_bytes)
 
     return Builders

@@ -11,6 +11,7 @@ import io
 import os
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -18,7 +19,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import GROUNDWORK, docx_bytes, pdf_bytes, subprocess_env
+from conftest import GROUNDWORK, docx_bytes, pdf_bytes, subprocess_env, xlsx_bytes
 
 PROSE = " ".join(f"Sentence {i} says the ferry carried {i * 37} passengers on route {i % 7}."
                  for i in range(20)) + " "
@@ -44,6 +45,22 @@ def zip_bomb_docx(gigabytes: float = 2.0, lying: bool = False) -> bytes:
     block = (b"<w:p><w:r><w:t>" + b"A" * 4000 + b"</w:t></w:r></w:p>") * 256
     head = b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/' \
            b'wordprocessingml/2006/main"><w:body>'
+    return _bomb(docx_bytes(["A harmless cover paragraph."]), "word/document.xml", head, block,
+                 gigabytes, lying)
+
+
+def zip_bomb_xlsx(gigabytes: float = 2.0) -> bytes:
+    """A real XLSX whose first sheet inflates to `gigabytes`: rows of one long string cell."""
+    block = (b'<row><c t="inlineStr"><is><t>' + b"A" * 4000 + b"</t></is></c></row>") * 256
+    head = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/' \
+           b'spreadsheetml/2006/main"><sheetData>'
+    return _bomb(xlsx_bytes({"Sheet": [["Site", "Visitors"], ["Museum", 1200]]}),
+                 "xl/worksheets/sheet1.xml", head, block, gigabytes, False)
+
+
+def _bomb(archive: bytes, part: str, head: bytes, block: bytes, gigabytes: float,
+          lying: bool) -> bytes:
+    """`archive` with `part` replaced by `head` and `block` repeated to `gigabytes`."""
     repeats = int(gigabytes * 2**30 / len(block))
     piece = _deflate_piece(block)
     stream = _deflate_piece(head) + piece * repeats + zlib.compressobj(9, zlib.DEFLATED,
@@ -54,10 +71,10 @@ def zip_bomb_docx(gigabytes: float = 2.0, lying: bool = False) -> bytes:
         size, crc = len(head) + len(block) * repeats, zlib.crc32(head)
         for _ in range(repeats):
             crc = zlib.crc32(block, crc)
-    good = zipfile.ZipFile(io.BytesIO(docx_bytes(["A harmless cover paragraph."])))
+    good = zipfile.ZipFile(io.BytesIO(archive))
     members = []
     for info in good.infolist():
-        if info.filename == "word/document.xml":
+        if info.filename == part:
             members.append((info.filename, stream, crc, size))
         else:
             raw = good.read(info.filename)
@@ -136,6 +153,8 @@ def write_hostile_folder(root: Path, only: str | None = None) -> HostileFolder:
         "bomb.docx": (lambda p: p.write_bytes(zip_bomb_docx()), True, "over the 100 MB limit"),
         "lying_bomb.docx": (lambda p: p.write_bytes(zip_bomb_docx(lying=True)), True,
                             "corrupt DOCX"),
+        "bomb.xlsx": (lambda p: p.write_bytes(zip_bomb_xlsx()), True,
+                      "XLSX unpacks to 2,048 MB, over the 100 MB limit"),
         "huge_line.txt": (lambda p: single_line(p, 200), True, "over the 50 MB limit"),
         "long_line.txt": (lambda p: single_line(p, 40), True, "more than 10,000 chunks"),
         "ledger.pdf": (lambda p: p.write_bytes(big_pdf()), False, LAST_PAGE_FACT),
@@ -206,6 +225,43 @@ def ingest_measured(folder: Path, index: Path, timeout: float = 900) -> Measured
 # -- the README figures ------------------------------------------------------------------------
 
 
+def rows_csv(path: Path, rows: int = 100_000) -> Path:
+    """A CSV export of `rows` daily station counts (five columns), about 4 MB."""
+    lines = ["Day,Station,Riders,Fares ($),Delay (min)"]
+    lines += [f'Day {k // 20 + 1},Station {k % 20 + 1},"{1000 + k % 977:,}",'
+              f'"{2500 + (k * 7) % 1999:,}.{k % 100:02d}",{k % 13}' for k in range(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def many_sheets_xlsx(path: Path, sheets: int = 50, rows: int = 200) -> Path:
+    """A workbook of `sheets` sheets of `rows` rows each."""
+    book = {f"Month {s + 1}": [["Site", "Visitors", "Revenue"]]
+            + [[f"Site {r + 1}", 100 + (r * s) % 911, 2000 + r] for r in range(rows)]
+            for s in range(sheets)}
+    path.write_bytes(xlsx_bytes(book))
+    return path
+
+
+def tables_main() -> None:
+    """The README's table rows: a 100,000-row CSV and a 50-sheet workbook, each ingested by a
+    `groundwork ingest` of its own into a fresh index, with its peak RSS."""
+    import json
+
+    print("| file | chunks | seconds | chunks/s | peak RSS |\n|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, write in (("rows_100000.csv", rows_csv), ("sheets_50.xlsx", many_sheets_xlsx)):
+            folder = Path(tmp) / name.split(".")[0]
+            folder.mkdir()
+            write(folder / name)
+            run = ingest_measured(folder, Path(tmp) / f"{name}-index", timeout=3600)
+            report = json.loads(run.stdout)
+            assert report["files_ingested"] == 1, report
+            chunks, seconds = report["chunks_added"], report["seconds"]
+            print(f"| `{name}` | {chunks:,} | {seconds:,.0f} | {chunks / seconds:,.0f} "
+                  f"| {run.peak_rss_mb:,.0f} MB |", flush=True)
+
+
 def main() -> None:
     """The Reliability rows: the good files ingested once (a cold run), then each hostile file
     added to a copy of that index by a `groundwork ingest` of its own, whose peak RSS is
@@ -213,8 +269,8 @@ def main() -> None:
     import json
     import shutil
 
-    names = ["bomb.docx", "lying_bomb.docx", "ledger.pdf", "huge_line.txt", "long_line.txt",
-             "deep.html", "inline_image.md", "two\nlines.md"]
+    names = ["bomb.docx", "lying_bomb.docx", "bomb.xlsx", "ledger.pdf", "huge_line.txt",
+             "long_line.txt", "deep.html", "inline_image.md", "two\nlines.md"]
     print("| file | result | peak RSS | seconds |\n|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         good = write_hostile_folder(Path(tmp) / "good", only="")
@@ -238,4 +294,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    tables_main() if sys.argv[1:] == ["tables"] else main()

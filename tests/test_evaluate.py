@@ -242,3 +242,37 @@ def test_gate_file_thresholds_are_the_issue_s():
     assert "max_invalid_citations = 0" in text and "max_self_contradictions = 0" in text
     assert "max_wrong_answers = 0" in text and "min_answer_precision = 0.95" in text
     assert Path(GATE).parent.name == "evals"
+
+
+def _table_answer(claim_text: str, cited_row: int, cited_column: int):
+    """An answer citing one cell of a real table chunk (the reader's and chunker's output)."""
+    from assistant import cells
+    from assistant.models import token_encoder
+    from assistant.tables import chunks, from_grid
+
+    table = from_grid([["Item", "FY2023", "FY2024"], ["Dockside fees ($ thousands)", "18,207",
+                                                      "19,950"]], caption="Harbour finances")
+    encode = token_encoder()
+    ((text, found),) = chunks(table, 128, lambda t: len(encode(t)))
+    passage = Passage("t", text, "harbour.xlsx", "harbour", None, 0, 0, analysis=found)
+    cell = next(c for c in found.cells if (c.row, c.column) == (cited_row, cited_column))
+    grounding = cells.Grounding(0, found.table, cell, True)
+    cite = Citation(1, "t", "harbour.xlsx", "harbour", None, "x", 0, 1, text, 0, 0,
+                    cell=cells.citation(grounding))
+    question = "What were the dockside fees in FY2023?"
+    claim = Claim(claim_text, [1], True, 1.0, answers=[question.rstrip("?")])
+    answer = Answer(question, "answered", claim_text, [claim], [], [cite])
+    answer.retrieved = [passage]
+    return answer
+
+
+def test_an_answer_must_cite_the_expected_cell_and_header_units_are_not_invented():
+    case = Case("t", "What were the dockside fees in FY2023?", ["18,207"], True, "t.jsonl",
+                corpus="x", cell={"source": "harbour.xlsx", "row": "Dockside fees ($ thousands)",
+                                  "column": "FY2023"})
+    right = judge(case, _table_answer("Dockside fees were $18,207 thousand in FY2023.", 0, 1))
+    assert right.passed and right.invented_numbers == []
+    wrong_cell = judge(case, _table_answer("Dockside fees were 18,207 in FY2023.", 0, 2))
+    assert not wrong_cell.passed and wrong_cell.why == "no citation names the expected cell"
+    scaled_wrong = judge(case, _table_answer("Dockside fees were $18,207 million.", 0, 1))
+    assert set(scaled_wrong.invented_numbers) == {"$18,207 million"}

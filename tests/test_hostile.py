@@ -100,7 +100,8 @@ def test_hostile_uploads_in_bounded_memory_and_time(hostile, tmp_path):
                        r"<td>([^<]*)</td>", run.stdout)}
     shown = {name.split(" -> ")[0]: (name.split(" -> ")[-1], *row) for name, row in rows.items()}
     assert set(shown) == {p.name for p in uploads}, rows
-    for name in ("bomb.docx", "lying_bomb.docx", "huge_line.txt", BLANK_ODD_NAME):  # not saved
+    for name in ("bomb.docx", "lying_bomb.docx", "bomb.xlsx", "huge_line.txt",
+                 BLANK_ODD_NAME):  # not saved
         saved, result, detail = shown[name]
         assert result == "refused" and hostile.refused[name] in detail, (name, detail)
     saved, result, detail = shown["long_line.txt"]  # readable, but over the chunk limit

@@ -73,13 +73,13 @@ def write_bad_files(root: Path, builders) -> dict[str, str]:
     write(root / "blank.md", b"   \n\t\n")
     write(root / "binary.txt", b"ELF\x00\x00\x01\x02 binary")
     write(root / "latin1.txt", "Caf\u00e9 au lait".encode("latin-1"))
-    write(root / "sheet.xlsx", b"PK\x03\x04 not supported")
+    write(root / "sheet.xlsx", b"PK\x03\x04 not a workbook")
     write(root / "garbage.pdf", b"garbage bytes that are not a PDF")
     write(root / "locked.pdf", builders.encrypt_pdf(builders.pdf([["Secret: 3 keys."]]), "secret"))
     write(root / "broken.docx", b"PK\x03\x04 broken zip")
     return {"empty.txt": "empty file", "blank.md": "empty file",
             "binary.txt": "binary content", "latin1.txt": "not valid UTF-8",
-            "sheet.xlsx": "unsupported file type '.xlsx'", "garbage.pdf": "corrupt PDF",
+            "sheet.xlsx": "corrupt XLSX", "garbage.pdf": "corrupt PDF",
             "locked.pdf": "encrypted PDF", "broken.docx": "corrupt DOCX"}
 
 
@@ -731,3 +731,62 @@ def test_bm25_is_updated_for_the_changed_chunks_and_ranks_as_a_rebuild(tmp_path,
         got, want = updated.search(q, 10), rebuilt.search(q, 10)
         assert [pid for pid, _ in got] == [pid for pid, _ in want], q
         assert [s for _, s in got] == pytest.approx([s for _, s in want], rel=1e-5), q
+
+
+# -- tables --------------------------------------------------------------------------------------
+
+
+def test_table_chunks_carry_caption_headers_and_located_cells(tmp_path, builders,
+                                                              make_settings):
+    from assistant.store import record_to_passage
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    rows = [["Indicator", 2023, 2024]] + [[f"Berth {k} calls", 100 + k, 200 + k]
+                                          for k in range(1, 41)]
+    (root / "harbour.xlsx").write_bytes(builders.xlsx({"Harbour 2026": rows}))
+    settings = make_settings(chunk_tokens=64, max_file_chunks=2)  # tables do not count there
+    report = ingest([root], settings, progress=False)
+    assert not report.files_failed, report.summary()
+    got = Store(settings).collection.get(include=["documents", "metadatas"])
+    passages = [record_to_passage(pid, text, meta) for pid, text, meta
+                in zip(got["ids"], got["documents"], got["metadatas"])]
+    assert len(passages) > 2
+    seen = {}
+    for p in passages:
+        assert p.text.startswith("Table 1: Harbour 2026") and p.section == "Harbour 2026"
+        assert p.analysis.sentences == [] and p.analysis.table.columns == rows[0][:1] + [
+            "2023", "2024"]
+        for cell in p.analysis.cells:
+            row = p.analysis.table.rows[cell.row]
+            assert p.text[cell.start:cell.end] == row[cell.column]
+            line = p.text[p.text.rfind("\n", 0, cell.start) + 1:cell.end]
+            assert line.startswith(f"{row[0]} — ") and line.endswith(
+                f"{p.analysis.table.columns[cell.column]}: {row[cell.column]}")
+            seen[cell.address] = row[cell.column]
+    assert seen["'Harbour 2026'!C41"] == "240" and len(seen) == 80  # every cell, once
+
+
+def test_a_row_wider_than_a_chunk_is_split_by_columns_keeping_its_label():
+    from assistant.models import token_encoder
+    from assistant.tables import chunks, from_grid
+
+    header = ["Site"] + [f"Count in {year}" for year in range(1990, 2030)]
+    table = from_grid([header, ["North Point lighthouse"] + [str(k) for k in range(40)]])
+    encode = token_encoder()
+    pieces = chunks(table, 64, lambda t: len(encode(t)))
+    assert len(pieces) > 2
+    assert all(len(encode(text)) <= 64 for text, _ in pieces)
+    assert all(text.split("\n")[1].startswith("North Point lighthouse — ") for text, _ in pieces)
+    assert sorted(c.column for _, a in pieces for c in a.cells) == list(range(1, 41))
+
+
+def test_table_rows_past_max_table_rows_are_refused_with_the_reason(tmp_path, make_settings):
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "big.csv").write_text("Row,Value\n" + "".join(f"r{k},{k}\n" for k in range(30)))
+    (root / "ok.txt").write_text("A short note about nothing in particular.\n")
+    report = ingest([root], make_settings(max_table_rows=10), progress=False)
+    assert report.files_ingested == 1
+    (failed,) = report.files_failed
+    assert failed["path"] == "big.csv" and "max_table_rows" in failed["reason"]

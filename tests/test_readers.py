@@ -131,7 +131,7 @@ BAD = [
     ("binary.txt", b"header\x00\x01\x02\xff rest", "binary content, not text"),
     ("binary.html", b"<html>\x00</html>", "binary content, not text"),
     ("latin1.md", "# Caf\u00e9 cr\u00e8me".encode("latin-1"), "not valid UTF-8 text (byte 5)"),
-    ("sheet.xlsx", b"PK\x03\x04 spreadsheet", "unsupported file type '.xlsx'"),
+    ("sheet.pptx", b"PK\x03\x04 slides", "unsupported file type '.pptx'"),
     ("Makefile", b"all:\n\techo hi\n", "unsupported file type '(none)'"),
     ("garbage.pdf", b"this is not a PDF at all, just words", "corrupt PDF"),
     ("truncated.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", "corrupt PDF"),
@@ -248,3 +248,136 @@ def test_html_constructs_never_closed_are_text_in_linear_time(unclosed):
 def test_html_declaration_html_parser_rejects_is_a_reason():
     with pytest.raises(Unreadable, match="malformed HTML"):
         extract(Path("decl.html"), b"<p>a</p><![ ]><p>b</p>")
+
+
+# -- tables --------------------------------------------------------------------------------------
+
+HARBOUR = [["Indicator", "2023", "2024"], ["Ferry sailings (thousands)", "39.8", "41.2"],
+           ["Net result", "(1,234)", "−1,234"], ["Cruise calls", "n/a", "+34%"]]
+
+
+def test_csv_is_one_table_with_its_header_and_cells_as_written():
+    data = (b"Port,2022,2023\nHarbour A,\"1,234\",38\nHarbour B,n/a,-5.2%\n")
+    (table,) = extract(Path("port_stats.csv"), data).tables
+    assert table.caption == "port stats"
+    assert table.columns == ["Port", "2022", "2023"]
+    assert table.rows == [["Harbour A", "1,234", "38"], ["Harbour B", "n/a", "-5.2%"]]
+
+
+def test_csv_dialect_is_sniffed_and_cp1252_is_the_fallback():
+    data = "Stadt;Einwohner\nKöln;1.084.831\nBonn;330.579\n".encode("cp1252")
+    (table,) = extract(Path("staedte.csv"), data).tables
+    assert table.rows[0] == ["Köln", "1.084.831"]
+    (tsv,) = extract(Path("a.tsv"), b"Site\tVisitors\nMuseum\t1,200\nPark\t900\n").tables
+    assert tsv.rows[1] == ["Park", "900"]
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b'Site,Visitors\n"Museum,1200\n', "broken CSV quoting"),
+    ("Site,Visitors\nMuseum,1200\n".encode("utf-16"), "binary content"),
+])
+def test_bad_csv_gets_a_reason(data, reason):
+    with pytest.raises(Unreadable, match=reason):
+        extract(Path("bad.csv"), data)
+
+
+def test_table_rows_past_the_limit_are_refused_with_the_setting():
+    data = "Row,Value\n" + "".join(f"r{k},{k}\n" for k in range(50))
+    with pytest.raises(Unreadable, match="max_table_rows"):
+        extract(Path("big.csv"), data.encode(), max_table_rows=20)
+
+
+def test_xlsx_shows_numbers_as_excel_does_and_skips_hidden_sheets(builders):
+    data = builders.xlsx(
+        {"Harbour 2026": [["Harbour operations, Port Ellery"], ["Indicator", 2023, 2024],
+                          ["Berth utilisation", 0.638, 0.183], ["Dockside fees ($ thousands)",
+                                                                18207, 19950.4],
+                          ["Net result", -1234, 5], ["* provisional"]],
+         "Secret": [["a", "b"], ["x", 1]]},
+        formats={"Harbour 2026!B3": "0.0%", "Harbour 2026!C3": "0.0%",
+                 "Harbour 2026!B4": "#,##0", "Harbour 2026!C4": "#,##0",
+                 "Harbour 2026!B5": "#,##0;(#,##0)"},
+        hidden=("Secret",))
+    (table,) = extract(Path("harbour.xlsx"), data).tables
+    assert table.caption == "Harbour operations, Port Ellery" and table.sheet == "Harbour 2026"
+    assert table.columns == ["Indicator", "2023", "2024"]
+    assert table.rows == [["Berth utilisation", "63.8%", "18.3%"],
+                          ["Dockside fees ($ thousands)", "18,207", "19,950"],
+                          ["Net result", "(1,234)", "5"]]
+    assert table.footnotes == ["* provisional"]
+    assert table.row_numbers == [3, 4, 5] and table.column_numbers == [1, 2, 3]
+
+
+@pytest.mark.parametrize("data, name, reason", [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "locked.xlsx", "password-protected"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old.xls", "save it as .xlsx"),
+    (b"PK\x03\x04 not really a zip", "broken.xlsx", "corrupt XLSX"),
+])
+def test_bad_workbooks_get_a_reason(data, name, reason):
+    with pytest.raises(Unreadable, match=reason):
+        extract(Path(name), data)
+
+
+def test_docx_tables_are_read_in_order_with_their_caption(builders):
+    data = builders.docx_tables(["Annual report.", "Table 1: Harbour operations", HARBOUR,
+                                 "After the table."])
+    got = extract(Path("a.docx"), data)
+    (table,) = got.tables
+    assert table.caption == "Table 1: Harbour operations"
+    assert table.rows == HARBOUR[1:]
+    assert "39.8" not in got.pages[0] and "After the table." in got.pages[0]
+    assert got.pages[0][:table.at].rstrip().endswith("Table 1: Harbour operations")
+
+
+def test_html_table_caption_spanning_headers_and_merged_cells():
+    html = b"""<title>H</title><p>Intro.</p><table><caption>Table 2: Harbour finances</caption>
+    <thead><tr><th rowspan=2>Item</th><th colspan=2>2024</th></tr><tr><th>H1</th><th>H2</th>
+    </tr></thead><tbody><tr><th scope=row>Dockside fees ($ thousands)</th><td>9,100</td>
+    <td>9,107</td></tr><tr><td rowspan=2>Grants</td><td colspan=2>500</td></tr>
+    <tr><td>12</td><td>13</td></tr></tbody></table><p>After.</p>"""
+    got = extract(Path("f.html"), html)
+    (table,) = got.tables
+    assert table.caption == "Table 2: Harbour finances"
+    assert table.columns == ["Item", "2024 / H1", "2024 / H2"]
+    # a spanning value is one cell; a spanning row label applies to each row it covers
+    assert table.rows == [["Dockside fees ($ thousands)", "9,100", "9,107"],
+                          ["Grants", "500", ""], ["Grants", "12", "13"]]
+    assert "9,100" not in got.pages[0] and "After." in got.pages[0]
+
+
+def test_markdown_pipe_table_leaves_the_prose():
+    md = ("# Report\n\nSome prose.\n\n**Table 3: Visitors**\n\n| Site | 2022 | 2023 |\n"
+          "|---|---:|---|\n| Museum | 1,200 | +34% |\n| Park | — | 900* |\n\n* estimate\n")
+    got = extract(Path("r.md"), md.encode())
+    (table,) = got.tables
+    assert (table.caption, table.columns) == ("Table 3: Visitors", ["Site", "2022", "2023"])
+    assert table.rows == [["Museum", "1,200", "+34%"], ["Park", "—", "900*"]]
+    assert table.footnotes == ["* estimate"]
+    assert "|" not in got.pages[0] and "Some prose." in got.pages[0]
+
+
+@pytest.mark.parametrize("ruled", [True, False])
+def test_pdf_tables_ruled_or_aligned_and_not_also_prose(builders, ruled):
+    rows = [["Indicator", "2022", "2023", "2024"], ["Ferry sailings (thousands)", "40.0", "39.8",
+                                                    "41.2"],
+            ["Cargo (kt)", "1,020", "(1,234)", "-5.2%"], ["Cruise calls", "31", "n/a", "57"]]
+    data = builders.pdf_tables([["Harbour report 2024. The harbour had a busy year.",
+                                 "Table 1: Harbour operations", rows, "* provisional",
+                                 "Closing prose paragraph."]], ruled=ruled)
+    got = extract(Path("a.pdf"), data)
+    (table,) = got.tables
+    assert (table.caption, table.page) == ("Table 1: Harbour operations", 1)
+    assert table.columns == rows[0] and table.rows == rows[1:]
+    assert table.footnotes == ["* provisional"]
+    assert "41.2" not in got.pages[0] and "Closing prose paragraph." in got.pages[0]
+
+
+def test_pdf_table_continued_on_the_next_page_keeps_its_header(builders):
+    head = ["Month", "Sailings", "Passengers"]
+    first = [head] + [[f"Month {k}", str(100 + k), f"{2000 + k:,}"] for k in range(1, 20)]
+    second = [[f"Month {k}", str(100 + k), f"{2000 + k:,}"] for k in range(40, 45)]
+    data = builders.pdf_tables([["Table 4: Sailings by month", first], [second]])
+    tables = extract(Path("m.pdf"), data).tables
+    assert [t.page for t in tables] == [1, 2]
+    assert tables[1].columns == head and tables[1].caption == "Table 4: Sailings by month"
+    assert tables[1].rows[0] == ["Month 40", "140", "2,040"]

@@ -272,6 +272,27 @@ def test_an_unconfirmed_part_is_boxed_with_its_quote_never_as_the_answer():
     assert "1. What the sources do not document" in html and '<div class="gw-nd"' in html
 
 
+def test_a_cell_citation_shows_its_table_with_the_cell_and_headers_marked():
+    from assistant.types import CellCitation
+
+    rows = [["Glass (tonnes)", "188", "240"], ["Plastics <b>", "96", "n/a"]]
+    cell = CellCitation(sheet="Collections 2023", caption="Recycling", row="Glass (tonnes)",
+                        column="Q4", address="'Collections 2023'!C3", value="240",
+                        unit="tonnes", columns=["Material", "Q1", "Q4"], rows=rows, at=[0, 2])
+    cite = _citation(1, "Table 1: Recycling\nGlass (tonnes) — Q1: 188; Q4: 240", "Q4: 240")
+    cite.cell = cell
+    answer = Answer("How much glass in Q4?", "answered", "Glass (tonnes), Q4: 240 [1].",
+                    [Claim("Glass (tonnes), Q4: 240.", [1], True, 1.0)], [], [cite])
+    panel = sources_html([(1, answer)])
+    assert '<caption>Recycling &middot; sheet Collections 2023</caption>' in panel
+    assert ('<td class="gw-cell-hit gw-m-1" title="[1] &#x27;Collections 2023&#x27;!C3">'
+            '<mark class="gw-m-1">240</mark></td>') in panel
+    assert '<th scope="col" class="gw-head-hit">Q4</th>' in panel
+    assert '<th scope="row" class="gw-head-hit">Glass (tonnes)</th>' in panel
+    assert '<th scope="row">Plastics &lt;b&gt;</th>' in panel and "<td>n/a</td>" in panel
+    assert panel.count("gw-cell-hit") == 1
+
+
 def test_a_rewritten_follow_up_shows_the_question_answered():
     answer = Answer("How many of the reports were urgent in 2023?", "answered", "A [1].",
                     [Claim("A.", [1], True, 1.0)], [], [_citation(1, "A. More.", "A.")])
@@ -737,3 +758,29 @@ def test_sign_in_in_the_browser_then_ask(browser, guarded, tmp_path):
     answer = _ask(browser, HEADLINE, 0)
     browser.save_screenshot(str(tmp_path / "signed-in.png"))
     assert answer.find_elements(By.CSS_SELECTOR, ".gw-nd a.gw-cite, .gw-nd li")
+
+
+def test_a_cell_citation_in_the_browser(browser, server, tmp_path):
+    """A question answered from an XLSX cell of the demo corpus: clicking [n] brings forward
+    the table with the cell, its row label and its column header highlighted."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, server["url"])
+    answer = _ask(browser, "How many tonnes of glass did Millbrook collect for recycling in "
+                           "Q4 2023?", 0)
+    assert "240" in answer.text and "answered" in answer.text.lower()
+    cite = answer.find_element(By.CSS_SELECTOR, "a.gw-cite")
+    sid = cite.get_attribute("href").split("#")[1]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", cite)
+    cite.click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(_IN_VIEW, sid) == [True, True])
+    card = browser.find_element(By.ID, sid).find_element(By.XPATH, "ancestor-or-self::div["
+                                                                   "contains(@class,'gw-src')]")
+    hit = card.find_element(By.CSS_SELECTOR, "td.gw-cell-hit")
+    assert hit.text == "240"
+    heads = [h.text for h in card.find_elements(By.CSS_SELECTOR, ".gw-head-hit")]
+    assert heads == ["Q4", "Glass (tonnes)"], heads
+    assert "millbrook_recycling_2023.xlsx" in card.text and "'Collections 2023'!E4" in card.text
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
+    browser.save_screenshot(str(tmp_path / "table-cell.png"))

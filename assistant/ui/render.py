@@ -97,7 +97,8 @@ def answer_html(answer: Answer, turn: int) -> str:
     if answer.citations:
         rows = "".join(
             f'<li>{_cite(turn, c.n)} <span class="gw-file">{_e(c.source)}</span>'
-            f'{_e(f", page {c.page}") if c.page else ""} &middot; {_e(c.title)}</li>'
+            f'{_e(f", page {c.page}") if c.page else ""} &middot; {_e(c.title)}'
+            + (f" &middot; {_e(c.cell.address)}" if c.cell else "") + "</li>"
             for c in answer.citations)
         parts.append(f'<h4 class="gw-h">Sources</h4><ul class="gw-srclist">{rows}</ul>')
     if answer.follow_ups:
@@ -178,6 +179,40 @@ def passage_html(text: str, spans: list[tuple[int, int, int]]) -> str:
     return "".join(out)
 
 
+def table_html(cites: list[Citation]) -> str:
+    """A cited table chunk as a table: its caption, headers and rows, each cited cell marked
+    (with its row label and column header); a row cited whole has its label marked."""
+    cell = next(c.cell for c in cites if c.cell)
+    hits = {tuple(c.cell.at): c for c in cites if c.cell}
+    rows_hit = {r for r, _ in hits}
+    cols_hit = {col for _, col in hits if col}
+    head = "".join(f'<th scope="col"{_hit(j in cols_hit)}>{_e(h)}</th>'
+                   for j, h in enumerate(cell.columns))
+    body = []
+    for r, row in enumerate(cell.rows):
+        cells = [f'<th scope="row"{_hit(r in rows_hit)}>{_e(row[0] if row else "")}</th>']
+        for j, text in enumerate(row[1:], start=1):
+            c = hits.get((r, j))
+            if c is None:
+                cells.append(f"<td>{_e(text)}</td>")
+            else:
+                cells.append(f'<td class="gw-cell-hit gw-m-{c.n}" title="[{c.n}] '
+                             f'{_e(c.cell.address)}"><mark class="gw-m-{c.n}">{_e(text)}'
+                             "</mark></td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    where = f" &middot; sheet {_e(cell.sheet)}" if cell.sheet else ""
+    named = "".join(f'<div class="gw-celladdr">[{c.n}] row &ldquo;{_e(c.cell.row)}&rdquo;'
+                    + (f" &middot; column &ldquo;{_e(c.cell.column)}&rdquo;" if c.cell.column
+                       else "") + f" &middot; {_e(c.cell.address)}</div>"
+                    for c in cites if c.cell)
+    return (f'<table class="gw-table"><caption>{_e(cell.caption)}{where}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{named}")
+
+
+def _hit(on: bool) -> str:
+    return ' class="gw-head-hit"' if on else ""
+
+
 def source_cards(answer: Answer, turn: int) -> str:
     """One card per cited passage (citations of the same passage share it), in [n] order."""
     groups: dict[str, list[Citation]] = {}
@@ -203,8 +238,10 @@ def source_cards(answer: Answer, turn: int) -> str:
                      f'<div class="gw-src-head">{numbers}<span class="gw-file">'
                      f'{_e(first.source)}</span>{page}</div>'
                      f'<div class="gw-src-title">{_e(first.title)}</div>'
-                     f'<div class="gw-passage">{passage_html(first.text, spans)}</div>{extra}'
-                     "</div>")
+                     + (table_html(cites) if any(c.cell for c in cites) else
+                        f'<div class="gw-passage">{passage_html(first.text, spans)}</div>'
+                        f"{extra}")
+                     + "</div>")
     return "".join(cards)
 
 

@@ -1,0 +1,312 @@
+"""Grounding on table cells: does this cell answer this question part, does it support this claim?
+
+A cell's figure answers a part only when the part names the cell's row and its column, in the
+question's words or the headers' ("FY2023" stands for "FY2023", never for "2023"); the table's
+caption, sheet and file title may supply what the whole table is about, and a table with one
+value column needs only the row. What a table does not give is said, not guessed: a year it has
+no column for, a row named without a column where several hold figures, an empty or "n/a" cell,
+a change or ranking no cell states. Units in headers belong to the figure: 18,207 under
+"Dockside fees ($ thousands)" is $18,207 thousand, the same figure and no other.
+
+The answer decision calls `ground` (per question part) and `support` (per claim); both read the
+chunk's stored Table and Cells, never figures parsed out of the rendered text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant import analysis
+from assistant.figures import read as figures
+from assistant.tables import unit_of
+from assistant.types import Cell, CellCitation, Figure, Passage, Sentence, Table
+
+# What a cell holds when the table has no figure for it.
+BLANK = frozenset({"", "n/a", "na", "n.a.", "-", "—", "–", "..", "...", "…", "x", "not available",
+                   "none", "nil"})
+# Quantities no single cell states until derived figures are built.
+_DERIVED = re.compile(r"\b(change[sd]?|increase[sd]?|decrease[sd]?|difference|grow|grew|growth|"
+                      r"rose|fell|decline[sd]?|rank(?:ed|ing)?|highest|lowest|most|least|"
+                      r"combined|sum|altogether|compared|versus|vs)\b", re.I)
+_TOKEN = re.compile(r"[a-z]*\d[\w/.]*", re.I)  # "2023", "FY2023", "2022/23", "Q2"
+_YEAR = re.compile(r"(?<![\w/])(?:19|20)\d\d(?![\w/])")
+_PAREN = re.compile(r"\([^()]*\)")
+
+
+@dataclass
+class Grounding:
+    """A cell and what it does for a part: answers it, or shows why it is not documented."""
+
+    passage: int  # index into the passages given
+    table: Table  # the chunk's table (its rows are the chunk's rows)
+    cell: Cell
+    answered: bool
+    note: str = ""  # for a part not answered: what the table does give, in words
+    whole_row: bool = False  # the row is what is shown for it, not one cell
+
+
+def cells_of(passage: Passage) -> list[Cell]:
+    found = passage.analysis
+    return found.cells if found is not None and found.table is not None else []
+
+
+def ground(part, passages: list[Passage]) -> Grounding | None:
+    """The cell that answers `part` (a question.Part), or the one that shows it is not
+    documented; None when no table row among the passages is what the part asks about."""
+    asked = _words(part.label)
+    years = {t for t in asked if _YEAR.fullmatch(t)}
+    nominal = set(getattr(part, "nominal", []) or part.terms) - years
+    narrowing = _modifiers(part.label)
+    found: list[tuple[int, Grounding]] = []
+    for i, p in enumerate(passages):
+        table = p.analysis.table if p.analysis is not None else None
+        if table is None:
+            continue
+        context = _words(" ".join([table.caption, table.sheet, p.title, p.section])) | set(
+            p.analysis.title_terms)
+        for r, row in enumerate(table.rows):
+            label = _words(_PAREN.sub(" ", row[0]))
+            if not label or not label <= asked:
+                continue
+            verdict = _column(part, table, r, asked, years, context)
+            if verdict is None:
+                continue
+            c, answered, note = verdict
+            whole_row = not answered and not note.startswith(_NO_FIGURE)
+            named = label | (_words(_PAREN.sub(" ", table.columns[c])) if c else set())
+            covered = named | context | _words(table.columns[c]) | _words(row[0])
+            loose = nominal - covered - _UNIT_TERMS
+            if loose & narrowing or len(loose) > 1:
+                continue  # the part asks about something this row does not measure
+            cell = next((x for x in p.analysis.cells if x.row == r and x.column == c), None)
+            if cell is None:
+                continue  # a column split into another chunk of this row
+            found.append((len(label), Grounding(i, table, cell, answered, note, whole_row)))
+    if not found:
+        return _over_rows(part, passages, asked)
+    answers = [(n, g) for n, g in found if g.answered]
+    pool = answers or found
+    best = max(n for n, _ in pool)
+    top = [g for n, g in pool if n == best]
+    distinct = {(passages[g.passage].source, g.cell.address) for g in top}
+    if answers and len(distinct) > 1:
+        return None  # two cells fit equally: not decided here
+    return top[0]
+
+
+def _over_rows(part, passages: list[Passage], asked: set[str]) -> Grounding | None:
+    """A total or comparison over a column's rows ("loans of all branches combined"): no
+    cell states it unless a row is named for it."""
+    if not (_DERIVED.search(part.label) or _ACROSS.search(part.label)):
+        return None
+    for i, p in enumerate(passages):
+        table = p.analysis.table if p.analysis is not None else None
+        if table is None or not p.analysis.cells:
+            continue
+        for c in range(1, len(table.columns)):
+            if (w := _words(_PAREN.sub(" ", table.columns[c]))) and w <= asked:
+                rows = ", ".join(r[0] for r in table.rows)
+                cell = next((x for x in p.analysis.cells if x.column == c), p.analysis.cells[0])
+                return Grounding(i, table, cell, False, f"{_where(table)} gives "
+                                 f"{table.columns[c]} for each of {rows}; no cell states what "
+                                 "is asked, and none is computed", whole_row=True)
+    return None
+
+
+_ACROSS = re.compile(r"\b(total|all|every|each|overall|together)\b", re.I)
+
+
+def _modifiers(text: str) -> set[str]:
+    """Terms of the adjectives and names in a part: words that narrow what is counted
+    ("electric ferry sailings"), which a row must state; other nouns may describe it."""
+    return {t for tok in _tagged(text) if tok.pos_ in ("ADJ", "PROPN")
+            for t in analysis.terms(tok.text)}
+
+
+@lru_cache(maxsize=256)
+def _tagged(text: str):
+    return analysis.nlp()(text)
+
+
+def _column(part, table: Table, r: int, asked: set[str], years: set[str],
+            context: set[str]) -> tuple[int, bool, str] | None:
+    """(column, answered, note) for a part that names row r."""
+    row = table.rows[r]
+    values = [c for c in range(1, len(table.columns)) if c < len(row)]
+    if not values:
+        return None
+    label = row[0]
+    if _DERIVED.search(part.label) and not _DERIVED.search(label + " " + " ".join(
+            table.columns[c] for c in values)):
+        return (values[0], False, f"{_where(table)} states {label} for "
+                f"{_listed(table, values)}; no cell states what is asked, and none is computed")
+    named = [c for c in values if (w := _words(_PAREN.sub(" ", table.columns[c])))
+             and w <= asked]
+    if len(named) > 1:  # "2023" and "2023 / Q1": the most specific header named
+        most = max(len(_words(table.columns[c])) for c in named)
+        named = [c for c in named if len(_words(table.columns[c])) == most]
+    if len(named) == 1:
+        c = named[0]
+        missing = years - _words(table.columns[c]) - context
+        if missing:
+            return None
+        return _value(table, r, c)
+    if len(values) == 1:
+        missing = years - _words(table.columns[values[0]]) - context
+        if missing:
+            return (values[0], False, f"{_where(table)} gives {label} for "
+                    f"{_listed(table, values)}, not for {', '.join(sorted(missing))}")
+        return _value(table, r, values[0])
+    if len(named) > 1:
+        return None
+    missing = years - context
+    if missing:
+        return (values[0], False, f"{_where(table)} gives {label} for "
+                f"{_listed(table, values)}, not for {', '.join(sorted(missing))}")
+    return (values[0], False, f"{_where(table)} gives {label} for several columns "
+            f"({_listed(table, values)}); the question names none of them")
+
+
+def _value(table: Table, r: int, c: int) -> tuple[int, bool, str]:
+    shown = table.rows[r][c].strip()
+    if shown.lower().rstrip("*†‡") in BLANK:
+        notes = f" ({'; '.join(table.footnotes)})" if table.footnotes else ""
+        what = f'"{shown}"' if shown else "empty"
+        return c, False, (f"{_NO_FIGURE}{table.rows[r][0]}, {table.columns[c]} in "
+                          f"{_where(table)}: the cell is {what}{notes}")
+    return c, True, ""
+
+
+_NO_FIGURE = "no figure for "
+
+
+def _where(table: Table) -> str:
+    if re.match(r"(?i)table\b", table.caption):
+        return table.caption
+    return f"Table {table.number} ({table.caption})"
+
+
+def _listed(table: Table, columns: list[int]) -> str:
+    return ", ".join(table.columns[c] for c in columns)
+
+
+_UNIT_TERMS = {"thousand", "million", "billion", "percent", "per", "cent"}
+
+
+def _words(text: str) -> set[str]:
+    """Content terms (lemma stems, years) and tokens holding digits ("fy2023", "q2")."""
+    return set(analysis.terms(text)) | {t.lower().rstrip(".") for t in _TOKEN.findall(text)}
+
+
+# -- claims --------------------------------------------------------------------------------------
+
+
+def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Grounding | None:
+    """The cell of a cited table chunk that a claim states: its figure (as shown, or with the
+    header's unit applied) and words naming its row and, unless the table has one value
+    column, its column. Every other figure of the claim must be a year or in those headers."""
+    claim_words = _words(claim.text)
+    stated = [f for f in claim.figures if f.kind != "year"]
+    if not stated:
+        return None
+    for i in indexes:
+        p = passages[i]
+        table = p.analysis.table if p.analysis is not None else None
+        if table is None:
+            continue
+        context = _words(" ".join([table.caption, table.sheet, p.title, p.section])) | set(
+            p.analysis.title_terms)
+        for cell in p.analysis.cells:
+            row = table.rows[cell.row]
+            shown = row[cell.column]
+            header = table.columns[cell.column]
+            if not _words(_PAREN.sub(" ", row[0])) <= claim_words:
+                continue
+            one_column = len(table.columns) == 2
+            if not one_column and not _words(_PAREN.sub(" ", header)) <= claim_words:
+                continue
+            mine = [f for f in stated if stated_as(f, shown, unit(table, cell))]
+            if not mine:
+                continue
+            named = figures(" ".join([row[0], header, table.caption]))
+            others = [f for f in stated if f not in mine
+                      and not any(f.same_as(g) for g in named)]
+            if others:
+                continue
+            missing = {t for t in claim_words if _YEAR.fullmatch(t)} - _words(header) - context
+            if missing:
+                continue
+            return Grounding(i, table, cell, True)
+    return None
+
+
+def unit(table: Table, cell: Cell) -> str:
+    """The unit the headers give this cell's figure: its column's, else its row's, else the
+    caption's."""
+    return (unit_of(table.columns[cell.column]) or unit_of(table.rows[cell.row][0])
+            or unit_of(table.caption))
+
+
+_SCALES = {"thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6, "m": 1e6,
+           "bn": 1e9, "billion": 1e9, "billions": 1e9, "k": 1e3}
+
+
+def stated_as(fig: Figure, shown: str, unit_text: str) -> bool:
+    """Whether `fig` is the cell's figure: as the cell shows it, or with the header's unit
+    applied (18,207 under "$ thousands" is $18,207 thousand = 18,207,000; 63.8 under "%" is
+    63.8%). Nothing else: not 18,207 of another unit, not 18.2 thousand."""
+    values = figures(shown)
+    if len(values) != 1:
+        return False
+    value = values[0]
+    if fig.same_as(value):
+        return True
+    low = unit_text.lower()
+    if "%" in low or "percent" in low:
+        return fig.kind == "percent" and abs(fig.value - value.value) <= 1e-9 * max(
+            1.0, abs(value.value))
+    scale = next((s for w, s in _SCALES.items() if re.search(rf"\b{w}\b", low)), 1.0)
+    target = value.value * scale
+    return fig.kind != "percent" and abs(fig.value - target) <= 1e-9 * max(1.0, abs(target))
+
+
+# -- what the answer shows -----------------------------------------------------------------------
+
+
+def claim_text(g: Grounding) -> str:
+    """The cell stated as a sentence the verifier re-reads: row, column, the value as shown."""
+    row = g.table.rows[g.cell.row]
+    return f"{row[0]}, {g.table.columns[g.cell.column]}: {row[g.cell.column]} ({g.table.caption})"
+
+
+def evidence(g: Grounding, passage: Passage) -> Sentence:
+    """The cell's "column: value" span in the chunk's text, as the sentence a citation quotes
+    (its whole row's line when the row is what the table gives instead)."""
+    header = g.table.columns[g.cell.column]
+    start, end = g.cell.start, g.cell.end
+    lead = passage.text.rfind(f"{header}: ", 0, g.cell.start)
+    if lead >= 0 and lead + len(header) + 2 == g.cell.start:
+        start = lead
+    if g.whole_row:
+        start = passage.text.rfind("\n", 0, g.cell.start) + 1
+        end = len(passage.text) if (e := passage.text.find("\n", g.cell.end)) < 0 else e
+    text = passage.text[start:end]
+    return Sentence(start=start, end=end, text=text,
+                    terms=sorted(_words(g.table.rows[g.cell.row][0]) | _words(header)),
+                    entities=[], figures=[f.moved(start) for f in figures(text)], negated=False)
+
+
+def citation(g: Grounding) -> CellCitation:
+    """The cited cell (or, for `whole_row`, its row: no column, a row address)."""
+    row = g.table.rows[g.cell.row]
+    address = g.cell.address
+    if g.whole_row:
+        address = re.sub(r"!\$?[A-Z]+\$?(\d+)$", r"!\1:\1", re.sub(r", column \d+$", "", address))
+    return CellCitation(sheet=g.table.sheet, caption=g.table.caption, row=row[0],
+                        column="" if g.whole_row else g.table.columns[g.cell.column],
+                        address=address,
+                        value=row[g.cell.column], unit=unit(g.table, g.cell),
+                        columns=list(g.table.columns), rows=[list(r) for r in g.table.rows],
+                        at=[g.cell.row, 0 if g.whole_row else g.cell.column])

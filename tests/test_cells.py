@@ -1,0 +1,128 @@
+"""Grounding on table cells, through the real pipeline: tables ingested from real files, the
+extractive generator, the verifier."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import xlsx_bytes
+
+from assistant.answer import GENERATORS, Generator
+from assistant.cells import stated_as
+from assistant.config import Settings
+from assistant.ingest import ingest
+from assistant.pipeline import Assistant
+from assistant.text import figures
+from assistant.types import Answer, Draft
+
+HARBOUR = {"Harbour 2026": [
+    ["Harbour operations, Port Ellery"], ["Indicator", 2023, 2024],
+    ["Ferry sailings (thousands)", 39.8, 41.2], ["Dockside fees ($ thousands)", 18207, 19950],
+    ["Berth utilisation (%)", 63.8, None], ["Cruise calls", "n/a", 57], ["* provisional"]]}
+
+
+@pytest.fixture(scope="module")
+def tables_assistant(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tables")
+    (root / "harbour.xlsx").write_bytes(xlsx_bytes(
+        HARBOUR, formats={"Harbour 2026!B4": "#,##0", "Harbour 2026!C4": "#,##0"}))
+    (root / "lighthouse_visits.csv").write_text(
+        "Lighthouse,Visitors\nNorth Point,\"12,480\"\nSouth Rock,9315\n")
+    (root / "memo.txt").write_text("Harbour memo\n\nThe harbour board met in March 2024. It "
+                                   "approved a new ferry timetable for the summer season.\n")
+    settings = Settings.load(index_dir=root.parent / f"{root.name}-index")
+    report = ingest([root], settings, progress=False)
+    assert not report.files_failed, report.summary()
+    return Assistant(settings)
+
+
+def test_a_cell_named_by_row_and_column_answers_and_is_cited(tables_assistant):
+    answer = tables_assistant.ask("How many ferry sailings did Port Ellery have in 2024?")
+    assert answer.status == "answered"
+    assert "41.2" in answer.summary and "39.8" not in answer.summary
+    cell = answer.citations[0].cell
+    assert (cell.sheet, cell.row, cell.column, cell.address, cell.unit) == (
+        "Harbour 2026", "Ferry sailings (thousands)", "2024", "'Harbour 2026'!C3", "thousands")
+    assert cell.rows[cell.at[0]][cell.at[1]] == "41.2"
+    # `ask --json` and the API carry the cell; an answer sent back as history keeps it
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert data["citations"][0]["cell"]["address"] == "'Harbour 2026'!C3"
+    assert Answer.from_dict(data).citations[0].cell == cell
+
+
+def test_a_one_value_column_table_needs_only_the_row(tables_assistant):
+    answer = tables_assistant.ask("How many visitors did North Point lighthouse have?")
+    assert answer.status == "answered" and "12,480" in answer.summary
+    assert answer.citations[0].cell.address == "table 1, row 1, column 2"
+
+
+@pytest.mark.parametrize("question, said", [
+    ("How many ferry sailings were there in 2021?", "2023, 2024, not for 2021"),
+    ("How many ferry sailings were there?", "several columns (2023, 2024)"),
+    ("How many cruise calls were there in 2023?", 'the cell is "n/a"'),
+    ("What was the berth utilisation in 2024?", "the cell is empty"),
+    ("By how much did dockside fees change between 2023 and 2024?", "none is computed"),
+])
+def test_what_the_table_does_not_give_is_not_documented_with_what_it_does(tables_assistant,
+                                                                          question, said):
+    answer = tables_assistant.ask(question)
+    assert answer.status == "not_documented", answer.summary
+    gap = next(c for c in answer.claims if c.gap)
+    assert said in gap.text
+    assert not any(c.answers for c in answer.claims)
+
+
+def test_a_row_the_table_lacks_is_not_answered_from_another_row(tables_assistant):
+    answer = tables_assistant.ask("How many cargo ships called at Port Ellery in 2024?")
+    assert answer.status == "not_documented"
+    assert not any(f.text in answer.summary for f in figures("41.2 19,950 57"))
+
+
+@pytest.mark.parametrize("claimed, shown, unit, same", [
+    ("18,207", "18,207", "$ thousands", True),
+    ("$18,207 thousand", "18,207", "$ thousands", True),
+    ("$18.207 million", "18,207", "$ thousands", True),
+    ("18.2 thousand", "18,207", "$ thousands", False),
+    ("63.8%", "63.8", "%", True),
+    ("63.8", "63.8", "%", True),
+    ("63.8 thousand", "63.8", "%", False),
+    ("41.2 thousand", "41.2", "thousands", True),
+    ("41,200", "41.2", "", False),
+])
+def test_a_header_unit_belongs_to_the_figure_and_nothing_else(claimed, shown, unit, same):
+    (fig,) = [f for f in figures(claimed)]
+    assert stated_as(fig, shown, unit) is same
+
+
+class _LLMStatingCells(Generator):
+    """A stand-in for an LLM (the code around it is what is tested): it states three figures
+    about ferry sailings in 2024, citing the table chunk: the cell's, with its header's unit
+    applied; the 2023 cell's; and one the table does not hold."""
+
+    name = "cell-llm"
+
+    def __init__(self, settings):
+        pass
+
+    def stream(self, question, passages):
+        n = next(k for k, p in enumerate(passages, 1) if p.source == "harbour.xlsx")
+        yield Draft(f"Port Ellery had 41.2 thousand ferry sailings in 2024 [{n}]. "
+                    f"Port Ellery had 39.8 thousand ferry sailings in 2024 [{n}]. "
+                    f"Port Ellery had 41.3 thousand ferry sailings in 2024 [{n}].",
+                    passages, self.name)
+
+
+def test_an_llm_claim_is_held_to_the_cell_it_states(tables_assistant):
+    GENERATORS["cell-llm"] = _LLMStatingCells
+    try:
+        answer = tables_assistant.ask("How many ferry sailings did Port Ellery have in 2024?",
+                                      generator="cell-llm")
+    finally:
+        GENERATORS.pop("cell-llm")
+    assert answer.status == "answered"
+    kept = [c for c in answer.claims if not c.gap]
+    assert [c.text for c in kept] == ["Port Ellery had 41.2 thousand ferry sailings in 2024."]
+    assert answer.citations[kept[0].citations[0] - 1].cell.address == "'Harbour 2026'!C3"
+    rejected = " ".join(c.text for c in answer.rejected)
+    assert "39.8 thousand" in rejected and "41.3 thousand" in rejected

@@ -12,16 +12,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.tables import NOTE, from_grid
+from assistant.tables import NOTE, Unreadable, from_grid
 from assistant.types import Table
 
 PAGE_SEP = "\n\n"
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".csv", ".tsv",
              ".xlsx")
-
-
-class Unreadable(Exception):
-    """A file that cannot be ingested; the message is the per-file reason shown to the user."""
 
 
 @dataclass

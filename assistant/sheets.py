@@ -15,15 +15,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.tables import from_grid
+from assistant.tables import Unreadable, from_grid
 from assistant.types import Table
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted OOXML file, or an old .xls
 
 
 def _too_many(rows: int, limit: int):
-    from assistant.readers import Unreadable
-
     return Unreadable(f"more than {limit:,} table rows (setting max_table_rows): split the file "
                       "or raise the limit") if rows > limit else None
 
@@ -31,8 +29,6 @@ def _too_many(rows: int, limit: int):
 def read_csv(data: bytes, path: Path, max_rows: int, decode: Callable[[bytes], str]) -> Table:
     """One table: the first row is the header, the file's name the caption. The delimiter is
     sniffed (a .tsv is tab-separated); quoting that never closes is refused with its line."""
-    from assistant.readers import Unreadable
-
     text = decode(data)
     if path.suffix.lower() == ".tsv":
         dialect: type[csv.Dialect] | csv.Dialect = csv.excel_tab
@@ -62,8 +58,6 @@ def read_xlsx(data: bytes, max_unpacked_mb: float, max_rows: int,
     """Every visible sheet as one table (hidden sheets are skipped: their author hid them);
     hidden rows and columns are read like the others. Cached values only: a formula never
     calculated (a file written by a script, not saved by a spreadsheet program) reads empty."""
-    from assistant.readers import Unreadable
-
     if data.startswith(_OLE2):
         raise Unreadable("password-protected (encrypted) workbook: save it without a password")
     import zipfile

@@ -14,6 +14,12 @@ from collections.abc import Callable
 
 from assistant.types import Analysis, Cell, Table
 
+
+class Unreadable(Exception):
+    """A file that cannot be ingested; the message is the per-file reason shown to the user.
+    (Here rather than in readers.py so the table readers raise it without importing back.)"""
+
+
 EMPTY = "(empty)"  # how a blank cell is rendered in a chunk's text
 # A note under a table: "* provisional", "a) estimate", "Note: ...", "Source: ...".
 NOTE = re.compile(r"^\s*(?:[*†‡§¹²³]|\(?[a-z1-9]\)\s|notes?\b|sources?\b)", re.I)

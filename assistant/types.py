@@ -210,7 +210,9 @@ class Claim:
     reason: str = ""  # why it was rejected, or which question part it answers
     answers: list[str] = field(default_factory=list)  # question parts this claim answers
     gap: bool = False  # True: the claim says a part is not documented (citing where that is said)
-    unconfirmed: bool = False  # evidence of the asked kind the checks could not confirm: shown as "may answer", never as the answer
+    # Evidence of the asked kind the checks could not confirm: shown as "may answer", never as
+    # the answer.
+    unconfirmed: bool = False
 
 
 @dataclass
@@ -233,7 +235,8 @@ class Answer:
     follow_ups: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     rejected: list[Claim] = field(default_factory=list)  # what the verifier removed, and why
-    unconfirmed: list[str] = field(default_factory=list)  # parts with evidence of the asked kind that the checks could not confirm
+    # Parts with evidence of the asked kind that the checks could not confirm.
+    unconfirmed: list[str] = field(default_factory=list)
     generator: str = "extractive"
     asked: str = ""  # the user's own words, when a follow-up was rewritten to `question`
     # What retrieval returned, for callers that audit the answer (the eval); not serialised.

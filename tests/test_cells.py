@@ -11,9 +11,9 @@ from conftest import xlsx_bytes
 from assistant.answer import GENERATORS, Generator
 from assistant.cells import stated_as
 from assistant.config import Settings
+from assistant.figures import read as figures
 from assistant.ingest import ingest
 from assistant.pipeline import Assistant
-from assistant.text import figures
 from assistant.types import Answer, Draft
 
 HARBOUR = {"Harbour 2026": [

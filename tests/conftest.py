@@ -165,30 +165,31 @@ def chroma_server(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def scripted_llm(reply: str) -> Iterator[str]:
-    """An OpenAI-compatible endpoint on 127.0.0.1 whose model answers every chat with `reply`
-    (streamed in small pieces when asked): a model that misstates the sources on purpose.
-    Yields its base URL (".../v1")."""
+def scripted_llm(reply) -> Iterator[str]:
+    """An OpenAI-compatible endpoint on 127.0.0.1 whose model answers every chat with `reply`,
+    or with `reply(prompt)` when it is a function of the last message (streamed in small pieces
+    when asked): a model that misstates the sources on purpose. Yields its base URL (".../v1")."""
     import http.server
     import threading
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's name)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            text = reply(body["messages"][-1]["content"]) if callable(reply) else reply
             self.send_response(200)
             if not body.get("stream"):
                 data = json.dumps({"id": "x", "object": "chat.completion", "created": 0,
                                    "model": "scripted", "choices": [{
                                        "index": 0, "finish_reason": "stop",
-                                       "message": {"role": "assistant", "content": reply}}]})
+                                       "message": {"role": "assistant", "content": text}}]})
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(data.encode())
                 return
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            for k in range(0, len(reply), 40):
-                delta = {"role": "assistant", "content": reply[k:k + 40]}
+            for k in range(0, len(text), 40):
+                delta = {"role": "assistant", "content": text[k:k + 40]}
                 chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0,
                          "model": "scripted",
                          "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}

@@ -1,13 +1,10 @@
 """The answer decision: what a sentence does for a question part (answered, unconfirmed, not
 documented) and whether it supports a claim, from the sentence's analysis alone."""
 
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import HEADLINE
+from conftest import HEADLINE, scripted_llm
 
 from assistant import analysis
 from assistant.decide import ANSWERED, UNCONFIRMED, UNDOCUMENTED, decide, support
@@ -182,59 +179,23 @@ MISBOUND = ["The CyberTipline received 36.2 million reports in 2022",
             "The CyberTipline received 36.2 million reports in 2023, down from 32 million in 2022"]
 
 
-class Misstating(BaseHTTPRequestHandler):
-    """/v1/chat/completions that answers every question with the MISBOUND sentences, each citing
-    the passage that holds its figures (as a model that read the right passage would)."""
-
-    def do_POST(self):  # noqa: N802 (http.server's name)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["messages"][-1]["content"]
-        blocks = re.split(r"^\[(\d+)\] ", prompt, flags=re.M)
-        numbered = dict(zip(blocks[1::2], blocks[2::2]))
-        draft = []
-        for sentence in MISBOUND:
-            figure = re.search(r"36\.2 million|63,892", sentence).group(0)
-            n = next(n for n, text in numbered.items() if figure in text)
-            draft.append(f"{sentence} [{n}].")
-        text = " ".join(draft)
-        if not body.get("stream"):
-            return self._send("application/json", json.dumps(_completion(text)))
-        chunks = [_chunk({"role": "assistant", "content": ""})]
-        chunks += [_chunk({"content": word + " "}) for word in text.split(" ")]
-        chunks += [_chunk({}, "stop")]
-        self._send("text/event-stream", "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
-                   + "data: [DONE]\n\n")
-
-    def _send(self, kind: str, payload: str):
-        data = payload.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-def _completion(text: str) -> dict:
-    return {"id": "x", "object": "chat.completion", "created": 0, "model": "misstating",
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}]}
-
-
-def _chunk(delta: dict, finish: str | None = None) -> dict:
-    return {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "misstating",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+def misbound(prompt: str) -> str:
+    """The MISBOUND sentences, each citing the passage that holds its figures (as a model that
+    read the right passage would)."""
+    blocks = re.split(r"^\[(\d+)\] ", prompt, flags=re.M)
+    numbered = dict(zip(blocks[1::2], blocks[2::2]))
+    draft = []
+    for sentence in MISBOUND:
+        figure = re.search(r"36\.2 million|63,892", sentence).group(0)
+        n = next(n for n, text in numbered.items() if figure in text)
+        draft.append(f"{sentence} [{n}].")
+    return " ".join(draft)
 
 
 @pytest.fixture(scope="module")
 def misstating():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Misstating)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with scripted_llm(misbound) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -157,7 +157,8 @@ def chunks(table: Table, budget: int,
 
 def heading(table: Table) -> str:
     where = f" (sheet {table.sheet})" if table.sheet and table.sheet != table.caption else ""
-    return f"Table {table.number}: {table.caption}{where}"
+    named = re.match(r"table\s+\d+\b", table.caption, re.I)  # "Table 1: Pool visits": as is
+    return f"{table.caption}{where}" if named else f"Table {table.number}: {table.caption}{where}"
 
 
 def _row_text(table: Table, r: int, columns: list[int]) -> str:

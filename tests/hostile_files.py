@@ -195,19 +195,22 @@ class Measured:
 
 
 def run_measured(args: list, timeout: float, **env: str) -> Measured:
-    """Run a child process and measure its own peak resident memory (wait4's rusage, which
-    counts this child and nothing else the test process started) and wall time."""
+    """Run a child process and measure its own peak resident memory and wall time. The peak is
+    the child's VmHWM, read while it runs: wait4's ru_maxrss would carry the test process's own
+    peak over into the child through fork and exec (the eval gate makes that process large)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen([str(a) for a in args], stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL, env=subprocess_env(**env))
+        peak_kb = 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() - started > timeout:
                 proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, _ = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.05)
         seconds = time.monotonic() - started
@@ -215,7 +218,17 @@ def run_measured(args: list, timeout: float, **env: str) -> Measured:
         out.seek(0)
         err.seek(0)
         return Measured(proc.returncode, out.read().decode(), err.read().decode(), seconds,
-                        usage.ru_maxrss / 1024)
+                        peak_kb / 1024)
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    """The peak resident memory of a running process's own address space (0 once it exited)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")),
+                        0)
+    except OSError:
+        return 0
 
 
 def ingest_measured(folder: Path, index: Path, timeout: float = 900) -> Measured:

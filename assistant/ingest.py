@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assistant.config import Settings
+from assistant.config import Settings, hidden
 from assistant.models import token_encoder
 from assistant.readers import PAGE_SEP, Extracted, Unreadable, extract
 from assistant.store import (
@@ -153,14 +153,8 @@ def _import_nltk() -> None:
     paid by every `groundwork ingest`. scipy is hidden while nltk is imported (nltk goes on
     without it), as analysis.py hides torch from spaCy; it stays importable for whoever needs
     it."""
-    hide = "scipy" not in sys.modules
-    if hide:
-        sys.modules["scipy"] = None
-    try:
+    with hidden("scipy"):
         import nltk  # noqa: F401
-    finally:
-        if hide:
-            del sys.modules["scipy"]
 
 
 def table_chunks(extracted: Extracted, settings: Settings,

@@ -20,7 +20,9 @@ first and keeps its rewrite only if every content word of the follow-up survives
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant import analysis, render
 from assistant.question import NAME_LABELS, analyse, counted_phrase
@@ -28,6 +30,7 @@ from assistant.types import Answer, Figure
 
 _PLURAL = {"they", "them", "those", "these"}
 _SINGULAR = {"it", "this"}
+_DEMONSTRATIVE = {"those", "these", "that", "this"}
 _POSSESSIVE = {"its": False, "their": True}  # -> plural?
 _LEAD = re.compile(r"^\s*(?:and|but|also|so|ok|okay|then)\b[\s,]*", re.I)
 _WH_TAGS = ("WDT", "WP", "WP$", "WRB")
@@ -51,25 +54,31 @@ class Turn:
     years: list[str]
     period: str  # what "that year" means: the question's year, else the answer's
     counted: str  # the counted noun phrase as written: "CyberTipline reports"
-    nouns: list[str]  # common nouns as written, a changed measure may replace one
+    nouns: list[str]  # common noun phrases as written, a changed measure may replace one
     thing: str  # what "it" refers to: the last singular noun phrase, a name first
     counted_set: str = ""  # "the 84,310 items the library lent in 2023": "how many of them"
     counted_head: str = ""  # the lemma of the counted noun: "item"
+    counted_clause: str = ""  # the set without the count: what "that" means after a count
     answer_name: str = ""  # a name the answer gave to a "who"/"which" question: what "it" means
+    answer_thing: str = ""  # what the answer gave to a "what" question: "the chain checker tool"
     plural: str = ""  # "the disc brake pads": what "them" means when nothing was counted
     cited: frozenset[str] = frozenset()  # terms of what the answer cited: still on its topic
     figure: str = ""  # the count the answer stated, with its noun: "the 36.2 million reports"
 
 
-def condense(asked: str, previous: Answer | str | None) -> str:
+def condense(asked: str, previous: Answer | str | None,
+             earlier: Sequence[Answer | str] = ()) -> str:
     """The standalone form of `asked`, given the previous turn: its Answer (what it stated and
     cited), or only its standalone question (a follow-up that shares no word with either and
-    names nothing of the earlier subject is a new topic)."""
+    names nothing of the earlier subject is a new topic). `earlier` are the turns before that,
+    oldest first: a set an earlier answer counted is still "them" while the conversation keeps
+    talking about it ("Why were those escalated?", then "How many of them led to arrests?")."""
     asked = " ".join(asked.split())
     if not previous or not asked:
         return asked
-    before = _turn(previous)
+    before = _turn(previous, earlier)
     core = _LEAD.sub("", asked)  # "And how many ..." -> "how many ..."
+    own_words = core
     if before.period:  # "that year", "the same period" -> "in 2023"
         core = _SAME_PERIOD.sub(f"in {before.period}", core)
     number = before.figure or (f"the number of {before.counted}" if before.counted else "")
@@ -78,13 +87,14 @@ def condense(asked: str, previous: Answer | str | None) -> str:
     doc = analysis.nlp()(core)
     if not len(doc):
         return asked
-    words = [t.lower_ for t in doc]
     own_names = [e.text for e in doc.ents if e.label_ in NAME_LABELS]
-    has_pronoun = any(w in _PLURAL | _SINGULAR | set(_POSSESSIVE) for w in words)
+    has_pronoun = any(t.lower_ in _PLURAL | _SINGULAR | set(_POSSESSIVE) or _stands_alone(t)
+                      for t in doc)
     elliptical = bool(_WHAT_ABOUT.match(core)) or not any(t.pos_ in ("VERB", "AUX")
                                                            for t in doc)
-    if own_names and not has_pronoun and not elliptical:
-        return asked  # a subject of its own: a new topic, nothing carried over
+    if own_names and not has_pronoun and not elliptical and not _needs_subject(doc):
+        # A subject of its own: a new topic, nothing carried over but the period it names.
+        return asked if core == own_words else core[:1].upper() + core[1:]
     if elliptical and _WH_FRAGMENT.match(core):
         return _asked_again(core, before)
     if elliptical:
@@ -97,6 +107,19 @@ def condense(asked: str, previous: Answer | str | None) -> str:
             or _those_counted(doc, before)):
         return _resolved(doc, before)
     return asked
+
+
+def _stands_alone(tok) -> bool:
+    """A demonstrative used as a pronoun: "how many of those finished", "why were those
+    escalated", "what share was that" (the tagger calls it a determiner with no noun to
+    determine)."""
+    after = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
+    return (tok.lower_ in _DEMONSTRATIVE and tok.tag_ == "DT"
+            and (after is None or after.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM")))
+
+
+def _pronoun(tok) -> bool:
+    return tok.pos_ == "PRON" or _stands_alone(tok)
 
 
 def _asked_again(fragment: str, before: Turn) -> str:
@@ -114,20 +137,24 @@ def _asked_again(fragment: str, before: Turn) -> str:
 
 
 def _of_them(doc, before: Turn) -> str:
-    """"How many of them were e-books?" -> "Of the items the Millbrook Public Library lent in
-    2023, how many were e-books?": the set the previous answer counted, with the measure asked
-    (lent, escalated), in front; "(of) those loans" too when the noun is the counted one."""
+    """"How many of them were e-books?" -> "Of the 84,310 items the Millbrook Public Library lent
+    in 2023, how many were e-books?": the set the previous answer counted, with the measure asked
+    (lent, escalated), in front; "(of) those loans" too when the noun is the counted one, and a
+    count that names nothing it counts ("And how many were e-books?", "How many did NCMEC
+    escalate?") counts from the same set."""
     words = [t.lower_ for t in doc]
-    if not before.counted_set or words[:3] != ["how", "many", "of"] or len(doc) < 5:
+    if not before.counted_set or words[:2] != ["how", "many"] or len(doc) < 4:
         return ""
-    them = doc[3]
-    end = 4
-    if them.lower_ in _PLURAL and them.pos_ != "PRON":  # "those loans": only the counted noun
-        while end < len(doc) and doc[end].pos_ in ("NOUN", "PROPN", "ADJ"):
-            end += 1
-        if end == 4 or not _same_noun(doc[end - 1], before):
-            return ""
-    elif them.lower_ not in _PLURAL:
+    if _needs_subject(doc):
+        end = 2
+    elif words[2] == "of" and len(doc) >= 5 and words[3] in _PLURAL:
+        end = 4
+        if not _pronoun(doc[3]):  # "those loans": only the counted noun
+            while end < len(doc) and doc[end].pos_ in ("NOUN", "PROPN", "ADJ"):
+                end += 1
+            if end == 4 or not _same_noun(doc[end - 1], before):
+                return ""
+    else:
         return ""
     rest = doc[end:].text.rstrip("?. ")
     return f"Of {before.counted_set}, how many {rest}?"
@@ -146,27 +173,56 @@ def _same_noun(token, before: Turn) -> bool:
 
 
 def _changed_detail(doc, before: Turn) -> str:
-    """"And in 2021?", "What about prosecutions?": the previous question with that detail
-    changed (its year, or the noun the new one is closest to), or added when it had none."""
-    years = [y for y in (analysis.YEAR.match(t.text) for t in doc) if y]
+    """"And in 2021?", "And in Q4?", "What about prosecutions?": the previous question with
+    that detail changed (its period of the same kind, or the noun the new one is closest to),
+    or added when it had none."""
     text = before.text.rstrip("?. ")
-    for year in years:
-        text = _replace_years(text, before.years, year.group(0))
-    for phrase, is_name in _noun_phrases(doc):
+    periods = [(kind, tok) for tok in doc for kind in [_period_kind(tok.text)] if kind]
+    for kind, tok in periods:
+        old = next((t.text for t in analysis.nlp()(text) if _period_kind(t.text) == kind), "")
+        text = (re.sub(rf"\b{re.escape(old)}\b", tok.text, text) if old
+                else f"{text} in {tok.text}")
+    dated = {tok.i for _, tok in periods}
+    for phrase, is_name in _noun_phrases(doc, skip=dated):
         # A changed measure replaces the noun it is closest to ("what about prosecutions?"
         # after "... arrests"); a name is added, never swapped: which one it replaces is a guess.
         target = None if is_name else _closest(phrase, before.nouns)
+        if target:  # "And glass?" after "paper and card": the pair is one measure
+            target = next((pair for other in before.nouns for pair in (
+                f"{target} and {other}", f"{target} or {other}", f"{other} and {target}",
+                f"{other} or {target}") if other != target and pair in text), target)
         text = _replace(text, target, phrase) if target else f"{text}, for {phrase}"
     return text + "?"
 
 
+# The periods a follow-up may change, each replacing one of its own kind: a year, a quarter,
+# a half, a financial year, a month.
+_PERIODS = {
+    "year": analysis.YEAR,
+    "quarter": re.compile(r"Q[1-4]"),
+    "half": re.compile(r"H[12]"),
+    "financial year": re.compile(r"FY\d{2}(?:\d{2})?"),
+    "month": re.compile(r"January|February|March|April|June|July|August|September|October|"
+                        r"November|December"),
+}
+
+
+def _period_kind(word: str) -> str:
+    return next((kind for kind, pattern in _PERIODS.items() if pattern.fullmatch(word)), "")
+
+
 def _resolved(doc, before: Turn) -> str:
     """A pronoun replaced by what it refers to; the previous names (and, for a figure, years)
-    added when the follow-up lacks them."""
+    added when the follow-up lacks them. "those"/"them" are the set the answer counted, with
+    its count, when the question asks something else of it ("Why were the 63,892 reports NCMEC
+    escalated in 2023 escalated?"); a question asking a figure names them without that count,
+    which the answer's sentence need not repeat ("How many people attended the library's
+    events?")."""
     out = []
     plural_done = False
     skip = -1
-    it = before.answer_name or before.thing
+    it = before.answer_name or before.answer_thing or before.thing
+    the_set = "" if analyse(doc.text)[0].wants_figure else before.counted_set
     for tok in doc:
         low = tok.lower_
         ws = tok.whitespace_
@@ -177,16 +233,22 @@ def _resolved(doc, before: Turn) -> str:
                 and _same_noun(doc[tok.i + 1], before):
             out.append(before.counted_set + doc[tok.i + 1].whitespace_)  # "those reports"
             skip, plural_done = tok.i + 1, True
-        elif low in _PLURAL and tok.pos_ == "PRON" and not plural_done and before.counted:
+        elif low in _PLURAL and _pronoun(tok) and not plural_done and the_set:
+            out.append(the_set + ws)  # "why were those escalated": the set counted
+            plural_done = True
+        elif low in _PLURAL and _pronoun(tok) and not plural_done and before.counted:
             out.append(_owned(before) + ws)  # "how many of them" -> "of the CyberTipline's reports"
             plural_done = True
-        elif low in _PLURAL and tok.pos_ == "PRON" and not plural_done and before.plural:
+        elif low in _PLURAL and _pronoun(tok) and not plural_done and before.plural:
             out.append(before.plural + ws)  # "bed them in" -> "bed the disc brake pads in"
             plural_done = True
-        elif low in _SINGULAR and tok.pos_ == "PRON" and after_of and before.counted:
+        elif low in _SINGULAR and _pronoun(tok) and after_of and before.counted:
             out.append(f"the {before.counted}{ws}")  # "how much of it" -> "of the budget"
             plural_done = True
-        elif low in _SINGULAR and tok.pos_ == "PRON" and it:
+        elif low == "that" and _stands_alone(tok) and before.counted_clause:
+            out.append(before.counted_clause + ws)  # "what share was that": what was counted
+        elif ((low in _SINGULAR and _pronoun(tok)) or (low == "that" and _stands_alone(tok))) \
+                and it:
             out.append(it + ws)
         elif low in _POSSESSIVE and (it or before.counted):
             owner = it or f"the {before.counted}"
@@ -206,7 +268,7 @@ def _resolved(doc, before: Turn) -> str:
                      if not any(n != m and n.lower() in m.lower() for m in missing_names)]
     if missing_names:
         text += f" ({', '.join(missing_names)})"
-    missing_years = [y for y in before.years if y not in text]
+    missing_years = [y for y in before.years if y not in low]
     if missing_years and analyse(text)[0].wants_figure and not any(
             analysis.YEAR.match(t.text) for t in doc):
         text += f" in {' and '.join(missing_years)}"
@@ -243,7 +305,7 @@ def condense_with_llm(asked: str, history: list[str], llm,
 # -- reading the previous turn ----------------------------------------------------------------
 
 
-def _turn(previous: Answer | str) -> Turn:
+def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
     """The previous turn as the rewrite reads it: its question, and what its answer stated."""
     answer = previous if isinstance(previous, Answer) else None
     question = answer.question if answer else previous
@@ -258,16 +320,21 @@ def _turn(previous: Answer | str) -> Turn:
     counted = counted_phrase(question) or _asked_phrase(doc)
     things = _named_things(doc)
     phrases = _noun_phrases(doc, possessive=False)
-    counted_set, head = _counted_set(doc, stated)
+    clause, head = _counted_set(doc, stated)
     figure = _counted_figure(claims, head)
     # Only an answer's count makes the set definite: without it, "Of the reports the
     # CyberTipline received in 2023, how many ..." reads as asking the total again.
-    counted_set = f"the {figure.text} {counted_set.removeprefix('the ')}" if (
-        counted_set and figure) else ""
-    return Turn(question, names, years, period, counted, [p for p, _ in phrases],
+    counted_set = f"the {figure.text} {clause.removeprefix('the ')}" if (
+        clause and figure) else ""
+    if not counted_set:  # a turn about the set an earlier answer counted ("why were those ...")
+        counted_set, head = next(((t.counted_set, t.counted_head) for t in (
+            _turn(a) for a in reversed(earlier) if isinstance(a, Answer))
+            if t.counted_set and t.counted_set in question), ("", head))
+    return Turn(question, names, years, period, counted, [p for p, name in phrases if not name],
                 things[-1] if things else _common_thing(doc, plural=False),
-                counted_set=counted_set, counted_head=head,
-                answer_name=_answer_name(doc, stated), plural=_common_thing(doc, plural=True),
+                counted_set=counted_set, counted_head=head, counted_clause=clause,
+                answer_name=_answer_name(doc, stated), answer_thing=_answer_thing(doc, stated),
+                plural=_common_thing(doc, plural=True),
                 cited=frozenset(t for c in (answer.citations if answer else [])
                                 for t in analysis.terms(c.text)),
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
@@ -292,7 +359,8 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     # The asked verb; the small tagger reads some as nouns ("did NCMEC escalate"): a word the
     # answer wrote as a verb is one.
     said = {t.lemma_ for sent in stated for t in sent if t.tag_ in ("VBD", "VBN")}
-    verb = next((t for t in doc[k + 2:end] if t.pos_ == "VERB" or t.lemma_ in said), None)
+    verb = next((t for t in doc[k + 2:end] if t.pos_ in ("VERB", "AUX") or t.lemma_ in said),
+                None)  # "did public swimming have": the tagger calls that "have" an auxiliary
     if first.lemma_ == "do" and verb is not None:  # "did the library lend in 2023"
         clause = " ".join(x for x in (doc[k + 1:verb.i].text, _past(verb, stated),
                                       doc[verb.i + 1:end].text) if x)
@@ -317,12 +385,16 @@ def _counted_figure(claims: list[str], head: str) -> Figure | None:
 
 
 def _past(verb, stated: list) -> str:
-    """The verb in its past form: as the answer wrote it ("lent"), else by the regular rule."""
+    """The verb in its past form: as the answer wrote it ("lent"), else the irregular form the
+    lemmatizer knows ("made", never "maked"), else by the regular rule."""
     for sent in stated:
         for tok in sent:
             if tok.lemma_ == verb.lemma_ and tok.tag_ in ("VBD", "VBN"):
                 return tok.lower_
     lemma = verb.lemma_.lower()
+    irregular = _irregular_forms().get(lemma)
+    if irregular:
+        return irregular
     if lemma.endswith("e"):
         return lemma + "d"
     if lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
@@ -330,17 +402,105 @@ def _past(verb, stated: list) -> str:
     return lemma + "ed"
 
 
+@lru_cache(maxsize=1)
+def _irregular_forms() -> dict[str, str]:
+    """lemma -> its irregular past tense, from the lemmatizer's own exceptions read backwards
+    ("made" -> make). Of a past tense and a participle the past is the one that does not end in
+    -n ("gave", not "given"; "went", not "gone"); of two, the a-form ("began", "sang")."""
+    table = analysis.nlp().get_pipe("lemmatizer").lookups.get_table("lemma_exc")["verb"]
+    forms: dict[str, list[str]] = {}
+    for form, lemmas in table.items():
+        if not form.endswith(("ing", "s")):
+            for lemma in lemmas:
+                forms.setdefault(lemma, []).append(form)
+    return {lemma: sorted([f for f in found if not f.endswith(("n", "ne"))] or found)[0]
+            for lemma, found in forms.items()}
+
+
 def _answer_name(doc, stated: list) -> str:
     """The name the answer gave to a "who"/"which" question, not already in that question:
-    "it" in the next turn means the organisation named, not the subject asked about."""
-    if not len(doc) or doc[0].lower_ not in ("who", "which"):
+    "it" in the next turn means the organisation named, not the subject asked about. Of several,
+    the one the answer is about, not one that only locates another ("a research group at
+    Stanford University")."""
+    wh = _wh(doc)
+    if wh is None or wh.lower_ not in ("who", "which"):
         return ""
     asked = doc.text.lower()
-    for sent in stated:
-        for ent in sent.ents:
-            if ent.label_ in NAME_LABELS and ent.text.lower().removeprefix("the ") not in asked:
-                return ent.text
+    found = []
+    for sent in stated:  # the entities, and the names the small model's NER misses
+        spans = [(ent, ent.text) for ent in sent.ents if ent.label_ in NAME_LABELS]
+        spans += [(span, text) for span, text in _name_spans(sent)
+                  if not any(span.start < e.end and e.start < span.end for e, _ in spans)]
+        found += sorted(((span, text) for span, text in spans
+                         if text.lower().removeprefix("the ") not in asked),
+                        key=lambda found: found[0].start)
+    about = [text for span, text in found if not _locates(span)]
+    return (about or [text for _, text in found] or [""])[0]
+
+
+def _locates(span) -> bool:
+    """The name hangs on a common noun by a preposition: "a group at Stanford University",
+    "a history of the Millbrook mill" (not "run by NCMEC")."""
+    k = span.start - (1 if span.start and span.doc[span.start - 1].pos_ == "DET" else 0)
+    return k >= 2 and span.doc[k - 1].pos_ == "ADP" and span.doc[k - 2].pos_ == "NOUN"
+
+
+def _answer_thing(doc, stated: list) -> str:
+    """What the answer gave to a "what" question asking for a thing: "What was the most
+    borrowed adult title ...?" -> "the local history of the Millbrook mill", what "it" means
+    next. Not when the question's own subject is a name ("What did the Stanford Internet
+    Observatory call for?": "it" is still the observatory), nor for a figure, a date or a
+    description of a name ("What is the CyberTipline?")."""
+    wh = _wh(doc)
+    if (wh is None or wh.lower_ != "what" or wh.i + 1 >= len(doc)
+            or doc[wh.i + 1].pos_ != "AUX" or not stated or analyse(doc.text)[0].kind != "fact"):
+        return ""
+    subject = []
+    for tok in doc[wh.i + 2:]:
+        if tok.pos_ in ("VERB", "ADP", "PUNCT"):
+            break
+        subject.append(tok)
+    if not subject or any(t.pos_ in ("PROPN", "PRON") for t in subject):
+        return ""
+    asked = set(analysis.terms(doc.text))
+    for phrase in _phrases_of(stated[0]):
+        new = set(analysis.terms(phrase.text)) - asked
+        if (new and phrase[-1].tag_ in ("NN", "NNP") and not any(
+                t.like_num or t.ent_type_ in _FIGURE_ENTS for t in phrase)):
+            return "the " + phrase.text
     return ""
+
+
+_FIGURE_ENTS = {"DATE", "TIME", "MONEY", "QUANTITY", "PERCENT", "CARDINAL", "ORDINAL"}
+
+
+def _phrases_of(sent) -> list:
+    """Its noun phrases without their article, each with an "of ..." that completes it: "a local
+    history of the Millbrook mill" -> "local history of the Millbrook mill"."""
+    phrases, k = [], 0
+    nominal = ("ADJ", "NOUN", "PROPN")
+    while k < len(sent):
+        if sent[k].pos_ not in nominal:
+            k += 1
+            continue
+        start = k
+        while k < len(sent) and (sent[k].pos_ in nominal or sent[k].text == "-"):
+            k += 1
+        if k + 1 < len(sent) and sent[k].lower_ == "of":
+            j = k + 1 + (sent[k + 1].pos_ == "DET")
+            tail = j
+            while tail < len(sent) and sent[tail].pos_ in nominal:
+                tail += 1
+            if tail > j:
+                k = tail
+        phrases.append(sent[start:k])
+    return [p for p in phrases if any(t.pos_ in ("NOUN", "PROPN") for t in p)]
+
+
+def _wh(doc):
+    """The question word, after a preposition that may lead it ("Under which law ...")."""
+    k = 1 if len(doc) > 1 and doc[0].pos_ == "ADP" else 0
+    return doc[k] if k < len(doc) and doc[k].tag_ in _WH_TAGS else None
 
 
 def _common_thing(doc, plural: bool) -> str:
@@ -361,6 +521,11 @@ def _common_thing(doc, plural: bool) -> str:
 def _named_things(doc) -> list[str]:
     """Names as written, with what they name: "the Corrigan Museum of Maritime History",
     "the Millbrook summer reading challenge", "Crumb & Hearth" (what "it" may stand for)."""
+    return [text for _, text in _name_spans(doc)]
+
+
+def _name_spans(doc) -> list[tuple]:
+    """The spans of `_named_things`, each with its text as written (its "the" kept)."""
     found, k = [], 0
     while k < len(doc):
         if doc[k].pos_ != "PROPN":
@@ -379,7 +544,7 @@ def _named_things(doc) -> list[str]:
                 t.pos_ == "VERB" for t in doc[k + 1:]):
             k -= 1  # "did the museum host in 2024": the tagger read the verb as a noun
         the = "the " if start and doc[start - 1].lower_ == "the" else ""
-        found.append(the + doc[start:k + 1].text)
+        found.append((doc[start:k + 1], the + doc[start:k + 1].text))
         k += 1
     return found
 
@@ -406,26 +571,34 @@ def _owned(before: Turn) -> str:
 
 
 def _needs_subject(doc) -> bool:
-    """"How many were urgent?": a count with nothing said of what is counted."""
-    return (len(doc) > 2 and doc[0].lower_ == "how" and doc[1].lower_ in ("many", "much")
-            and not any(t.pos_ in ("NOUN", "PROPN", "PRON") for t in doc[2:]))
+    """"How many were urgent?", "How many did NCMEC escalate?": a count with nothing said of
+    what is counted."""
+    if len(doc) < 3 or doc[0].lower_ != "how" or doc[1].lower_ not in ("many", "much"):
+        return False
+    return ((doc[1].lower_ == "many" and doc[2].pos_ in ("AUX", "VERB"))
+            or not any(t.pos_ in ("NOUN", "PROPN", "PRON") for t in doc[2:]))
 
 
-def _noun_phrases(doc, possessive: bool = True) -> list[tuple[str, bool]]:
+def _noun_phrases(doc, possessive: bool = True, skip=frozenset()) -> list[tuple[str, bool]]:
     """Runs of adjectives and nouns as written ("prosecutions", "e-books", and with
-    `possessive` "children's books"), each with whether it is a name."""
+    `possessive` "children's books"), each with whether it is a name; the tokens in `skip`
+    (a period, changed on its own) end a run, and so does a plural noun ("the visits public
+    swimming had": two phrases)."""
     phrases, run = [], []
     for tok in list(doc) + [None]:
         joined = (tok is not None and run and not run[-1].whitespace_
                   and (tok.text == "-" or run[-1].text == "-"))
-        if tok is not None and (tok.pos_ in ("ADJ", "NOUN", "PROPN") or joined
-                                or (possessive and run and tok.tag_ == "POS")):
+        nominal = tok is not None and tok.i not in skip and (
+            tok.pos_ in ("ADJ", "NOUN", "PROPN") or joined
+            or (possessive and run and tok.tag_ == "POS"))
+        headed = nominal and run and run[-1].tag_ == "NNS" and not joined
+        if nominal and not headed:
             run.append(tok)
             continue
         if any(t.pos_ in ("NOUN", "PROPN") for t in run):
             phrases.append((doc[run[0].i:run[-1].i + 1].text,
                             any(t.pos_ == "PROPN" for t in run)))
-        run = []
+        run = [tok] if headed else []
     return phrases
 
 
@@ -452,7 +625,3 @@ def _replace(text: str, old: str, new: str) -> str:
     return re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", new, text, count=1)
 
 
-def _replace_years(text: str, old: list[str], new: str) -> str:
-    if old:
-        return re.sub(rf"\b{old[0]}\b", new, text)
-    return f"{text} in {new}"

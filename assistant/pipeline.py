@@ -59,7 +59,7 @@ class Assistant:
             timings: dict[str, float] = {}
             t0 = time.perf_counter()
             earlier = self._standalone_history(history, generator)
-            question = self._standalone(asked, earlier, generator, history[-1] if history else None)
+            question = self._standalone(asked, earlier, generator, history)
             timings["condense"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             passages = self.retriever.run(question, k)
@@ -103,17 +103,18 @@ class Assistant:
         return earlier
 
     def _standalone(self, asked: str, earlier: list[str], generator: str | None,
-                    last: Answer | str | None = None) -> str:
+                    history: Sequence[Answer | str] = ()) -> str:
         """The follow-up rewritten to stand alone, against the previous answer when there is
-        one (what it stated): by the LLM when one answers (its rewrite kept only if it keeps
-        the follow-up's own words), else by the rules."""
+        one (what it stated, and the answers before it): by the LLM when one answers (its
+        rewrite kept only if it keeps the follow-up's own words), else by the rules."""
         if not earlier:
             return asked
+        last = history[-1] if history else None
         previous = last if isinstance(last, Answer) else earlier[-1]
         gen = self.generator(generator)
         llm = getattr(gen, "llm", None)
         rewritten = condense_with_llm(asked, earlier, llm, previous) if llm is not None else None
-        return rewritten or condense(asked, previous)
+        return rewritten or condense(asked, previous, history[:-1])
 
     def _analysed(self, passages: list[Passage]) -> list[Passage]:
         """Chunks are analysed when a question first retrieves them, not at ingest (the parse

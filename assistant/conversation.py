@@ -330,7 +330,11 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
         counted_set, head = next(((t.counted_set, t.counted_head) for t in (
             _turn(a) for a in reversed(earlier) if isinstance(a, Answer))
             if t.counted_set and t.counted_set in question), ("", head))
-    return Turn(question, names, years, period, counted, [p for p, name in phrases if not name],
+    # "How many tonnes of glass": the unit is not the measure a new one replaces
+    unit = doc[2].text if ([t.lower_ for t in doc[:2]] in (["how", "many"], ["how", "much"])
+                           and len(doc) > 3 and doc[3].lower_ == "of") else ""
+    return Turn(question, names, years, period, counted,
+                [p for p, name in phrases if not name and p != unit],
                 things[-1] if things else _common_thing(doc, plural=False),
                 counted_set=counted_set, counted_head=head, counted_clause=clause,
                 answer_name=_answer_name(doc, stated), answer_thing=_answer_thing(doc, stated),
@@ -588,7 +592,8 @@ def _noun_phrases(doc, possessive: bool = True, skip=frozenset()) -> list[tuple[
     for tok in list(doc) + [None]:
         joined = (tok is not None and run and not run[-1].whitespace_
                   and (tok.text == "-" or run[-1].text == "-"))
-        nominal = tok is not None and tok.i not in skip and (
+        nominal = tok is not None and tok.i not in skip and not (
+            tok.i and doc[tok.i - 1].lower_ == "how") and (  # "how many" asks, it names nothing
             tok.pos_ in ("ADJ", "NOUN", "PROPN") or joined
             or (possessive and run and tok.tag_ == "POS"))
         headed = nominal and run and run[-1].tag_ == "NNS" and not joined

@@ -81,6 +81,154 @@ def test_follow_ups_resolve_against_the_previous_answer(previous, follow_up, exp
     assert condense(follow_up, previous) == expected
 
 
+def test_a_demonstrative_standing_alone_is_the_counted_set():
+    """The tagger calls "those" in "how many of those finished" a determiner."""
+    previous = answered("How many children took part in the summer reading challenge at the "
+                        "Millbrook Public Library in 2023?",
+                        "The summer reading challenge in 2023 had 418 children taking part.")
+    assert condense("How many of those finished the challenge?", previous) == (
+        "Of the 418 children that took part in the summer reading challenge at the Millbrook "
+        "Public Library in 2023, how many finished the challenge?")
+
+
+ESCALATED = answered("How many CyberTipline reports did NCMEC escalate to law enforcement as "
+                     "urgent in 2023?", "In 2023 NCMEC staff escalated 63,892 CyberTipline "
+                     "reports to law enforcement as urgent.")
+
+
+def test_the_counted_set_stays_in_play_across_turns():
+    """"those" asked why (the set, with its count and measure), then "them" counted again: the
+    set the answer before counted, although the turn in between counted nothing."""
+    why = condense("Why were those escalated?", ESCALATED)
+    assert why == ("Why were the 63,892 CyberTipline reports NCMEC escalated to law enforcement "
+                   "as urgent in 2023 escalated?")
+    reason = answered(why, "NCMEC escalated 63,892 reports in 2023 because a child was deemed "
+                           "to be in imminent danger.")
+    assert condense("How many of them led to a conviction?", reason, [ESCALATED]) == (
+        "Of the 63,892 CyberTipline reports NCMEC escalated to law enforcement as urgent in "
+        "2023, how many led to a conviction?")
+
+
+def test_a_count_that_names_nothing_counts_from_the_set():
+    loans = answered("How many loans did the Millbrook Public Library have in 2023?",
+                     "In 2023 the Millbrook Public Library lent 84,310 items.")
+    children = condense("How many of those were children's books?", loans)
+    assert children == ("Of the 84,310 loans the Millbrook Public Library had in 2023, how many "
+                        "were children's books?")
+    stated = answered(children, "Children's books accounted for 31,870 of the 2023 loans.")
+    assert condense("And how many were e-books or e-audiobooks?", stated, [loans]) == (
+        "Of the 84,310 loans the Millbrook Public Library had in 2023, how many were e-books or "
+        "e-audiobooks?")
+    # a name of its own does not make it a new topic when it does not say what it counts
+    received = answered("How many reports did the CyberTipline receive in 2023?",
+                        "The CyberTipline received 36.2 million reports in 2023.")
+    assert condense("And how many did NCMEC escalate as urgent?", received) == (
+        "Of the 36.2 million reports the CyberTipline received in 2023, how many did NCMEC "
+        "escalate as urgent?")
+
+
+def test_a_question_asking_a_figure_of_them_does_not_carry_their_count():
+    """The answer's sentence need not repeat the 236 events the people attended."""
+    events = answered("How many events did the Millbrook Public Library run in 2023?",
+                      "In 2023 the Millbrook Public Library ran 236 events.")
+    assert condense("How many people attended them?", events) == \
+        "How many people attended the Millbrook Public Library's events in 2023?"
+
+
+@pytest.mark.parametrize("previous, expected", [
+    # the small model's NER misses this name: its proper nouns still name it
+    (answered("Who found that many CyberTipline reports are duplicates?",
+              "The Stanford Internet Observatory found in 2024 that many CyberTipline reports "
+              "are duplicates."),
+     "What did the Stanford Internet Observatory recommend (CyberTipline reports)?"),
+    # the university only locates the group the answer is about
+    (answered("Which research group published a 2024 report on the CyberTipline?",
+              "A research group at Stanford University, the Stanford Internet Observatory, "
+              "published a 2024 report on the CyberTipline."),
+     "What did the Stanford Internet Observatory recommend (the CyberTipline)?"),
+])
+def test_it_is_the_organisation_the_answer_is_about(previous, expected):
+    assert condense("What did it recommend?", previous) == expected
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    (answered("What does the bicycle maintenance note recommend measuring chain wear with?",
+              "Measure chain wear with a chain checker tool every 1,000 kilometres."),
+     "How often should it be used?",
+     "How often should the chain checker tool be used (the bicycle maintenance note)?"),
+    (answered("What was the most borrowed adult title at the Millbrook Public Library in 2023?",
+              "The most borrowed adult title at the Millbrook Public Library in 2023 was a local "
+              "history of the Millbrook mill."),
+     "Who wrote it?",
+     "Who wrote the local history of the Millbrook mill (the Millbrook Public Library)?"),
+    # a description of a name does not replace it
+    (answered("What is the CyberTipline?", "The CyberTipline is the national reporting system "
+                                           "for suspected online child sexual exploitation."),
+     "Who runs it?", "Who runs the CyberTipline?"),
+])
+def test_it_is_the_thing_a_what_answer_gave(previous, follow_up, expected):
+    assert condense(follow_up, previous) == expected
+
+
+def test_the_answers_period_survives_a_follow_up_with_a_name_of_its_own():
+    previous = answered("In which year did the CyberTipline receive 36.2 million reports?",
+                        "The CyberTipline received 36.2 million reports in 2023.")
+    assert condense("How many reports did NCMEC escalate as urgent in the same period?",
+                    previous) == "How many reports did NCMEC escalate as urgent in 2023?"
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    ("How many tonnes of glass did Millbrook collect for recycling in Q1 2023?", "And in Q4?",
+     "How many tonnes of glass did Millbrook collect for recycling in Q4 2023?"),
+    ("How many cyclists were counted on Quay Road in March?", "And in June?",
+     "How many cyclists were counted on Quay Road in June?"),
+    ("What were the dockside fees in FY2023?", "And in FY2024?",
+     "What were the dockside fees in FY2024?"),
+    # a measure named as a pair is replaced whole, a unit is not a measure
+    ("How many tonnes of paper and card did Millbrook collect in Q2 2023?", "And glass?",
+     "How many tonnes of glass did Millbrook collect in Q2 2023?"),
+    ("How many tonnes of glass did Millbrook collect in Q1 2023?", "What about garden waste?",
+     "How many tonnes of garden waste did Millbrook collect in Q1 2023?"),
+])
+def test_a_table_follow_up_changes_the_period_or_measure_in_place(previous, follow_up,
+                                                                   expected):
+    assert condense(follow_up, previous) == expected
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    # "how many" names nothing a new measure replaces; a name is not a measure either
+    ("How many visitors did the Corrigan Museum of Maritime History welcome in 2024?",
+     "What about school groups?",
+     "How many school groups did the Corrigan Museum of Maritime History welcome in 2024?"),
+    ("How many households did Northgate Community Food Bank serve in 2023?",
+     "What about volunteers?",
+     "How many volunteers did Northgate Community Food Bank serve in 2023?"),
+])
+def test_a_changed_measure_replaces_a_common_noun(previous, follow_up, expected):
+    assert condense(follow_up, previous) == expected
+
+
+def test_the_counted_set_takes_an_irregular_past_tense():
+    previous = answered("How many tickets did the Holm ferry sell in 2024?",
+                        "The Holm ferry's ticket office reports 52,000 tickets for 2024.")
+    assert condense("How many of them were returns?", previous) == \
+        "Of the 52,000 tickets the Holm ferry sold in 2024, how many were returns?"
+
+
+def test_that_after_a_count_is_what_was_counted():
+    """A table cell answered the count; "that" is those visits, and the next detail replaces
+    the session type, not the pool's name."""
+    previous = answered("How many visits did public swimming have at the Millbrook Leisure "
+                        "Pool in 2023?", "Public swimming, Visits: 21,540 (Table 1: Pool visits "
+                                         "by session type, 2023).")
+    share = condense("What share of visits was that?", previous)
+    assert share == ("What share of visits was the visits public swimming had at the Millbrook "
+                     "Leisure Pool in 2023?")
+    assert condense("And for club training?", share) == (
+        "What share of visits was the visits club training had at the Millbrook Leisure Pool in "
+        "2023?")
+
+
 @pytest.mark.parametrize("previous, follow_up, expected", [
     ("How often should the garden hoses be drained?", "Where should they be stored in winter?",
      "Where should the garden hoses be stored in winter?"),
@@ -185,6 +333,18 @@ def test_a_count_of_them_keeps_the_measure_asked_before(bot):
     stated = [c for c in second.claims if "11,205" in c.text and not c.gap]
     assert stated and stated[0].citations
     assert not any("3,150" in c.text for c in second.claims)
+
+
+def test_chat_keeps_the_counted_set_across_turns(bot):
+    """The pipeline hands the rewrite the answers before the last one: "them" after a "why"
+    turn are still the reports escalated, not all reports."""
+    first = bot.chat("How many CyberTipline reports did NCMEC escalate to law enforcement as "
+                     "urgent in 2023?")
+    second = bot.chat("Why were those escalated?", [first])
+    third = bot.chat("How many of them led to a conviction?", [first, second])
+    assert "63,892" in second.question and "imminent danger" in second.summary
+    assert third.question.startswith("Of the 63,892 CyberTipline reports")
+    assert "escalated" in third.question and third.status != "answered"
 
 
 def test_follow_up_suggestions_never_repeat_the_conversation(bot):

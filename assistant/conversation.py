@@ -10,8 +10,11 @@ with a subject of its own starts afresh: nothing is carried over.
 A follow-up refers to what the previous *answer* stated, not only to what was asked: "how many
 of them" means the set it counted, kept with the measure asked ("Of the 84,310 items the
 library lent in 2023, how many were e-books?", never "the library's items"); "it" after "Who
-runs X?" is the organisation the answer named; "that year" is the answer's year when the
-question had none; "that number" is the count it stated.
+runs X?" is the organisation the answer named (the one it is about, not one that only
+locates it), after "What was the most borrowed title?" the thing the answer gave; "that year"
+is the answer's year when the question had none; "that number" is the count it stated, and
+"that" alone what was counted. The set stays "them" while later turns keep talking about it,
+and "And in Q4?" changes the period of its own kind (year, quarter, month, financial year).
 
 Without an LLM the rewrite is deterministic (below); with one, `condense_with_llm` asks it
 first and keeps its rewrite only if every content word of the follow-up survives in it.

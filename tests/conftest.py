@@ -141,13 +141,15 @@ def kill_ingest_when(root: Path, index: Path, manifest: Path, target: int, delay
 
 
 @contextlib.contextmanager
-def chroma_run(data: Path, port: int) -> Iterator[subprocess.Popen]:
-    """`chroma run` on 127.0.0.1:`port` storing under `data` until the block ends; the same
-    folder and port again make the same server after a kill (each start logs to its own file)."""
+def chroma_run(data: Path, port: int, db: Path | None = None) -> Iterator[subprocess.Popen]:
+    """`chroma run` on 127.0.0.1:`port` storing under `data` (or serving the database `db`)
+    until the block ends; the same folder and port again make the same server after a kill
+    (each start logs to its own file)."""
     assert CHROMA.exists(), f"chroma CLI not found at {CHROMA}"
     data.mkdir(parents=True, exist_ok=True)
     log = data / f"server-{len(list(data.glob('server-*.log')))}.log"
-    with running([CHROMA, "run", "--path", data / "db", "--host", "127.0.0.1", "--port", port],
+    with running([CHROMA, "run", "--path", db or data / "db", "--host", "127.0.0.1", "--port",
+                  port],
                  log, f"http://127.0.0.1:{port}/api/v2/heartbeat", env=subprocess_env(),
                  limit_s=60) as proc:
         yield proc

@@ -111,7 +111,8 @@ def markdown(r: dict, command: str) -> str:
                       *[_ms(st[k]) for k in STAGES.values()],
                       _ms(x["chroma_alone_top10_p50_ms"]),
                       f"{x['load_seconds']:.1f}", f"{x['build_seconds']:.1f}",
-                      _mb(x["size"] / x["build_seconds"]), _mb(x.get("disk_mb")),
+                      _mb(x["size"] / x["build_seconds"] if x["build_seconds"] else None),
+                      _mb(x.get("disk_mb")),
                       _mb(x["peak_rss_mb"]), _mb(x.get("server_peak_rss_mb"))))
         lines += [md_table(t), "", "Stage columns are p50 in ms. " + growth(ret), ""]
 

@@ -141,13 +141,15 @@ def kill_ingest_when(root: Path, index: Path, manifest: Path, target: int, delay
 
 
 @contextlib.contextmanager
-def chroma_run(data: Path, port: int) -> Iterator[subprocess.Popen]:
-    """`chroma run` on 127.0.0.1:`port` storing under `data` until the block ends; the same
-    folder and port again make the same server after a kill (each start logs to its own file)."""
+def chroma_run(data: Path, port: int, db: Path | None = None) -> Iterator[subprocess.Popen]:
+    """`chroma run` on 127.0.0.1:`port` storing under `data` (or serving the database `db`)
+    until the block ends; the same folder and port again make the same server after a kill
+    (each start logs to its own file)."""
     assert CHROMA.exists(), f"chroma CLI not found at {CHROMA}"
     data.mkdir(parents=True, exist_ok=True)
     log = data / f"server-{len(list(data.glob('server-*.log')))}.log"
-    with running([CHROMA, "run", "--path", data / "db", "--host", "127.0.0.1", "--port", port],
+    with running([CHROMA, "run", "--path", db or data / "db", "--host", "127.0.0.1", "--port",
+                  port],
                  log, f"http://127.0.0.1:{port}/api/v2/heartbeat", env=subprocess_env(),
                  limit_s=60) as proc:
         yield proc
@@ -224,6 +226,36 @@ def groundwork_serve(work: Path, index_dir: Path, corpus: Path | None = None,
     with running([GROUNDWORK, "serve", "--index", index_dir, "--corpus", corpus, "--port", port],
                  log, url, env=subprocess_env(**env), cwd=work) as proc:
         yield {"url": url, "port": port, "log": log, "corpus": corpus, "proc": proc}
+
+
+# The guarded server's secrets, and a word only its one added document holds.
+PASSWORD, KEY = "open sesame", "k3y-for-tests"
+MARKER = "Quillmoor"
+
+
+@pytest.fixture(scope="session")
+def guarded(demo_index, tmp_path_factory):
+    """`groundwork serve` behind both secrets (GROUNDWORK_UI_PASSWORD and GROUNDWORK_API_KEY),
+    one for the session's guard tests (every route in test_server, the sign-in in test_ui): a
+    copy of the demo index plus one MARKER document, so that a leak of any document's text
+    shows and the demo questions are answered once signed in."""
+    import shutil
+
+    from assistant.ingest import ingest
+
+    work = tmp_path_factory.mktemp("guarded")
+    corpus = work / "corpus"
+    corpus.mkdir()
+    (corpus / "quillmoor.md").write_text(f"# {MARKER} lighthouse\n\nThe {MARKER} lighthouse "
+                                         "was lit 4,812 nights in 2023.\n")
+    index = work / "index"
+    shutil.copytree(demo_index.index_dir, index)
+    report = ingest([corpus], demo_index.replace(index_dir=index), progress=False)
+    assert report.files_ingested == 1, report.summary()
+    with groundwork_serve(work, index, corpus, GROUNDWORK_UI_PASSWORD=PASSWORD,
+                          GROUNDWORK_API_KEY=KEY) as served:
+        served["index"] = index
+        yield served
 
 
 def request(url: str, method: str, path: str, body: bytes | None = None,

@@ -7,9 +7,11 @@ import json
 import random
 
 import pytest
-from conftest import GROUNDWORK, subprocess_env
+from conftest import GROUNDWORK, chroma_run, subprocess_env
 
 from assistant.bench import common, corpus, ingest, retrieval
+from assistant.procs import free_port
+from assistant.store import chroma_dir
 
 QUICK = common.MIN_INGEST_CHUNKS  # the smallest corpus that fills every row of the report
 SECTIONS = {"machine", "plan", "goals", "settings", "encoder", "ingest", "retrieval", "ask",
@@ -98,6 +100,29 @@ def test_synthetic_chunks_bulk_loaded_into_a_server_read_as_ingested_ones(
     assert abs(sum(x * x for x in vector) - 1) < 1e-4
     retriever.run(question)
     assert retriever.timings["dense"] > 0 and retriever.timings["lexical"] > 0
+
+
+def test_a_store_bulk_loaded_embedded_then_served_reads_as_an_ingested_one(
+        make_settings, monkeypatch, tmp_path):
+    """The 1,000,000-chunk row: the bulk load goes into the embedded PersistentClient, and
+    `chroma run --path` then serves that directory to the Retriever."""
+    from assistant.retrieve import Retriever
+
+    monkeypatch.setattr(retrieval, "BULK_BATCH", 500)
+    settings = make_settings(collection="bench-served")
+    built = retrieval.build({"index": str(settings.index_dir), "collection": "bench-served",
+                             "size": 1200, "vectors": "synthetic", "served": True,
+                             "settings": common.settings_fields(settings)})
+    assert built["bulk"] and built["batch"] == 500 and positive(built["chunks_per_s"])
+    assert retrieval._disk_mb(settings.index_dir) > 1
+    port = free_port()
+    with chroma_run(tmp_path / "served", port, db=chroma_dir(settings)):
+        retriever = Retriever(settings.replace(chroma_url=f"http://127.0.0.1:{port}"))
+        assert retriever.store.count() == 1200 and retriever.repaired == ""
+        question = corpus.questions(1)[0]
+        assert retriever.lexical.search(question, 1)
+        retriever.run(question)
+        assert retriever.timings["dense"] > 0 and retriever.timings["lexical"] > 0
 
 
 def test_encoder_options(quick):

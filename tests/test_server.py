@@ -14,14 +14,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import groundwork_serve, request, sign_in
+from conftest import KEY, MARKER, PASSWORD, request, sign_in
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
 from assistant.server import Access, build_server
 
-PASSWORD, KEY = "open sesame", "k3y-for-tests"
-MARKER = "Quillmoor"  # a word only the test document holds
 # What a browser may fetch before signing in: the sign-in page and form, the frontend's files.
 SIGN_IN = {("GET", "/"), ("HEAD", "/"), ("POST", "/login"), ("POST", "/login/"),
            ("GET", "/assets/{path:path}"), ("GET", "/static/{path:path}"),
@@ -62,25 +60,6 @@ def table(tmp_path_factory) -> list[tuple[str, str]]:
     settings = Settings.load(index_dir=work / "index")
     return route_table(build_server(settings, work / "corpus",
                                     access=Access(password=PASSWORD, key=KEY)))
-
-
-@pytest.fixture(scope="module")
-def guarded(tmp_path_factory):
-    """`groundwork serve` with both secrets over an index holding one MARKER document."""
-    from assistant.ingest import ingest
-
-    work = tmp_path_factory.mktemp("guarded")
-    corpus = work / "corpus"
-    corpus.mkdir()
-    (corpus / "quillmoor.md").write_text(f"# {MARKER} lighthouse\n\nThe {MARKER} lighthouse "
-                                         "was lit 4,812 nights in 2023.\n")
-    index = work / "index"
-    report = ingest([corpus], Settings.load(index_dir=index), progress=False)
-    assert report.files_ingested == 1, report.summary()
-    with groundwork_serve(work, index, corpus, GROUNDWORK_UI_PASSWORD=PASSWORD,
-                          GROUNDWORK_API_KEY=KEY) as served:
-        served["index"] = index
-        yield served
 
 
 def signed_in(url: str) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import CORPUS, HEADLINE, groundwork_serve, sign_in
+from conftest import CORPUS, HEADLINE, PASSWORD, groundwork_serve, sign_in
 
 import assistant  # noqa: F401  (offline environment before any model library loads)
 from assistant.config import Settings
@@ -408,14 +408,6 @@ def test_served_page_names_no_outside_host(server):
     assert f"Uvicorn running on http://127.0.0.1:{server['port']}" in server["log"].read_text()
 
 
-@pytest.fixture(scope="module")
-def guarded(index, tmp_path_factory):
-    """`groundwork serve` with GROUNDWORK_UI_PASSWORD set."""
-    work = tmp_path_factory.mktemp("guarded")
-    with groundwork_serve(work, index.index_dir, GROUNDWORK_UI_PASSWORD="open sesame") as served:
-        yield served
-
-
 def test_password_from_the_environment_guards_the_app(guarded):
     """GROUNDWORK_UI_PASSWORD puts a sign-in in front of everything (tests/test_server.py checks
     every route)."""
@@ -426,7 +418,7 @@ def test_password_from_the_environment_guards_the_app(guarded):
             urllib.request.urlopen(guarded["url"] + path, timeout=5)
         assert denied.value.code == 401
     assert sign_in(guarded["url"], "wrong")[0] == 400
-    assert sign_in(guarded["url"], "open sesame")[0] == 200
+    assert sign_in(guarded["url"], PASSWORD)[0] == 200
 
 
 def test_several_users_at_once_are_queued_not_dropped(server):
@@ -751,7 +743,7 @@ def test_sign_in_in_the_browser_then_ask(browser, guarded, tmp_path):
         lambda d: d.find_element(By.CSS_SELECTOR, "input[data-testid=textbox]"))
     assert not browser.find_elements(By.CSS_SELECTOR, "#gw-question")
     user.send_keys("groundwork")
-    browser.find_element(By.CSS_SELECTOR, "input[type=password]").send_keys("open sesame")
+    browser.find_element(By.CSS_SELECTOR, "input[type=password]").send_keys(PASSWORD)
     browser.find_element(By.XPATH, "//button[normalize-space()='Login']").click()
     WebDriverWait(browser, 60).until(lambda d: d.find_elements(
         By.CSS_SELECTOR, "#gw-question textarea, #gw-question input"))

@@ -97,7 +97,8 @@ def markdown(r: dict, command: str) -> str:
     if ret:
         lines.append("## Retrieval (query embedding + dense + BM25 + fusion + floor, no LLM)\n")
         head = ("chunks", "store", "vectors", "p50 ms", "p95 ms", "CPU p50 ms", *STAGES.values(),
-                "Chroma alone, top 10", "load s", "build s", "peak MB", "server peak MB")
+                "Chroma alone, top 10", "load s", "build s", "build chunks/s", "disk MB",
+                "peak MB", "server peak MB")
         t = [head]
         for x in ret:
             if "error" in x:
@@ -110,6 +111,8 @@ def markdown(r: dict, command: str) -> str:
                       *[_ms(st[k]) for k in STAGES.values()],
                       _ms(x["chroma_alone_top10_p50_ms"]),
                       f"{x['load_seconds']:.1f}", f"{x['build_seconds']:.1f}",
+                      _mb(x["size"] / x["build_seconds"] if x["build_seconds"] else None),
+                      _mb(x.get("disk_mb")),
                       _mb(x["peak_rss_mb"]), _mb(x.get("server_peak_rss_mb"))))
         lines += [md_table(t), "", "Stage columns are p50 in ms. " + growth(ret), ""]
 

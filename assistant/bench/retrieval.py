@@ -35,8 +35,11 @@ STAGES = {"embed_query": "embed query", "dense": "chroma query (ids, distances)"
           "lexical": "bm25 (bm25s)", "fusion": "fusion (reciprocal rank)",
           "read": "chroma get (kept passages)", "floor": "floor (cosine)"}
 # From this size on, retrieval is measured against a `chroma run` server only: one embedded
-# process holding a million chunks and their HNSW index is not how such an index is served.
+# process holding a million chunks and their HNSW index is not how such an index is served. The
+# store is bulk-loaded into the embedded PersistentClient (no HTTP round trip per batch) and that
+# directory is then served with `chroma run --path`.
 SERVER_ONLY_FROM = 1_000_000
+PROGRESS_EVERY = 50_000  # the bulk load logs its count and rate this often (the child's log)
 BULK_BATCH = 20_000  # chunks per add() in the bulk load, if the server takes that many
 
 
@@ -50,7 +53,7 @@ def build(params: dict) -> dict:
     settings = child_settings(params, index_dir=Path(params["index"]),
                               chroma_url=params.get("chroma_url"), collection=params["collection"])
     size = params["size"]
-    if params["vectors"] == "synthetic" and settings.chroma_url:
+    if params["vectors"] == "synthetic" and (settings.chroma_url or params.get("served")):
         return _bulk_load(settings, size)
     started = time.perf_counter()
     if params["vectors"] == "real":
@@ -82,8 +85,8 @@ def build(params: dict) -> dict:
 def _bulk_load(settings, size: int) -> dict:
     """`size` synthetic chunks straight into the collection the Store opens (its name and
     metadata, `passage_metadata` beside each text, normalised float32 vectors), in batches as
-    large as the server takes; then BM25 from the texts in hand, not read back from Chroma.
-    Generating a batch overlaps the server's insertion of the previous one."""
+    large as the client takes; then BM25 from the texts in hand, not read back from Chroma.
+    Generating a batch overlaps Chroma's insertion of the previous one."""
     from concurrent.futures import ThreadPoolExecutor
 
     from assistant.store import Store, passage_metadata
@@ -95,6 +98,7 @@ def _bulk_load(settings, size: int) -> dict:
     texts: list[str] = []
     generate = add = 0.0
     pending = None
+    begun = time.perf_counter()
     with ThreadPoolExecutor(1) as pool:
         for first in range(0, size, batch):
             started = time.perf_counter()
@@ -116,6 +120,11 @@ def _bulk_load(settings, size: int) -> dict:
                                   documents=part, metadatas=metadatas)
             ids += part_ids
             texts += part
+            if first // PROGRESS_EVERY != (first + n) // PROGRESS_EVERY:
+                done = first  # the batch before this one is in Chroma
+                elapsed = time.perf_counter() - begun
+                print(f"bulk load: {done} chunks in {elapsed:.0f} s, "
+                      f"{done / elapsed:.0f} chunks/s", flush=True)
         started = time.perf_counter()
         pending.result()
         add += time.perf_counter() - started
@@ -125,7 +134,8 @@ def _bulk_load(settings, size: int) -> dict:
     if store.count() != size:
         raise BenchError(f"the store holds {store.count()} chunks, not {size}")
     return {"generate_seconds": round(generate, 3), "add_seconds": round(generate + add, 3),
-            "bm25_seconds": round(bm25, 3), "peak_rss_mb": peak_rss_mb(), "bulk": True}
+            "bm25_seconds": round(bm25, 3), "peak_rss_mb": peak_rss_mb(), "bulk": True,
+            "batch": batch, "chunks_per_s": round(size / (generate + add), 1)}
 
 
 def measure(params: dict) -> dict:
@@ -163,8 +173,8 @@ def measure(params: dict) -> dict:
 
 
 @contextlib.contextmanager
-def _chroma_server(bench, name: str):
-    """A `chroma run` on a free loopback port, unless --chroma-url names one already."""
+def _chroma_server(bench, name: str, path: Path):
+    """A `chroma run --path path` on a free loopback port, unless --chroma-url names one."""
     if bench.settings.chroma_url:
         yield bench.settings.chroma_url, None
         return
@@ -172,9 +182,9 @@ def _chroma_server(bench, name: str):
     if not chroma.exists():
         raise BenchError(f"no chroma CLI at {chroma}")
     port = free_port()
-    with bench.server([chroma, "run", "--path", bench.work / f"chroma-{name}", "--host",
-                       "127.0.0.1", "--port", port], f"chroma-{name}",
-                      f"http://127.0.0.1:{port}/api/v2/heartbeat") as proc:
+    with bench.server([chroma, "run", "--path", path, "--host", "127.0.0.1", "--port", port],
+                      f"chroma-{name}", f"http://127.0.0.1:{port}/api/v2/heartbeat",
+                      limit_s=600) as proc:
         yield f"http://127.0.0.1:{port}", proc
 
 
@@ -202,26 +212,42 @@ def _row(bench, size: int, backend: str, vectors: str) -> dict:
               "vectors": vectors, "vectors_file": str(bench.work / "vectors.npy"),
               "passages": str(bench.work / "passages.json"), "queries": bench.plan.queries}
     timeout = 900 + size * 0.05
+    server_dir = bench.work / f"chroma-{size}"
+    # built in the embedded store, then that directory served (see SERVER_ONLY_FROM)
+    served = (backend == "server" and size >= SERVER_ONLY_FROM and vectors == "synthetic"
+              and not bench.settings.chroma_url)
     try:
         if backend == "embedded":
             built = bench.child("build", common, timeout)
             measured = bench.child("retrieve", common, timeout)
             server_peak = None
         else:
-            with _chroma_server(bench, str(size)) as (url, proc):
+            if served:
+                built = bench.child("build", {**common, "served": True}, timeout)
+                server_dir = index / "chroma"
+            with _chroma_server(bench, str(size), server_dir) as (url, proc):
                 common["chroma_url"] = url
                 if bench.settings.chroma_url:  # someone else's server: do not collide
                     common["collection"] = f"{collection}-{os.getpid()}"
-                built = bench.child("build", common, timeout)
+                if not served:
+                    built = bench.child("build", common, timeout)
                 measured = bench.child("retrieve", common, timeout)
                 server_peak = tree_peak_mb(proc.pid) if proc else None
                 if proc is None:
                     _drop_collection(url, common["collection"])
+        disk = _disk_mb(index) + (0 if served else _disk_mb(server_dir))
     finally:
         shutil.rmtree(index, ignore_errors=True)
-        shutil.rmtree(bench.work / f"chroma-{size}", ignore_errors=True)
+        shutil.rmtree(server_dir, ignore_errors=True)
     return {**measured, "build_seconds": round(built["add_seconds"] + built["bm25_seconds"], 1),
-            "build": built, "server_peak_rss_mb": server_peak}
+            "build": built, "server_peak_rss_mb": server_peak, "disk_mb": disk,
+            "built_embedded_then_served": served}
+
+
+def _disk_mb(folder: Path) -> float:
+    """What a store takes on disk (Chroma's files and the BM25 index), in allocated blocks."""
+    return round(sum(p.stat().st_blocks * 512 for p in folder.rglob("*") if p.is_file())
+                 / 2**20, 1) if folder.exists() else 0.0
 
 
 def _drop_collection(url: str, name: str) -> None:

@@ -113,7 +113,7 @@ class Bench:
             self.report[key] = {"error": str(exc)}
         self.report.setdefault("section_seconds", {})[key] = round(time.perf_counter() - started, 1)
 
-    def run(self) -> dict:
+    def run(self, sections: list[str] | None = None) -> dict:
         from assistant.models import embedder_path
 
         s, plan = self.settings, self.plan
@@ -127,7 +127,7 @@ class Bench:
         self.log(f"writing a corpus of about {plan.ingest_chunks} chunks")
         texts = write_corpus(self.corpus, plan.ingest_chunks, s)
         (self.work / "chunks.json").write_text(json.dumps(texts))
-        for key in SECTIONS:
+        for key in sections or SECTIONS:
             self.section(key)
         self.report["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
         self.report["seconds"] = round(time.perf_counter() - started, 1)
@@ -152,12 +152,17 @@ def machine() -> dict:
 def run_cli(args, settings: Settings) -> int:
     sizes = parse_sizes(args.sizes)
     plan = Plan.from_sizes(sizes)
+    sections = [s.strip() for s in args.sections.split(",")] if args.sections else None
+    if unknown := set(sections or ()) - set(SECTIONS):
+        raise ValueError(f"--sections: no such section {', '.join(sorted(unknown))}; "
+                         f"there are {', '.join(SECTIONS)}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    command = f"groundwork bench --sizes {','.join(map(str, plan.sizes))} --out {out}" + (
-        " --json" if args.json else "")
+    command = (f"groundwork bench --sizes {','.join(map(str, plan.sizes))} --out {out}"
+               + (f" --sections {','.join(sections)}" if sections else "")
+               + (" --json" if args.json else ""))
     with tempfile.TemporaryDirectory(prefix="groundwork-bench-") as work:
-        report = Bench(settings, plan, Path(work)).run()
+        report = Bench(settings, plan, Path(work)).run(sections)
     report["command"] = command
     (out / "report.json").write_text(json.dumps(report, indent=2))
     md = markdown(report, command)

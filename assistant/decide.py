@@ -32,7 +32,7 @@ from assistant.cells import Grounding
 from assistant.figures import agree, is_duration
 from assistant.question import NAME_LABELS, WHOLE, Part
 from assistant.text import clean, coverage, is_instruction
-from assistant.types import Figure, Passage, Sentence
+from assistant.types import Figure, Passage, Sentence, Token
 
 ANSWERED, UNCONFIRMED, UNDOCUMENTED = "answered", "unconfirmed", "not_documented"
 _RANK = {UNDOCUMENTED: 0, UNCONFIRMED: 1, ANSWERED: 2}
@@ -40,7 +40,7 @@ _RANK = {UNDOCUMENTED: 0, UNCONFIRMED: 1, ANSWERED: 2}
 FACT_COVERAGE = 0.6  # share of a descriptive question's words its answer must contain
 SUBJECT_COVERAGE = 0.5  # below this a sentence is not about the asked subject at all
 # The entity labels (spaCy, OntoNotes) an answer of each kind carries.
-ENTITY_LABELS = {"agent": {"PERSON", "ORG", "NORP", "GPE"},
+ENTITY_LABELS = {"agent": {"PERSON", "ORG"},
                  "place": {"GPE", "LOC", "FAC", "ORG"},
                  "date": {"DATE", "TIME"}}
 _MONEY_WORDS = {"dollars", "euros", "pounds", "usd", "eur", "gbp"}
@@ -171,6 +171,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
               if axis not in stated and axis != "order"]  # "after" may name the event alone
     if not found:  # "he", "the festival": no one the question does not already name
         doubts.append(f"it names no {part.kind} the question does not already give")
+    elif strict and (why := unbound(part, sentence)):
+        doubts.append(why)
     own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
     if part.wants_figure:
         missing = [t for t in part.terms if t not in all_terms]
@@ -549,3 +551,164 @@ def _signs_of(text: str) -> tuple[tuple[str, frozenset[int]], ...]:
 def _signs(text: str) -> dict[str, set[int]]:
     """The qualifiers a text states: axis -> the sides it takes (0, 1 or both)."""
     return {axis: set(signs) for axis, signs in _signs_of(text)}
+
+
+# -- what binds an answer to the asked relation (the dependency parse) --------------------------
+
+# Where a new clause starts: a word with one of these relations to its head heads its own
+# clause ("Knut Aas, *who led* the company", "..., *headquartered* in Trondheim"); conj and acl
+# only for a verb (a pair of names is one clause).
+_CLAUSE_DEPS = {"ccomp", "advcl", "relcl", "parataxis", "csubj", "acl", "conj"}
+_VERBAL = {"VERB", "AUX"}
+_PHRASE_DEPS = {"appos", "compound", "flat", "conj", "nmod", "poss"}  # a name inside a phrase
+_LOCATED = {"locate", "situate", "base", "headquarter", "lie", "sit"}  # "where" says it all
+_WH = {"who", "whom", "whose", "what", "which", "where", "when"}
+
+
+def _clause_root(tokens: list[Token], i: int) -> int:
+    """The word heading the clause word i is in."""
+    for _ in tokens:
+        t = tokens[i]
+        if t.head == i or (t.dep in _CLAUSE_DEPS and (
+                t.dep not in ("conj", "acl") or t.pos in _VERBAL)):
+            return i
+        i = t.head
+    return i
+
+
+def _phrase_head(tokens: list[Token], i: int) -> int:
+    """The word that carries a name's role in its clause: "Thornton" in "the Mayor of Kendal,
+    Peter Thornton" is the Mayor's apposition, and the Mayor is the agent."""
+    for _ in tokens:
+        t = tokens[i]
+        if t.head == i or t.dep not in _PHRASE_DEPS or (
+                t.dep == "conj" and t.pos in _VERBAL):
+            return i
+        i = t.head
+    return i
+
+
+def _span_head(tokens: list[Token], start: int, end: int) -> int | None:
+    """The word of the span [start, end) whose head lies outside it."""
+    inside = [k for k, t in enumerate(tokens) if start <= t.start < end]
+    return next((k for k in inside if tokens[k].head not in inside or tokens[k].head == k),
+                inside[0] if inside else None)
+
+
+def _in_clause(tokens: list[Token], k: int, verb: int) -> bool:
+    """Word k belongs to the clause of `verb`, or is what that clause describes ("Knut Aas" for
+    "who led the company")."""
+    root = _clause_root(tokens, verb)
+    if _clause_root(tokens, k) == root:
+        return True
+    t = tokens[root]
+    return t.dep in ("relcl", "acl") and _phrase_head(tokens, t.head) == _phrase_head(tokens, k)
+
+
+def _under(tokens: list[Token], k: int, n: int) -> bool:
+    """Word n governs word k inside one clause ("the supervision *of Bragg*")."""
+    for _ in tokens:
+        if k == n:
+            return True
+        if tokens[k].head == k or _clause_root(tokens, k) == k:
+            return False
+        k = tokens[k].head
+    return False
+
+
+def _role(tokens: list[Token], k: int, verb: int) -> str:
+    """What word k is to `verb`: "subject" (the doer, active or by-agent), "object", or ""."""
+    r = _phrase_head(tokens, k)
+    t = tokens[r]
+    root = _clause_root(tokens, verb)
+    if tokens[root].dep == "relcl" and _phrase_head(tokens, tokens[root].head) == r:
+        # "Knut Aas, who led ...": the relative word's role is the name's
+        rel = [j for j, u in enumerate(tokens) if u.head == verb and u.lemma in
+               ("who", "that", "which")]
+        return {"nsubj": "subject", "dobj": "object", "nsubjpass": "object"}.get(
+            tokens[rel[0]].dep, "") if rel else ""
+    if t.head == verb:
+        return {"nsubj": "subject", "dobj": "object", "nsubjpass": "object"}.get(t.dep, "")
+    if t.dep == "pobj" and tokens[t.head].dep == "agent" and tokens[t.head].head == verb:
+        return "subject"
+    v = tokens[verb]  # "founded and led": the second verb shares the first one's subject
+    if v.dep in ("conj", "xcomp") and v.head != verb and not any(
+            u.head == verb and u.dep.startswith("nsubj") for u in tokens):
+        return _role(tokens, k, v.head)
+    return ""
+
+
+@dataclass
+class Relation:
+    """What a question asks about its answer, read from its parse: the verbs (or, for "be",
+    the nouns) the answer must be bound to, and the role the asked word plays ("Who *won*":
+    the subject; "Who did she marry": the object)."""
+
+    verbs: list[str]
+    nouns: list[str]
+    role: str  # subject | object | ""
+
+
+def relation(part: Part) -> Relation:
+    tokens = analysis.as_sentence(part.label).tokens
+    wh = next((k for k, t in enumerate(tokens) if t.lemma in _WH), None)
+    verbs = [t.term for t in tokens if t.term and t.term in part.terms and (t.pos == "VERB" or (
+        t.dep == "ROOT" and t.pos not in ("AUX", "NOUN", "PROPN")))  # "close" read as ADV
+        and not (part.kind == "place" and t.lemma in _LOCATED)]
+    role = ""
+    if wh is not None and verbs:
+        head = tokens[wh].head
+        if tokens[head].term in verbs:
+            role = {"nsubj": "subject", "dobj": "object"}.get(tokens[wh].dep, "")
+    nouns = [t.term for k, t in enumerate(tokens) if not verbs and k != wh and t.term
+             and t.pos == "NOUN" and t.dep in ("nsubj", "attr", "dobj")]
+    return Relation(verbs, nouns, role)
+
+
+def _candidates(part: Part, sentence: Sentence) -> list[int]:
+    """The words heading each answer of the asked kind the sentence holds (entities for a name,
+    a place or a date; years too for a date)."""
+    wanted = ENTITY_LABELS.get(part.kind, set())
+    spans = []
+    for label, text in sentence.entities:
+        if label in wanted and text.lower() not in part.label.lower():
+            at = sentence.text.find(text)
+            if at >= 0:
+                spans.append((sentence.start + at, sentence.start + at + len(text)))
+    if part.kind == "date":
+        spans += [(f.start, f.end) for f in sentence.figures if f.kind == "year"
+                  and f.text not in part.label]
+    heads = (_span_head(sentence.tokens, a, b) for a, b in spans)
+    return [k for k in heads if k is not None]
+
+
+def unbound(part: Part, sentence: Sentence) -> str:
+    """Why no answer of the asked kind in the sentence is bound to the asked relation, or "":
+    it must stand in the clause of the asked verb (in the asked role: the winner, not the one
+    who presided), or, for a question with "be", in the clause naming what is asked ("Who is
+    the chairman": "The chairman of the board is Lars Eide")."""
+    tokens = sentence.tokens
+    if not tokens or part.kind not in ENTITY_LABELS:
+        return ""
+    rel = relation(part)
+    found = _candidates(part, sentence)
+    if rel.verbs:
+        said = [k for k, t in enumerate(tokens) if t.term and any(_mentions(v, {t.term})
+                                                                   for v in rel.verbs)]
+        verbs = [k for k in said if tokens[k].pos in _VERBAL]
+        if any(_in_clause(tokens, c, v) and (not rel.role or _role(tokens, c, v) == rel.role)
+               for c in found for v in verbs):
+            return ""
+        # the verb as a noun: "under the supervision of W. L. Bragg" binds what it governs
+        if any(_under(tokens, c, n) for c in found for n in said if tokens[n].pos == "NOUN"):
+            return ""
+        if not said:
+            return f"it does not say {', '.join(rel.verbs)}"
+        return f"no {part.kind} is bound to {', '.join(rel.verbs)}" + (
+            f" as its {rel.role}" if rel.role else "")
+    if not rel.nouns:
+        return ""
+    nouns = [k for k, t in enumerate(tokens) if t.term in rel.nouns]
+    if any(_clause_root(tokens, c) == _clause_root(tokens, n) for c in found for n in nouns):
+        return ""
+    return f"no {part.kind} is bound to {', '.join(rel.nouns)} in its clause"

@@ -169,11 +169,18 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     # The subject holds and nothing is contradicted: what cannot be confirmed.
     doubts = [f"it does not state the asked {axis}" for axis in asked
               if axis not in stated and axis != "order"]  # "after" may name the event alone
+    own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
+    # a name only an earlier sentence gives: "It has a capacity of ..." may be another's
+    doubts += [f"only an earlier sentence names {' '.join(name)}" for name in part.names
+               if not all(t in own for t in name)]
+    dimension = _DIMENSION.search(part.label)
+    if dimension and figures and not any(_measures(dimension.group(1), sentence, f)
+                                         for f in figures):
+        doubts.append(f"no figure is said to be how {dimension.group(1)}")
     if not found:  # "he", "the festival": no one the question does not already name
         doubts.append(f"it names no {part.kind} the question does not already give")
-    elif strict and (why := unbound(part, sentence)):
+    elif why := unbound(part, sentence):
         doubts.append(why)
-    own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
     if part.wants_figure:
         missing = [t for t in part.terms if t not in all_terms]
         if any(t in part.nominal for t in missing):  # another measure or group: arrests, not
@@ -288,6 +295,10 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     entities = [label for label, text in sentence.entities
                 if text.lower() not in part.label.lower()]
     kind = part.kind
+    dimension = _DIMENSION.search(part.label)
+    if dimension:  # "how wide is it": a figure in a unit of width
+        figs = [f for f in figs if _fits(dimension.group(1), f)]
+        return bool(figs), figs
     if kind == "share":
         figs = [f for f in figs if f.kind == "percent"]
     elif kind == "date":
@@ -317,6 +328,43 @@ def _mentions(term: str, terms: set[str]) -> bool:
     return term in terms or any(
         len(a) >= 3 and b in (a + "r", a + "er", a + "or")
         for t in terms for a, b in ((term, t), (t, term)))
+
+
+# "How wide is the river": a figure in a unit of the dimension, said to be that wide ("1.2
+# kilometres wide", "a width of"), not any length in the sentence ("froze for 190 days").
+_DIMENSION = re.compile(r"\bhow\s+(long|wide|tall|high|deep|far|old|heavy)\s+(?:is|are|was|"
+                        r"were)\b", re.I)
+_LENGTH = {"m", "km", "cm", "mm", "mi", "ft", "feet", "foot", "yard", "yards", "inch", "inches",
+           "metre", "metres", "meter", "meters", "kilometre", "kilometres", "kilometer",
+           "kilometers", "mile", "miles"}
+_DIMENSIONS = {  # the words that say it (as terms), the units that fit
+    "long": ({"long", "length"}, _LENGTH),
+    "wide": ({"wide", "width", "across"}, _LENGTH),
+    "tall": ({"tall", "high", "height"}, _LENGTH),
+    "high": ({"tall", "high", "height", "altitud", "elev"}, _LENGTH),
+    "deep": ({"deep", "depth"}, _LENGTH),
+    "far": ({"far", "away", "distanc"}, _LENGTH),
+    "old": ({"old", "age"}, {"year", "years", ""}),
+    "heavy": ({"heavi", "weigh", "weight"}, {"kg", "g", "t", "lb", "lbs", "tonne", "tonnes",
+                                              "ton", "tons", "kilogram", "kilograms", "pound",
+                                              "pounds"}),
+}
+
+
+def _fits(dimension: str, fig: Figure) -> bool:
+    """The figure is in a unit of the dimension (or, for "how long", a duration)."""
+    return fig.unit.lower() in _DIMENSIONS[dimension][1] or (
+        dimension == "long" and is_duration(fig))
+
+
+def _measures(dimension: str, sentence: Sentence, fig: Figure) -> bool:
+    """The figure's clause says which dimension it is ("22 kilometres west of Perth" is how
+    far, whatever it says)."""
+    words = _DIMENSIONS[dimension][0]
+    if dimension == "far":
+        return True
+    a, b = _clause_of(sentence, fig)
+    return bool(words & set(analysis.terms(sentence.text[a - sentence.start:b - sentence.start])))
 
 
 # -- a claim ------------------------------------------------------------------------------------

@@ -695,28 +695,31 @@ class Relation:
     verbs: list[str]
     nouns: list[str]
     role: str  # subject | object | ""
+    thing: str = ""  # "Which *company* did it acquire": the term of what the answer is
 
 
 def relation(part: Part) -> Relation:
     tokens = analysis.as_sentence(part.label).tokens
     wh = next((k for k, t in enumerate(tokens) if t.lemma in _WH), None)
+    asked = wh  # the word standing for the answer: "who", or "company" in "which company"
+    thing = ""
+    if wh is not None and tokens[wh].dep == "det" and tokens[tokens[wh].head].pos == "NOUN":
+        asked = tokens[wh].head
+        thing = tokens[asked].term
     verbs = [t.term for t in tokens if t.term and t.term in part.terms and (t.pos == "VERB" or (
         t.dep == "ROOT" and t.pos not in ("AUX", "NOUN", "PROPN")))  # "close" read as ADV
         and not (part.kind == "place" and t.lemma in _LOCATED)]
     role = ""
-    if wh is not None and verbs:
-        head = tokens[wh].head
-        if tokens[head].term in verbs:
-            role = {"nsubj": "subject", "dobj": "object"}.get(tokens[wh].dep, "")
-    nouns = [t.term for k, t in enumerate(tokens) if not verbs and k != wh and t.term
-             and t.pos == "NOUN" and t.dep in ("nsubj", "attr", "dobj")]
-    return Relation(verbs, nouns, role)
+    if asked is not None and verbs and tokens[tokens[asked].head].term in verbs:
+        role = {"nsubj": "subject", "dobj": "object"}.get(tokens[asked].dep, "")
+    nouns = [t.term for k, t in enumerate(tokens) if not verbs and k not in (wh, asked)
+             and t.term and t.pos == "NOUN" and t.dep in ("nsubj", "attr", "dobj")]
+    return Relation(verbs, nouns, role, thing)
 
 
-def _candidates(part: Part, sentence: Sentence) -> list[int]:
-    """The words heading each answer of the asked kind the sentence holds (entities for a name,
-    a place or a date; years too for a date)."""
-    wanted = ENTITY_LABELS.get(part.kind, set())
+def _candidates(part: Part, sentence: Sentence, wanted: set[str]) -> list[int]:
+    """The words heading each answer of the asked kind the sentence holds (entities with the
+    `wanted` labels; years too for a date)."""
     spans = []
     for label, text in sentence.entities:
         if label in wanted and text.lower() not in part.label.lower():
@@ -736,10 +739,18 @@ def unbound(part: Part, sentence: Sentence) -> str:
     who presided), or, for a question with "be", in the clause naming what is asked ("Who is
     the chairman": "The chairman of the board is Lars Eide")."""
     tokens = sentence.tokens
-    if not tokens or part.kind not in ENTITY_LABELS:
-        return ""
     rel = relation(part)
-    found = _candidates(part, sentence)
+    if part.kind in ENTITY_LABELS:
+        wanted = ENTITY_LABELS[part.kind]
+    elif part.kind == "fact" and rel.thing:  # "which group": a name, the group itself
+        wanted = _WHICH_LABELS.get(rel.thing[:5], NAME_LABELS)
+    else:
+        return ""
+    found = _candidates(part, sentence, wanted)
+    if part.kind == "fact" and not found:
+        return ""  # an answer that is not a name ("what material"): the words decide
+    if not tokens:
+        return ""
     if rel.verbs:
         said = [k for k, t in enumerate(tokens) if t.term and any(_mentions(v, {t.term})
                                                                    for v in rel.verbs)]
@@ -752,11 +763,11 @@ def unbound(part: Part, sentence: Sentence) -> str:
             return ""
         if not said:
             return f"it does not say {', '.join(rel.verbs)}"
-        return f"no {part.kind} is bound to {', '.join(rel.verbs)}" + (
+        return f"no {rel.thing or part.kind} is bound to {', '.join(rel.verbs)}" + (
             f" as its {rel.role}" if rel.role else "")
     if not rel.nouns:
         return ""
     nouns = [k for k, t in enumerate(tokens) if t.term in rel.nouns]
     if any(_clause_root(tokens, c) == _clause_root(tokens, n) for c in found for n in nouns):
         return ""
-    return f"no {part.kind} is bound to {', '.join(rel.nouns)} in its clause"
+    return f"no {rel.thing or part.kind} is bound to {', '.join(rel.nouns)} in its clause"

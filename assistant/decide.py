@@ -202,11 +202,16 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             return Verdict(UNDOCUMENTED, "the sentence says little about the question", cov)
         if cov < FACT_COVERAGE or shared < min(2, len(part.terms)):
             doubts.append("it shares too few of the question's words")
-        # The asked relation and, for a description, what it describes, in the sentence or its
-        # heading: an earlier sentence of the passage cannot lend them.
+        # The asked relation, in the sentence or its heading: an earlier sentence of the
+        # passage cannot lend it; nor its constraints (a name, an adjective, a year): one
+        # changed ("newest" for "oldest", another name) does not hold.
         if part.kind in ("fact", "agent") and part.predicate and not any(
                 _mentions(t, own) for t in part.predicate):
             doubts.append(f"it does not say {', '.join(part.predicate)}")
+        unheld = [t for t in part.terms if (t in part.proper or t in part.qualifying or
+                                            analysis.YEAR.fullmatch(t)) and not _mentions(t, own)]
+        if unheld:
+            doubts.append(f"it does not say {', '.join(unheld)}")
         unsaid = [t for t in part.described if part.kind == "fact" and not _mentions(
             t, sent_terms if t in part.qualifying else own)]  # a heading names, not qualifies
         if unsaid:

@@ -167,8 +167,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         return Verdict(UNDOCUMENTED, f"it states the opposite {opposite[0]}", cov)
 
     # The subject holds and nothing is contradicted: what cannot be confirmed.
-    doubts = [f"it does not state the asked {axis}" for axis in asked
-              if axis not in stated and axis != "order"]  # "after" may name the event alone
+    # "after" may name the event alone ("after the dam was built"), not "after Alan Kerr"
+    doubts = [f"it does not state the asked {axis}" for axis in asked if axis not in stated
+              and (axis != "order" or _ordered_by_name(part))]
     own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
     # a name only an earlier sentence gives: "It has a capacity of ..." may be another's
     doubts += [f"only an earlier sentence names {' '.join(name)}" for name in part.names
@@ -189,7 +190,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         # count or a sum, only in an earlier sentence of the passage (a share may lean on the
         # whole the sentence before names: "... 212,000 ballots cast. Mail ballots made up 41
         # percent of the total.")
-        unsaid = missing + [t for t in part.predicate if part.kind in ("count", "money")
+        # "What was the population of Perth": the measure a figure is, in its own sentence
+        unsaid = missing + [t for t in part.predicate + part.described
+                            if part.kind in ("count", "money") and t not in part.proper
                             and t not in missing and not _mentions(t, own)]
         if unsaid:
             doubts.append(f"nothing states {', '.join(unsaid)}")
@@ -582,6 +585,13 @@ def _bound_to(focus: list[str], sentence: Sentence, fig: Figure) -> bool:
 
 _COMPARISON = re.compile(r",?\s*(?:up|down)\s+from\b|,?\s*compared\s+(?:with|to)\b|"
                          r",?\s*versus\b", re.I)
+
+
+def _ordered_by_name(part: Part) -> bool:
+    """"before Alan Kerr", "after 1990": an order relative to a person or a date."""
+    return any(label in ("PERSON", "DATE") and re.search(
+        rf"\b(?:before|after|prior\s+to)\s+{re.escape(text)}", part.label)
+        for label, text in analysis.as_sentence(part.label).entities)
 
 
 # "before"/"after" joining a clause ("after what happens", "before they") orders nothing asked.

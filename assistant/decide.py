@@ -624,6 +624,7 @@ def _signs(text: str) -> dict[str, set[int]]:
 _CLAUSE_DEPS = {"ccomp", "advcl", "relcl", "parataxis", "csubj", "acl", "conj"}
 _VERBAL = {"VERB", "AUX"}
 _PHRASE_DEPS = {"appos", "compound", "flat", "conj", "nmod", "poss"}  # a name inside a phrase
+_LIGHT = {"be", "have", "do", "get", "accord"}  # say nothing of the relation ("according to")
 _LOCATED = {"locate", "situate", "base", "headquarter", "lie", "sit"}  # "where" says it all
 _WH = {"who", "whom", "whose", "what", "which", "where", "when"}
 
@@ -707,7 +708,7 @@ class Relation:
     the nouns) the answer must be bound to, and the role the asked word plays ("Who *won*":
     the subject; "Who did she marry": the object)."""
 
-    verbs: list[str]
+    verbs: list[Token]  # the question's own tokens
     nouns: list[str]
     role: str  # subject | object | ""
     thing: str = ""  # "Which *company* did it acquire": the term of what the answer is
@@ -721,11 +722,13 @@ def relation(part: Part) -> Relation:
     if wh is not None and tokens[wh].dep == "det" and tokens[tokens[wh].head].pos == "NOUN":
         asked = tokens[wh].head
         thing = tokens[asked].term
-    verbs = [t.term for t in tokens if t.term and t.term in part.terms and (t.pos == "VERB" or (
-        t.dep == "ROOT" and t.pos not in ("AUX", "NOUN", "PROPN")))  # "close" read as ADV
+    lead = WHOLE.match(part.label)  # "Of the 36.2 million reports it received, ...": context
+    verbs = [t for t in tokens if (t.pos == "VERB" or (  # "close" read as an adverb
+        t.dep == "ROOT" and t.pos not in ("AUX", "NOUN", "PROPN"))) and t.lemma not in _LIGHT
+        and not (lead and t.start < lead.end())
         and not (part.kind == "place" and t.lemma in _LOCATED)]
     role = ""
-    if asked is not None and verbs and tokens[tokens[asked].head].term in verbs:
+    if asked is not None and tokens[tokens[asked].head] in verbs:
         role = {"nsubj": "subject", "dobj": "object"}.get(tokens[asked].dep, "")
     nouns = [t.term for k, t in enumerate(tokens) if not verbs and k not in (wh, asked)
              and t.term and t.pos == "NOUN" and t.dep in ("nsubj", "attr", "dobj")]
@@ -767,8 +770,9 @@ def unbound(part: Part, sentence: Sentence) -> str:
     if not tokens:
         return ""
     if rel.verbs:
-        said = [k for k, t in enumerate(tokens) if t.term and any(_mentions(v, {t.term})
-                                                                   for v in rel.verbs)]
+        said = [k for k, t in enumerate(tokens) if any(
+            t.lemma == v.lemma or (t.term and v.term and _mentions(v.term, {t.term}))
+            for v in rel.verbs)]
         verbs = [k for k in said if tokens[k].pos in _VERBAL]
         if any(_in_clause(tokens, c, v) and (not rel.role or _role(tokens, c, v) == rel.role)
                for c in found for v in verbs):
@@ -777,8 +781,9 @@ def unbound(part: Part, sentence: Sentence) -> str:
         if any(_under(tokens, c, n) for c in found for n in said if tokens[n].pos == "NOUN"):
             return ""
         if not said:
-            return f"it does not say {', '.join(rel.verbs)}"
-        return f"no {rel.thing or part.kind} is bound to {', '.join(rel.verbs)}" + (
+            return f"it does not say {', '.join(v.lemma for v in rel.verbs)}"
+        return f"no {rel.thing or part.kind} is bound to " \
+            f"{', '.join(v.lemma for v in rel.verbs)}" + (
             f" as its {rel.role}" if rel.role else "")
     if not rel.nouns:
         return ""

@@ -1,18 +1,20 @@
 """The answer decision: does a sentence answer a question part, and does it support a claim.
 
 Both are read from the one analysis of a passage (analysis.py: its sentences with lemmas,
-entities and figures) and the parts of the question (question.py); nothing else decides what is
-documented.
+entities, figures and dependency parse) and the parts of the question (question.py); nothing
+else decides what is documented.
 
 A part has one of three outcomes. *answered*: the sentence holds an answer of the asked kind
 that the question does not already hold (who -> a person or organisation, when -> a date, how
 many -> a figure), bound to what was asked (the asked measure and year in the figure's own
 clause), and every constraint of the question holds for it (names, years, qualifiers such as
-before/after, first/last, more/less). *unconfirmed*: such a sentence is about the asked subject
-and contradicts nothing, but the wording or the binding cannot be confirmed (a verb in other
-words, a figure in another clause). *not documented*: nothing of the kind, or a changed
-constraint (another year, name, counted group; the opposite qualifier): a mismatch, never a
-near match.
+before/after, first/last, more/less) in its sentence or heading; a name, a place or a date must
+stand in the clause of the asked verb, in the asked role (the winner, not the one who presided;
+for "which X", the X itself), or, for a question with "be", of the asked noun. *unconfirmed*:
+such a sentence is about the asked subject and contradicts nothing, but the wording or the
+binding cannot be confirmed (a verb in other words, a figure or a name in another clause).
+*not documented*: nothing of the kind, or a changed constraint (another year, name, counted
+group; the opposite qualifier): a mismatch, never a near match.
 
 A claim is supported by one sentence that states it: its figures with what they count, each
 bound to the same year and the same direction, its names, and, for a claim with a figure, every

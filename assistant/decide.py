@@ -1,18 +1,20 @@
 """The answer decision: does a sentence answer a question part, and does it support a claim.
 
 Both are read from the one analysis of a passage (analysis.py: its sentences with lemmas,
-entities and figures) and the parts of the question (question.py); nothing else decides what is
-documented.
+entities, figures and dependency parse) and the parts of the question (question.py); nothing
+else decides what is documented.
 
 A part has one of three outcomes. *answered*: the sentence holds an answer of the asked kind
 that the question does not already hold (who -> a person or organisation, when -> a date, how
 many -> a figure), bound to what was asked (the asked measure and year in the figure's own
 clause), and every constraint of the question holds for it (names, years, qualifiers such as
-before/after, first/last, more/less). *unconfirmed*: such a sentence is about the asked subject
-and contradicts nothing, but the wording or the binding cannot be confirmed (a verb in other
-words, a figure in another clause). *not documented*: nothing of the kind, or a changed
-constraint (another year, name, counted group; the opposite qualifier): a mismatch, never a
-near match.
+before/after, first/last, more/less) in its sentence or heading; a name, a place or a date must
+stand in the clause of the asked verb, in the asked role (the winner, not the one who presided;
+for "which X", the X itself), or, for a question with "be", of the asked noun. *unconfirmed*:
+such a sentence is about the asked subject and contradicts nothing, but the wording or the
+binding cannot be confirmed (a verb in other words, a figure or a name in another clause).
+*not documented*: nothing of the kind, or a changed constraint (another year, name, counted
+group; the opposite qualifier): a mismatch, never a near match.
 
 A claim is supported by one sentence that states it: its figures with what they count, each
 bound to the same year and the same direction, its names, and, for a claim with a figure, every
@@ -32,7 +34,7 @@ from assistant.cells import Grounding
 from assistant.figures import agree, is_duration
 from assistant.question import NAME_LABELS, WHOLE, Part
 from assistant.text import clean, coverage, is_instruction
-from assistant.types import Figure, Passage, Sentence
+from assistant.types import Figure, Passage, Sentence, Token
 
 ANSWERED, UNCONFIRMED, UNDOCUMENTED = "answered", "unconfirmed", "not_documented"
 _RANK = {UNDOCUMENTED: 0, UNCONFIRMED: 1, ANSWERED: 2}
@@ -40,7 +42,7 @@ _RANK = {UNDOCUMENTED: 0, UNCONFIRMED: 1, ANSWERED: 2}
 FACT_COVERAGE = 0.6  # share of a descriptive question's words its answer must contain
 SUBJECT_COVERAGE = 0.5  # below this a sentence is not about the asked subject at all
 # The entity labels (spaCy, OntoNotes) an answer of each kind carries.
-ENTITY_LABELS = {"agent": {"PERSON", "ORG", "NORP", "GPE"},
+ENTITY_LABELS = {"agent": {"PERSON", "ORG"},
                  "place": {"GPE", "LOC", "FAC", "ORG"},
                  "date": {"DATE", "TIME"}}
 _MONEY_WORDS = {"dollars", "euros", "pounds", "usd", "eur", "gbp"}
@@ -167,11 +169,21 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         return Verdict(UNDOCUMENTED, f"it states the opposite {opposite[0]}", cov)
 
     # The subject holds and nothing is contradicted: what cannot be confirmed.
-    doubts = [f"it does not state the asked {axis}" for axis in asked
-              if axis not in stated and axis != "order"]  # "after" may name the event alone
+    # "after" may name the event alone ("after the dam was built"), not "after Alan Kerr"
+    doubts = [f"it does not state the asked {axis}" for axis in asked if axis not in stated
+              and (axis != "order" or _ordered_by_name(part))]
+    own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
+    # a name only an earlier sentence gives: "It has a capacity of ..." may be another's
+    doubts += [f"only an earlier sentence names {' '.join(name)}" for name in part.names
+               if not all(t in own for t in name)]
+    dimension = _DIMENSION.search(part.label)
+    if dimension and figures and not any(_measures(dimension.group(1), sentence, f)
+                                         for f in figures):
+        doubts.append(f"no figure is said to be how {dimension.group(1)}")
     if not found:  # "he", "the festival": no one the question does not already name
         doubts.append(f"it names no {part.kind} the question does not already give")
-    own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
+    elif why := unbound(part, sentence):
+        doubts.append(why)
     if part.wants_figure:
         missing = [t for t in part.terms if t not in all_terms]
         if any(t in part.nominal for t in missing):  # another measure or group: arrests, not
@@ -180,7 +192,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         # count or a sum, only in an earlier sentence of the passage (a share may lean on the
         # whole the sentence before names: "... 212,000 ballots cast. Mail ballots made up 41
         # percent of the total.")
-        unsaid = missing + [t for t in part.predicate if part.kind in ("count", "money")
+        # "What was the population of Perth": the measure a figure is, in its own sentence
+        unsaid = missing + [t for t in part.predicate + part.described
+                            if part.kind in ("count", "money") and t not in part.proper
                             and t not in missing and not _mentions(t, own)]
         if unsaid:
             doubts.append(f"nothing states {', '.join(unsaid)}")
@@ -193,11 +207,16 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             return Verdict(UNDOCUMENTED, "the sentence says little about the question", cov)
         if cov < FACT_COVERAGE or shared < min(2, len(part.terms)):
             doubts.append("it shares too few of the question's words")
-        # The asked relation and, for a description, what it describes, in the sentence or its
-        # heading: an earlier sentence of the passage cannot lend them.
+        # The asked relation, in the sentence or its heading: an earlier sentence of the
+        # passage cannot lend it; nor its constraints (a name, an adjective, a year): one
+        # changed ("newest" for "oldest", another name) does not hold.
         if part.kind in ("fact", "agent") and part.predicate and not any(
                 _mentions(t, own) for t in part.predicate):
             doubts.append(f"it does not say {', '.join(part.predicate)}")
+        unheld = [t for t in part.terms if (t in part.proper or t in part.qualifying or
+                                            analysis.YEAR.fullmatch(t)) and not _mentions(t, own)]
+        if unheld:
+            doubts.append(f"it does not say {', '.join(unheld)}")
         unsaid = [t for t in part.described if part.kind == "fact" and not _mentions(
             t, sent_terms if t in part.qualifying else own)]  # a heading names, not qualifies
         if unsaid:
@@ -286,6 +305,10 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     entities = [label for label, text in sentence.entities
                 if text.lower() not in part.label.lower()]
     kind = part.kind
+    dimension = _DIMENSION.search(part.label)
+    if dimension:  # "how wide is it": a figure in a unit of width
+        figs = [f for f in figs if _fits(dimension.group(1), f)]
+        return bool(figs), figs
     if kind == "share":
         figs = [f for f in figs if f.kind == "percent"]
     elif kind == "date":
@@ -315,6 +338,43 @@ def _mentions(term: str, terms: set[str]) -> bool:
     return term in terms or any(
         len(a) >= 3 and b in (a + "r", a + "er", a + "or")
         for t in terms for a, b in ((term, t), (t, term)))
+
+
+# "How wide is the river": a figure in a unit of the dimension, said to be that wide ("1.2
+# kilometres wide", "a width of"), not any length in the sentence ("froze for 190 days").
+_DIMENSION = re.compile(r"\bhow\s+(long|wide|tall|high|deep|far|old|heavy)\s+(?:is|are|was|"
+                        r"were)\b", re.I)
+_LENGTH = {"m", "km", "cm", "mm", "mi", "ft", "feet", "foot", "yard", "yards", "inch", "inches",
+           "metre", "metres", "meter", "meters", "kilometre", "kilometres", "kilometer",
+           "kilometers", "mile", "miles"}
+_DIMENSIONS = {  # the words that say it (as terms), the units that fit
+    "long": ({"long", "length"}, _LENGTH),
+    "wide": ({"wide", "width", "across"}, _LENGTH),
+    "tall": ({"tall", "high", "height"}, _LENGTH),
+    "high": ({"tall", "high", "height", "altitud", "elev"}, _LENGTH),
+    "deep": ({"deep", "depth"}, _LENGTH),
+    "far": ({"far", "away", "distanc"}, _LENGTH),
+    "old": ({"old", "age"}, {"year", "years", ""}),
+    "heavy": ({"heavi", "weigh", "weight"}, {"kg", "g", "t", "lb", "lbs", "tonne", "tonnes",
+                                              "ton", "tons", "kilogram", "kilograms", "pound",
+                                              "pounds"}),
+}
+
+
+def _fits(dimension: str, fig: Figure) -> bool:
+    """The figure is in a unit of the dimension (or, for "how long", a duration)."""
+    return fig.unit.lower() in _DIMENSIONS[dimension][1] or (
+        dimension == "long" and is_duration(fig))
+
+
+def _measures(dimension: str, sentence: Sentence, fig: Figure) -> bool:
+    """The figure's clause says which dimension it is ("22 kilometres west of Perth" is how
+    far, whatever it says)."""
+    words = _DIMENSIONS[dimension][0]
+    if dimension == "far":
+        return True
+    a, b = _clause_of(sentence, fig)
+    return bool(words & set(analysis.terms(sentence.text[a - sentence.start:b - sentence.start])))
 
 
 # -- a claim ------------------------------------------------------------------------------------
@@ -529,6 +589,13 @@ _COMPARISON = re.compile(r",?\s*(?:up|down)\s+from\b|,?\s*compared\s+(?:with|to)
                          r",?\s*versus\b", re.I)
 
 
+def _ordered_by_name(part: Part) -> bool:
+    """"before Alan Kerr", "after 1990": an order relative to a person or a date."""
+    return any(label in ("PERSON", "DATE") and re.search(
+        rf"\b(?:before|after|prior\s+to)\s+{re.escape(text)}", part.label)
+        for label, text in analysis.as_sentence(part.label).entities)
+
+
 # "before"/"after" joining a clause ("after what happens", "before they") orders nothing asked.
 _CONJUNCTION = re.compile(r"\b(?:before|after)\s+(?=(?:what|which|who|how|it|they|he|she|we|"
                           r"you|i)\b)", re.I)
@@ -549,3 +616,180 @@ def _signs_of(text: str) -> tuple[tuple[str, frozenset[int]], ...]:
 def _signs(text: str) -> dict[str, set[int]]:
     """The qualifiers a text states: axis -> the sides it takes (0, 1 or both)."""
     return {axis: set(signs) for axis, signs in _signs_of(text)}
+
+
+# -- what binds an answer to the asked relation (the dependency parse) --------------------------
+
+# Where a new clause starts: a word with one of these relations to its head heads its own
+# clause ("Knut Aas, *who led* the company", "..., *headquartered* in Trondheim"); conj and acl
+# only for a verb (a pair of names is one clause).
+_CLAUSE_DEPS = {"ccomp", "advcl", "relcl", "parataxis", "csubj", "acl", "conj"}
+_VERBAL = {"VERB", "AUX"}
+_PHRASE_DEPS = {"appos", "compound", "flat", "conj", "nmod", "poss"}  # a name inside a phrase
+_LIGHT = {"be", "have", "do", "get", "accord"}  # say nothing of the relation ("according to")
+_LOCATED = {"locate", "situate", "base", "headquarter", "lie", "sit"}  # "where" says it all
+_WH = {"who", "whom", "whose", "what", "which", "where", "when"}
+
+
+def _clause_root(tokens: list[Token], i: int) -> int:
+    """The word heading the clause word i is in."""
+    for _ in tokens:
+        t = tokens[i]
+        if t.head == i or (t.dep in _CLAUSE_DEPS and (
+                t.dep not in ("conj", "acl") or t.pos in _VERBAL)):
+            return i
+        i = t.head
+    return i
+
+
+def _phrase_head(tokens: list[Token], i: int) -> int:
+    """The word that carries a name's role in its clause: "Thornton" in "the Mayor of Kendal,
+    Peter Thornton" is the Mayor's apposition, and the Mayor is the agent."""
+    for _ in tokens:
+        t = tokens[i]
+        if t.head == i or t.dep not in _PHRASE_DEPS or (
+                t.dep == "conj" and t.pos in _VERBAL):
+            return i
+        i = t.head
+    return i
+
+
+def _span_head(tokens: list[Token], start: int, end: int) -> int | None:
+    """The word of the span [start, end) whose head lies outside it."""
+    inside = [k for k, t in enumerate(tokens) if start <= t.start < end]
+    return next((k for k in inside if tokens[k].head not in inside or tokens[k].head == k),
+                inside[0] if inside else None)
+
+
+def _in_clause(tokens: list[Token], k: int, verb: int) -> bool:
+    """Word k belongs to the clause of `verb`, or is what that clause describes ("Knut Aas" for
+    "who led the company")."""
+    root = _clause_root(tokens, verb)
+    if _clause_root(tokens, k) == root:
+        return True
+    t = tokens[root]
+    return t.dep in ("relcl", "acl") and _phrase_head(tokens, t.head) == _phrase_head(tokens, k)
+
+
+def _under(tokens: list[Token], k: int, n: int) -> bool:
+    """Word n governs word k inside one clause ("the supervision *of Bragg*")."""
+    for _ in tokens:
+        if k == n:
+            return True
+        if tokens[k].head == k or _clause_root(tokens, k) == k:
+            return False
+        k = tokens[k].head
+    return False
+
+
+def _role(tokens: list[Token], k: int, verb: int) -> str:
+    """What word k is to `verb`: "subject" (the doer, active or by-agent), "object", or ""."""
+    r = _phrase_head(tokens, k)
+    t = tokens[r]
+    root = _clause_root(tokens, verb)
+    if tokens[root].dep == "relcl" and _phrase_head(tokens, tokens[root].head) == r:
+        # "Knut Aas, who led ...": the relative word's role is the name's
+        rel = [j for j, u in enumerate(tokens) if u.head == verb and u.lemma in
+               ("who", "that", "which")]
+        return {"nsubj": "subject", "dobj": "object", "nsubjpass": "object"}.get(
+            tokens[rel[0]].dep, "") if rel else ""
+    if t.head == verb:
+        return {"nsubj": "subject", "dobj": "object", "nsubjpass": "object"}.get(t.dep, "")
+    if t.dep == "pobj" and tokens[t.head].dep == "agent" and tokens[t.head].head == verb:
+        return "subject"
+    v = tokens[verb]  # "founded and led": the second verb shares the first one's subject
+    if v.dep in ("conj", "xcomp") and v.head != verb and not any(
+            u.head == verb and u.dep.startswith("nsubj") for u in tokens):
+        return _role(tokens, k, v.head)
+    return ""
+
+
+@dataclass
+class Relation:
+    """What a question asks about its answer, read from its parse: the verbs (or, for "be",
+    the nouns) the answer must be bound to, and the role the asked word plays ("Who *won*":
+    the subject; "Who did she marry": the object)."""
+
+    verbs: list[Token]  # the question's own tokens
+    nouns: list[str]
+    role: str  # subject | object | ""
+    thing: str = ""  # "Which *company* did it acquire": the term of what the answer is
+
+
+def relation(part: Part) -> Relation:
+    tokens = analysis.as_sentence(part.label).tokens
+    wh = next((k for k, t in enumerate(tokens) if t.lemma in _WH), None)
+    asked = wh  # the word standing for the answer: "who", or "company" in "which company"
+    thing = ""
+    if wh is not None and tokens[wh].dep == "det" and tokens[tokens[wh].head].pos == "NOUN":
+        asked = tokens[wh].head
+        thing = tokens[asked].term
+    lead = WHOLE.match(part.label)  # "Of the 36.2 million reports it received, ...": context
+    verbs = [t for t in tokens if (t.pos == "VERB" or (  # "close" read as an adverb
+        t.dep == "ROOT" and t.pos not in ("AUX", "NOUN", "PROPN"))) and t.lemma not in _LIGHT
+        and not (lead and t.start < lead.end())
+        and not (part.kind == "place" and t.lemma in _LOCATED)]
+    role = ""
+    if asked is not None and tokens[tokens[asked].head] in verbs:
+        role = {"nsubj": "subject", "dobj": "object"}.get(tokens[asked].dep, "")
+    nouns = [t.term for k, t in enumerate(tokens) if not verbs and k not in (wh, asked)
+             and t.term and t.pos == "NOUN" and t.dep in ("nsubj", "attr", "dobj")]
+    return Relation(verbs, nouns, role, thing)
+
+
+def _candidates(part: Part, sentence: Sentence, wanted: set[str]) -> list[int]:
+    """The words heading each answer of the asked kind the sentence holds (entities with the
+    `wanted` labels; years too for a date)."""
+    spans = []
+    for label, text in sentence.entities:
+        if label in wanted and text.lower() not in part.label.lower():
+            at = sentence.text.find(text)
+            if at >= 0:
+                spans.append((sentence.start + at, sentence.start + at + len(text)))
+    if part.kind == "date":
+        spans += [(f.start, f.end) for f in sentence.figures if f.kind == "year"
+                  and f.text not in part.label]
+    heads = (_span_head(sentence.tokens, a, b) for a, b in spans)
+    return [k for k in heads if k is not None]
+
+
+def unbound(part: Part, sentence: Sentence) -> str:
+    """Why no answer of the asked kind in the sentence is bound to the asked relation, or "":
+    it must stand in the clause of the asked verb (in the asked role: the winner, not the one
+    who presided), or, for a question with "be", in the clause naming what is asked ("Who is
+    the chairman": "The chairman of the board is Lars Eide")."""
+    tokens = sentence.tokens
+    rel = relation(part)
+    if part.kind in ENTITY_LABELS:
+        wanted = ENTITY_LABELS[part.kind]
+    elif part.kind == "fact" and rel.thing:  # "which group": a name, the group itself
+        wanted = _WHICH_LABELS.get(rel.thing[:5], NAME_LABELS)
+    else:
+        return ""
+    found = _candidates(part, sentence, wanted)
+    if part.kind == "fact" and not found:
+        return ""  # an answer that is not a name ("what material"): the words decide
+    if not tokens:
+        return ""
+    if rel.verbs:
+        said = [k for k, t in enumerate(tokens) if any(
+            t.lemma == v.lemma or (t.term and v.term and _mentions(v.term, {t.term}))
+            for v in rel.verbs)]
+        verbs = [k for k in said if tokens[k].pos in _VERBAL]
+        if any(_in_clause(tokens, c, v) and (not rel.role or _role(tokens, c, v) == rel.role)
+               for c in found for v in verbs):
+            return ""
+        # the verb as a noun: "under the supervision of W. L. Bragg" binds what it governs
+        if any(_under(tokens, c, n) for c in found for n in said if tokens[n].pos == "NOUN"):
+            return ""
+        if not said:
+            return f"it does not say {', '.join(v.lemma for v in rel.verbs)}"
+        return f"no {rel.thing or part.kind} is bound to " \
+            f"{', '.join(v.lemma for v in rel.verbs)}" + (
+            f" as its {rel.role}" if rel.role else "")
+    if not rel.nouns:
+        return ""
+    nouns = [k for k, t in enumerate(tokens) if t.term in rel.nouns]
+    if any(_clause_root(tokens, c) == _clause_root(tokens, n) for c in found for n in nouns):
+        return ""
+    return f"no {rel.thing or part.kind} is bound to {', '.join(rel.nouns)} in its clause"

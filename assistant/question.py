@@ -23,7 +23,8 @@ _KINDS = [  # first match wins
               r"funding|raise|raised|earn|earned|charge|charged|worth|money)\b|"
               r"^(what|which)\b.*\b(cost|price|budget|revenue|profit|spending|expenditure|"
               r"funding|income|salary|fee|turnover)s?\b"),
-    ("count", r"\bhow\s+(many|much|large|big)\b|^(what|which)\b.*\b(number|total|count|amount|"
+    ("count", r"\bhow\s+(many|much|large|big|wide|tall|high|deep|far|old|heavy)\b|"
+              r"^(what|which)\b.*\b(number|total|count|amount|"
               r"median|average|mean|size|attendance|population|tally|time|distance|length|"
               r"weight|height|age|temperature|speed|score)\b"),
     ("agent", r"^\s*(who|whom|whose)\b"),

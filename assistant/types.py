@@ -6,7 +6,7 @@ import re
 import types
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Status = Literal["answered", "partial", "unconfirmed", "not_documented"]
 
@@ -58,6 +58,17 @@ def _equal(a: Figure, x: float, b: Figure, y: float) -> bool:
     return abs(x - y) <= 1e-9 * max(1.0, abs(x))
 
 
+class Token(NamedTuple):
+    """One word of a parsed sentence."""
+
+    start: int  # offset in the analysed text
+    term: str  # its content term ("" for a stopword or a figure)
+    dep: str  # spaCy's dependency label: nsubj, dobj, agent, pobj, relcl, ...
+    head: int  # the index of its head in the sentence's tokens (itself for the root)
+    pos: str  # VERB, NOUN, PROPN, AUX, PRON, ...
+    lemma: str
+
+
 @dataclass
 class Sentence:
     """One sentence of an analysed text, with what the grounding checks read of it."""
@@ -69,10 +80,12 @@ class Sentence:
     entities: list[tuple[str, str]]  # (spaCy label, text): "ORG", "GPE", "DATE", "PERCENT", ...
     figures: list[Figure]  # offsets in the analysed text
     negated: bool  # says what is not, or not known ("do not state", "no count of")
+    # spaCy's dependency parse, one Token a word: what binds an answer to the asked relation.
+    tokens: list[Token] = field(default_factory=list)
 
 
 # A stored analysis made by another version is made again when its chunk is next retrieved.
-ANALYSIS_VERSION = "en_core_web_sm-3.8.0/3"  # 2: figures in every form; 3: tables
+ANALYSIS_VERSION = "en_core_web_sm-3.8.0/4"  # 2: figures in every form; 3: tables; 4: parse
 
 
 @dataclass
@@ -122,7 +135,7 @@ class Analysis:
         data = {"t": self.title_terms, "s": [
             [s.start, s.end, s.terms, s.entities, s.negated,
              [[f.text, f.value, f.kind, f.unit, f.start, f.end, f.high, f.approx]
-              for f in s.figures]]
+              for f in s.figures], [list(t) for t in s.tokens]]
             for s in self.sentences]}
         if self.table is not None:
             data["table"] = asdict(self.table)
@@ -137,8 +150,8 @@ class Analysis:
         return cls(title_terms=raw["t"], sentences=[
             Sentence(start=start, end=end, text=text[start:end], terms=terms,
                      entities=[tuple(e) for e in ents], figures=[Figure(*f) for f in figs],
-                     negated=bool(neg))
-            for start, end, terms, ents, neg, figs in raw["s"]],
+                     negated=bool(neg), tokens=[Token(*t) for t in toks])
+            for start, end, terms, ents, neg, figs, toks in raw["s"]],
             table=Table(**raw["table"]) if raw.get("table") else None,
             cells=[Cell(*c) for c in raw.get("cells", [])])
 

@@ -81,7 +81,7 @@ _HOW_MANY = re.compile(r"\bhow\s+many\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|without)\b|n't\b", re.I)
 # A "why" is answered by a sentence that gives a reason.
 _REASON = re.compile(r"\b(because|since|due to|owing to|as a result|so that|in order to|"
-                     r"driven by|caused by|reasons?|why|thanks to|given that)\b", re.I)
+                     r"driven by|caused by|reasons?|thanks to|given that)\b", re.I)
 # "Which city ...": the answer is a place of that kind, not any organisation.
 _PLACE_NOUNS = re.compile(r"\b(?:what|which)\s+(?:city|country|town|state|county|nation|capital)\b",
                           re.I)
@@ -201,6 +201,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         if figures and part.focus and not any(_bound_to(part.focus, sentence, f)
                                               for f in figures):
             doubts.append(f"no figure is tied to {', '.join(part.focus)} in its clause")
+        if figures and (why := _figure_unbound(part, sentence, figures)):
+            doubts.append(why)
     else:
         shared = len(sent_terms & set(part.terms))
         if cov < SUBJECT_COVERAGE or not shared:
@@ -751,6 +753,41 @@ def _candidates(part: Part, sentence: Sentence, wanted: set[str]) -> list[int]:
                   and f.text not in part.label]
     heads = (_span_head(sentence.tokens, a, b) for a, b in spans)
     return [k for k in heads if k is not None]
+
+
+def _figure_unbound(part: Part, sentence: Sentence, figures: list[Figure]) -> str:
+    """Why each figure counts something other than what was asked, or "". A figure counting a
+    noun ("36.2 million reports") counts what that noun, the words under it ("2.3 million TEU
+    *of containers*") and its own verb ("reports *were escalated*") name; a verb qualifying
+    the noun ("reports *received*") makes another set than one the question does not qualify
+    so ("how many reports did NCMEC escalate"), and so does the noun's own verb when the
+    sentence leaves a word of the question unsaid ("received 36.2 million reports")."""
+    tokens = sentence.tokens
+    heads = [k for f in figures if (k := _span_head(tokens, f.start, f.end)) is not None]
+    if part.kind != "count" or not tokens or not heads:
+        return ""
+    asked = set(part.terms)
+    unsaid = [t for t in part.terms if not _mentions(t, set(sentence.terms))]
+    why = []
+    for c in heads:
+        if tokens[c].dep != "nummod":
+            return ""  # a figure standing alone ("63,892 were escalated"): the words decide
+        n = tokens[c].head
+        near = [n, tokens[n].head] + [k for k in range(len(tokens)) if _under(tokens, k, n)]
+        terms = {tokens[k].term for k in near if tokens[k].term}
+        if part.focus and not any(_mentions(t, terms) for t in part.focus):
+            why.append(f"{tokens[n].term}, not {', '.join(part.focus)}")
+            continue
+        qualified = [t.term for t in tokens if t.head == n and t.dep in ("acl", "relcl")
+                     and t.pos in _VERBAL and t.term and not _mentions(t.term, asked)]
+        v = tokens[tokens[n].head]
+        if unsaid and tokens[n].dep in ("nsubj", "nsubjpass", "dobj") and v.pos == "VERB" \
+                and v.lemma not in _LIGHT and v.term and not _mentions(v.term, asked):
+            qualified.append(v.term)  # "received 36.2 million reports" for "escalate"
+        if not qualified:
+            return ""
+        why.append(f"{tokens[n].term} {qualified[0]}")
+    return f"its figures count {'; '.join(why)}"
 
 
 def unbound(part: Part, sentence: Sentence) -> str:

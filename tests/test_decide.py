@@ -343,3 +343,25 @@ def test_a_year_of_the_question_must_be_in_the_answers_sentence_or_heading():
     assert bound(question, sentence, "The 1996 marathon was held in April.",
                  heading="Windermere Marathon") == UNCONFIRMED
     assert bound(question, sentence, heading="1996 Windermere Marathon") == ANSWERED
+
+
+def test_a_count_must_count_the_asked_set():
+    question = "How many reports did NCMEC escalate as urgent in 2023?"
+    urgent = "Urgent escalations"
+    # a verb qualifying the counted noun makes another set ("reports received")
+    assert bound(question, "Set against the 36.2 million reports received in 2023, the "
+                 "escalations show how NCMEC's triage works.", heading=urgent) == UNCONFIRMED
+    # the counted noun's own verb, when a word of the question is left unsaid
+    assert bound(question, "NCMEC's CyberTipline received 36.2 million reports in 2023.",
+                 heading=urgent) == UNCONFIRMED
+    assert bound(question, "In 2023, NCMEC escalated 63,892 reports as urgent.") == ANSWERED
+    # what a unit counts is the noun under it; a verb of the question binds its own set
+    assert bound("How many containers did the Port of Marlow handle in 2024?",
+                 "The Port of Marlow handled 2.3 million TEU of containers in 2024.") == ANSWERED
+    assert bound("How many urgent escalations were there in 2023?", "63,892 CyberTipline "
+                 "reports were escalated to law enforcement as urgent in 2023.") == ANSWERED
+
+
+def test_a_sentence_saying_there_is_a_why_gives_no_reason():
+    assert bound("Why were the escalations made?", "NCMEC's public data describe how many "
+                 "reports were escalated and why they were escalated.") != ANSWERED

@@ -524,6 +524,26 @@ def test_cli_ingest_of_one_new_file_imports_only_what_it_uses(tmp_path, cli):
     assert hnsw["sync_threshold"] == SYNC_THRESHOLD
 
 
+def test_a_store_reopens_only_after_writes_it_did_not_make(tmp_path, make_settings,
+                                                            monkeypatch):
+    """An ingest through an open store (a UI upload) reopens Chroma only when someone else
+    wrote since: its own writes it has seen, another's it must."""
+    root = tmp_path / "docs"
+    write(root / "harbour.md", "# Harbour\n\n" + paragraphs("Harbour", 2))
+    settings = make_settings()
+    mine, other = Store(settings), Store(settings)
+    opened = []
+    real_open = Store._open
+    monkeypatch.setattr(Store, "_open", lambda self: (opened.append(self), real_open(self))[1])
+    ingest([root], settings, store=mine, progress=False)
+    write(root / "glacier.md", "# Glacier\n\n" + paragraphs("Glacier", 2, seed=1))
+    ingest([root], settings, store=mine, progress=False)
+    assert opened == []
+    other.replace_source("harbour.md", [])
+    mine.reopen()
+    assert opened == [mine] and mine.count() == other.count()
+
+
 def test_bm25_scores_are_bm25s_own(tmp_path):
     """The BM25 index is written with numpy, not bm25s's per-chunk loop: the same float32
     score matrix and vocabulary as bm25s.BM25().index() of the same tokens."""

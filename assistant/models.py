@@ -107,15 +107,20 @@ class Encoder:
         return self.onnx_encode(texts, batch_size, normalize_embeddings)
 
     def batch_backend(self, sample: list[str]) -> str:
-        """"onnx" or "torch": which ran ingest-sized batches faster here, measured once on
-        `sample` and kept in a `.batch-backend.json` file beside the export: delete it to
-        measure again, or set embed_backend to choose. Each backend is warmed up, then timed
-        in alternating rounds, its best round counting: another process's burst of work
-        then slows one round of each, not one backend."""
+        """"onnx" or "torch": which ran ingest-sized batches faster here, measured on `sample`
+        and kept in a `.batch-backend.json` file beside the export with the load average it was
+        measured at: delete it to measure again, or set embed_backend to choose. Each backend
+        is warmed up, then timed in alternating rounds, its best round counting: another
+        process's burst of work then slows one round of each, not one backend. A choice made
+        on a busy machine (load above its cores; two developers' bench runs contradicted each
+        other's there) is measured again once the load is at most half what it was."""
         if self._batches is None:
             choice = self._onnx_path.with_suffix(".batch-backend.json")
-            self._batches = _json(choice).get("backend")
-            if self._batches not in ("onnx", "torch"):
+            cached, load = _json(choice), os.getloadavg()[0]
+            if cached.get("backend") in ("onnx", "torch") and not _quieter(load,
+                                                                            cached.get("load")):
+                self._batches = cached["backend"]
+            else:
                 texts = sample[:AUTO_ONNX_TEXTS]
                 runs = {"onnx": self.onnx_encode, "torch": self.torch_encode}
                 measured = dict.fromkeys(runs, 0.0)
@@ -129,7 +134,8 @@ class Encoder:
                 self._batches = max(measured, key=measured.get)
                 tmp = choice.with_name(f"{choice.name}.{os.getpid()}.tmp")
                 tmp.write_text(json.dumps({"backend": self._batches, "chunks_per_s": measured,
-                                           "texts": len(texts), "batch_size": self.batch_size}))
+                                           "texts": len(texts), "batch_size": self.batch_size,
+                                           "load": round(max(load, os.getloadavg()[0]), 2)}))
                 os.replace(tmp, choice)
         return self._batches
 
@@ -201,6 +207,13 @@ class Encoder:
         export_onnx(LastHiddenState(model[0].auto_model), tuple(sample[k] for k in inputs), inputs,
                     "hidden", target, "the encoder")
         return target
+
+
+def _quieter(load: float, then: float | None) -> bool:
+    """Whether a measurement made at load average `then` should be made again now, at `load`:
+    it was made busier than the machine has cores, and now is half that. A choice without a
+    load (written by hand) is kept."""
+    return then is not None and then > len(os.sched_getaffinity(0)) and load <= then / 2
 
 
 def _json(path: Path) -> dict:

@@ -117,8 +117,7 @@ class Encoder:
         if self._batches is None:
             choice = self._onnx_path.with_suffix(".batch-backend.json")
             cached, load = _json(choice), os.getloadavg()[0]
-            if cached.get("backend") in ("onnx", "torch") and not _quieter(load,
-                                                                            cached.get("load")):
+            if not _measure_again(cached, load):
                 self._batches = cached["backend"]
             else:
                 texts = sample[:AUTO_ONNX_TEXTS]
@@ -209,11 +208,17 @@ class Encoder:
         return target
 
 
-def _quieter(load: float, then: float | None) -> bool:
-    """Whether a measurement made at load average `then` should be made again now, at `load`:
-    it was made busier than the machine has cores, and now is half that. A choice without a
-    load (written by hand) is kept."""
-    return then is not None and then > len(os.sched_getaffinity(0)) and load <= then / 2
+def _measure_again(cached: dict, load: float) -> bool:
+    """Whether a kept batch-backend choice should be measured again now, at load average
+    `load`: none is kept, or it was measured on a machine busier than it has cores (or before
+    the load was kept with it) and the load now is at most half that. One chosen by hand (a
+    backend without measurements) is kept."""
+    if cached.get("backend") not in ("onnx", "torch"):
+        return True
+    if "chunks_per_s" not in cached:
+        return False
+    then = cached.get("load")
+    return then is None or (then > len(os.sched_getaffinity(0)) and load <= then / 2)
 
 
 def _json(path: Path) -> dict:

@@ -86,7 +86,7 @@ def test_auto_sends_questions_to_onnxruntime_and_batches_to_the_measured_backend
     cores = len(os.sched_getaffinity(0))
     monkeypatch.setattr(models.os, "getloadavg", lambda: (cores / 2, cores / 2, cores / 2))
     (tmp_path / "encoder.batch-backend.json").write_text(json.dumps(
-        {"backend": "torch", "load": cores * 1.5}))
+        {"backend": "torch", "chunks_per_s": {"onnx": 8.6, "torch": 10.7}, "load": cores * 1.5}))
     encoder, runs = counted(None)
     encoder.encode(batch)
     assert len(runs) > 1  # the measuring rounds ran onnxruntime

@@ -50,8 +50,9 @@ def import_past_inits(module: str, *packages: str):
     """`module`, imported without first running the `__init__` of `packages` (parents of it whose
     init imports the whole library: llama-index's costs 1.3 s of CPU, its sentence splitter 0.3).
     Each such package runs its init the first time anyone asks it for a name it does not hold
-    yet (a module `__getattr__`, PEP 562), so the library still works in full for whoever needs
-    more of it; a package already imported is used as it is."""
+    yet (a module `__getattr__`, PEP 562); a package already imported is used as it is. Only for
+    a process that needs nothing more of the library: an init run after its submodules can
+    meet a circular import (llama-index's does)."""
     import importlib
     import importlib.util
     import threading

@@ -147,35 +147,42 @@ def chunk(extracted_pages: list[str], settings: Settings,
 
 
 def prepare() -> None:
-    """Import what chunking needs (1.5 s of CPU) ahead of the first file."""
+    """Import what chunking needs (llama-index whole, tiktoken) ahead of the first file."""
     _splitter_classes()
     token_encoder()
 
 
-@functools.cache
-def _splitter_classes():
-    """llama-index's SentenceSplitter, imported for what it needs, which every `groundwork ingest`
-    pays, and a callback manager without handlers to give it.
-
-    The splitter's module alone, not through `llama_index.core`'s and `node_parser`'s package
-    inits (the whole library: 1.3 s of CPU before anything is split; see
-    `config.import_past_inits`); its default callback manager would ask that init for the
-    global handler and the library's settings for defaults. Its sentence tokenizer is nltk's,
-    and `import nltk` imports scipy.stats for collocation statistics the splitter never uses
-    (1.6 of the 1.9 s that import costs): scipy is hidden while nltk is imported (nltk goes on
-    without it) and stays importable for whoever needs it."""
+def import_splitter_alone() -> None:
+    """For a process that only ingests (`groundwork ingest`): the sentence splitter's module
+    without `llama_index.core`'s and `node_parser`'s package inits, which import the whole
+    library (1.3 s of CPU, the largest part of a one-file ingest; `config.import_past_inits`).
+    Not for a process that goes on to use more of llama-index (a server, an eval with an LLM):
+    llama-index's package init, run after the splitter's modules, meets a circular import."""
     with hidden("scipy"):
         import nltk  # noqa: F401
-    sentence = import_past_inits("llama_index.core.node_parser.text.sentence",
-                                 "llama_index.core", "llama_index.core.node_parser",
-                                 "llama_index.core.node_parser.text")
+    import_past_inits("llama_index.core.node_parser.text.sentence", "llama_index.core",
+                      "llama_index.core.node_parser", "llama_index.core.node_parser.text")
 
-    class NoCallbacks(sentence.CallbackManager):
+
+@functools.cache
+def _splitter_classes():
+    """llama-index's SentenceSplitter and a callback manager without handlers to give it: the
+    default one asks `llama_index.core` for its global handler and imports the library's
+    settings (all of llama-index, where `import_splitter_alone` avoided it). The splitter's
+    sentence tokenizer is nltk's, and `import nltk` imports scipy.stats for collocation
+    statistics the splitter never uses (1.6 of the 1.9 s that import costs): scipy is hidden
+    while nltk is imported (nltk goes on without it) and stays importable for whoever needs
+    it."""
+    with hidden("scipy"):
+        import nltk  # noqa: F401
+    from llama_index.core.node_parser.text.sentence import CallbackManager, SentenceSplitter
+
+    class NoCallbacks(CallbackManager):
         def __init__(self):  # no handlers: nothing to look up
             self.handlers = []
             self._trace_map = collections.defaultdict(list)
 
-    return sentence.SentenceSplitter, NoCallbacks
+    return SentenceSplitter, NoCallbacks
 
 
 def table_chunks(extracted: Extracted, settings: Settings,

@@ -524,6 +524,17 @@ def test_cli_ingest_of_one_new_file_imports_only_what_it_uses(tmp_path, cli):
     assert hnsw["sync_threshold"] == SYNC_THRESHOLD
 
 
+def test_a_process_that_chunks_still_loads_the_rest_of_llama_index():
+    """Only `groundwork ingest` imports the splitter without llama-index's package inits: a
+    server that chunked an upload goes on to load an LLM generator's llama-index modules."""
+    code = ("from assistant.config import Settings\nfrom assistant.ingest import chunk\n"
+            "chunk(['One sentence. Another one.'], Settings.load())\n"
+            "from llama_index.llms.openai_like import OpenAILike\nprint('OK')")
+    run = subprocess.run([str(GROUNDWORK.with_name("python")), "-c", code], capture_output=True,
+                         text=True, env=subprocess_env(), timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "OK", run.stderr[-2000:]
+
+
 def test_a_store_reopens_only_after_writes_it_did_not_make(tmp_path, make_settings,
                                                             monkeypatch):
     """An ingest through an open store (a UI upload) reopens Chroma only when someone else

@@ -152,16 +152,18 @@ def prepare() -> None:
     token_encoder()
 
 
+_splitter_alone = False  # set by `import_splitter_alone`
+
+
 def import_splitter_alone() -> None:
-    """For a process that only ingests (`groundwork ingest`): the sentence splitter's module
-    without `llama_index.core`'s and `node_parser`'s package inits, which import the whole
-    library (1.3 s of CPU, the largest part of a one-file ingest; `config.import_past_inits`).
-    Not for a process that goes on to use more of llama-index (a server, an eval with an LLM):
-    llama-index's package init, run after the splitter's modules, meets a circular import."""
-    with hidden("scipy"):
-        import nltk  # noqa: F401
-    import_past_inits("llama_index.core.node_parser.text.sentence", "llama_index.core",
-                      "llama_index.core.node_parser", "llama_index.core.node_parser.text")
+    """For a process that only ingests (`groundwork ingest`): when chunking first needs it,
+    the sentence splitter's module is imported without `llama_index.core`'s and
+    `node_parser`'s package inits, which import the whole library (1.3 s of CPU, the largest
+    part of a one-file ingest; `config.import_past_inits`). Not for a process that goes on to
+    use more of llama-index (a server, an eval with an LLM): llama-index's package init, run
+    after the splitter's modules, meets a circular import."""
+    global _splitter_alone
+    _splitter_alone = True
 
 
 @functools.cache
@@ -175,6 +177,9 @@ def _splitter_classes():
     it."""
     with hidden("scipy"):
         import nltk  # noqa: F401
+    if _splitter_alone:
+        import_past_inits("llama_index.core.node_parser.text.sentence", "llama_index.core",
+                          "llama_index.core.node_parser", "llama_index.core.node_parser.text")
     from llama_index.core.node_parser.text.sentence import CallbackManager, SentenceSplitter
 
     class NoCallbacks(CallbackManager):

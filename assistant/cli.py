@@ -85,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(args, settings: Settings) -> int:
-    from assistant.ingest import ingest
+    from assistant.ingest import import_splitter_alone, ingest
 
+    import_splitter_alone()  # this process uses nothing else of llama-index
     report = ingest(args.paths, settings, prune=args.prune, rebuild=args.rebuild,
                     progress=False if args.json else None)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())

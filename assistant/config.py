@@ -46,6 +46,38 @@ def hidden(module: str):
             del sys.modules[module]
 
 
+def import_past_inits(module: str, *packages: str):
+    """`module`, imported without first running the `__init__` of `packages` (parents of it whose
+    init imports the whole library: llama-index's costs 1.3 s of CPU, its sentence splitter 0.3).
+    Each such package runs its init the first time anyone asks it for a name it does not hold
+    yet (a module `__getattr__`, PEP 562); a package already imported is used as it is. Only for
+    a process that needs nothing more of the library: an init run after its submodules can
+    meet a circular import (llama-index's does)."""
+    import importlib
+    import importlib.util
+    import threading
+
+    for name in packages:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        package = importlib.util.module_from_spec(spec)
+        lock = threading.Lock()
+
+        def finish(attr: str, package=package, spec=spec, lock=lock):
+            with lock:
+                if package.__dict__.pop("__getattr__", None) is not None:
+                    spec.loader.exec_module(package)
+            return getattr(package, attr)
+
+        package.__getattr__ = finish
+        sys.modules[name] = package
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(importlib.import_module(parent), child, package)
+    return importlib.import_module(module)
+
+
 @dataclass(frozen=True)
 class Settings:
     # store

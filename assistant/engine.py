@@ -59,10 +59,15 @@ class Engine:
             self._assistant = None
 
     def warm_up(self) -> None:
+        """The answering models, then the chunker's imports: a server's first upload waits
+        for neither."""
+        from assistant.ingest import prepare
+
         try:
             self.assistant()
         except Exception as exc:  # the banner and the first question report it
             log.info("index not loaded yet: %s", exc)
+        prepare()
 
     def status(self) -> tuple[bool, str]:
         """(has documents, one line about the index)."""

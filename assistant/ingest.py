@@ -18,6 +18,7 @@ manifest without opening the store or loading a model.
 from __future__ import annotations
 
 import bisect
+import collections
 import contextlib
 import fnmatch
 import functools
@@ -32,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assistant.config import Settings, hidden
+from assistant.config import Settings, hidden, import_past_inits
 from assistant.models import token_encoder
 from assistant.readers import PAGE_SEP, Extracted, Unreadable, extract
 from assistant.store import (
@@ -108,11 +109,10 @@ def chunk(extracted_pages: list[str], settings: Settings,
     the pages are real pages (a PDF, even a one-page one); None guesses from their number.
     Raises Unreadable past `max_file_chunks` chunks, or when no part of the text can be cited.
     """
-    from llama_index.core.node_parser import SentenceSplitter
-
-    _import_nltk()
-    splitter = SentenceSplitter(chunk_size=settings.chunk_tokens,
-                                chunk_overlap=settings.chunk_overlap, tokenizer=token_encoder())
+    splitter_class, no_callbacks = _splitter_classes()
+    splitter = splitter_class(chunk_size=settings.chunk_tokens,
+                              chunk_overlap=settings.chunk_overlap, tokenizer=token_encoder(),
+                              callback_manager=no_callbacks())
     multi_page = len(extracted_pages) > 1 if paged is None else paged
     chunks, page_offset, runs_skipped = [], 0, False
     for page_no, page in enumerate(extracted_pages, start=1):
@@ -146,15 +146,48 @@ def chunk(extracted_pages: list[str], settings: Settings,
     return chunks
 
 
+def prepare() -> None:
+    """Import what chunking needs (llama-index whole, tiktoken) ahead of the first file."""
+    _splitter_classes()
+    token_encoder()
+
+
+_splitter_alone = False  # set by `import_splitter_alone`
+
+
+def import_splitter_alone() -> None:
+    """For a process that only ingests (`groundwork ingest`): when chunking first needs it,
+    the sentence splitter's module is imported without `llama_index.core`'s and
+    `node_parser`'s package inits, which import the whole library (1.3 s of CPU, the largest
+    part of a one-file ingest; `config.import_past_inits`). Not for a process that goes on to
+    use more of llama-index (a server, an eval with an LLM): llama-index's package init, run
+    after the splitter's modules, meets a circular import."""
+    global _splitter_alone
+    _splitter_alone = True
+
+
 @functools.cache
-def _import_nltk() -> None:
-    """The splitter's sentence tokenizer is nltk's, and `import nltk` imports scipy.stats for
-    collocation statistics the splitter never uses: 1.6 of the 1.9 s (CPU) that import costs,
-    paid by every `groundwork ingest`. scipy is hidden while nltk is imported (nltk goes on
-    without it), as analysis.py hides torch from spaCy; it stays importable for whoever needs
+def _splitter_classes():
+    """llama-index's SentenceSplitter and a callback manager without handlers to give it: the
+    default one asks `llama_index.core` for its global handler and imports the library's
+    settings (all of llama-index, where `import_splitter_alone` avoided it). The splitter's
+    sentence tokenizer is nltk's, and `import nltk` imports scipy.stats for collocation
+    statistics the splitter never uses (1.6 of the 1.9 s that import costs): scipy is hidden
+    while nltk is imported (nltk goes on without it) and stays importable for whoever needs
     it."""
     with hidden("scipy"):
         import nltk  # noqa: F401
+    if _splitter_alone:
+        import_past_inits("llama_index.core.node_parser.text.sentence", "llama_index.core",
+                          "llama_index.core.node_parser", "llama_index.core.node_parser.text")
+    from llama_index.core.node_parser.text.sentence import CallbackManager, SentenceSplitter
+
+    class NoCallbacks(CallbackManager):
+        def __init__(self):  # no handlers: nothing to look up
+            self.handlers = []
+            self._trace_map = collections.defaultdict(list)
+
+    return SentenceSplitter, NoCallbacks
 
 
 def table_chunks(extracted: Extracted, settings: Settings,
@@ -315,6 +348,7 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
             store = Store(settings)
         else:  # opened before this ingest: see what other processes wrote since
             store.reopen()
+        store.bound_replay()
         report = _ingest(paths, settings, store, prune, progress, recipe)
         save_ingest_state(folder, {**read_ingest_state(folder), "finished": _now()})
     report.seconds = round(time.perf_counter() - started, 3)
@@ -360,6 +394,7 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
     # An abandoned executor (an exception below) ends its thread once collected.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundwork-ingest")
     writing: list[Future] = []  # the batch being embedded and written, if any
+    warming: list[Future] = []  # the encoder loading, once a file is to be chunked
 
     def write(batch: list[tuple[str, str, list[Passage]]]) -> None:
         """One encoder pass for the batch's files, then each file written and recorded in turn."""
@@ -405,6 +440,8 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
                 report.files_unchanged += 1
                 bar.update()
                 continue
+            if not warming:  # the encoder loads (0.5 s) in the writer thread meanwhile
+                warming.append(writer.submit(lambda: store.embedder))
             extracted = extract(path, data, max_unpacked_mb=settings.max_unpacked_mb,
                                 max_table_rows=settings.max_table_rows)
             paged = path.suffix.lower() == ".pdf"

@@ -3,10 +3,10 @@
 Chroma is the source of truth for what is indexed; the manifest and the BM25 index are derived
 from it and can always be rebuilt, which is what makes an interrupted ingest recoverable.
 
-Reading is direct: a Chroma query for ids and distances, bm25s for the lexical side, one Chroma
-get for the passages that are kept. llama-index's wrappers around the same calls cost more
-than the calls (bench/README.md, "Retrieval") and importing llama-index took longer than a
-whole answer; writing (ingest) still goes through llama-index's ChromaVectorStore.
+Reading and writing are direct: a Chroma query for ids and distances, bm25s for the lexical
+side, one Chroma get for the passages that are kept, Chroma's add for new chunks. llama-index's
+wrappers around the same calls cost more than the calls (bench/README.md, "Retrieval"), and
+importing its vector store took longer than a whole answer or a one-file ingest.
 
 Several processes may use one index: a server answering while `groundwork ingest` writes.
 Embedded Chroma keeps each collection's vector index in memory, loaded once, so a reader sees
@@ -69,8 +69,10 @@ BM25_FORMAT = 3  # bm25s saved directly, ids and token ids beside it (2: without
 INGEST_RECORD = "ingested.json"  # ingest's note that the store is exactly what it last wrote
 INGEST_STATE = "ingest.json"  # the last ingest: its folders, and whether it finished
 INGEST_LOCK = "ingest.lock"  # held by a running ingest
-WRITE_LOCK = "write.lock"  # held around each Chroma write (embedded); readers share it to open
+WRITE_LOCK = "write.lock"  # held around each Chroma write (embedded); readers share it to open;
+# it holds a note of the last write (Store.reopen)
 PROBES = 12  # stored vectors read back and searched for at start (Store.check)
+SYNC_THRESHOLD = 100  # writes after which embedded Chroma saves its vectors (Store.bound_replay)
 
 
 def local_dir(settings: Settings) -> Path:
@@ -151,16 +153,6 @@ def analysis_metadata(analysis: Analysis) -> dict:
     return {"analysis": analysis.to_json(), "analysis_version": ANALYSIS_VERSION}
 
 
-def passage_to_node(p: Passage, embedding=None):
-    """The stored form of a chunk: its text and `passage_metadata`."""
-    from llama_index.core.schema import TextNode
-
-    metadata = passage_metadata(p)
-    return TextNode(id_=p.id, text=p.text, metadata=metadata, embedding=embedding,
-                    excluded_embed_metadata_keys=list(metadata),
-                    excluded_llm_metadata_keys=list(metadata))
-
-
 _PASSAGE_FIELDS = {f.name for f in fields(Passage)} - {"id", "text", "score", "similarity"}
 
 
@@ -190,6 +182,7 @@ class Store:
         self._lexical_added: dict[str, str] = {}
         self._lexical_deleted: set[str] = set()
         self.written_signature: tuple | None = None  # of the BM25 index this object last wrote
+        self._seen_write: str | None = None  # the note of the last write when opened or written
         self._open()
 
     def _open(self) -> None:
@@ -220,8 +213,10 @@ class Store:
             system.instance(ProductTelemetryClient)
             system.instance(ServerAPI)
             try:
-                with file_lock(self.local_dir / WRITE_LOCK, exclusive=False):
+                with file_lock(self.local_dir / WRITE_LOCK, exclusive=False) as lock:
                     system.start()
+                    lock.seek(0)
+                    self._seen_write = lock.read()
                 client = Client.from_system(system)
             except Exception as exc:
                 raise self._damaged(f"the Chroma database under {chroma_dir(settings)} cannot "
@@ -246,11 +241,34 @@ class Store:
                              f"not {self.embed_model_id}: use another --index or collection")
         self.client, self.collection = client, collection
 
+    def bound_replay(self) -> None:
+        """Have embedded Chroma save its vector index every SYNC_THRESHOLD writes, not 1,000.
+
+        Every process that opens the collection first replays the writes made since the last
+        save into the vector index, whatever it asks first: 1.2 s of a one-file ingest into
+        10,000 chunks was replaying 700 of them. A save costs little beside (bulk loading 30,000
+        chunks took 61 s of CPU with either threshold). Takes effect from the next process on;
+        a server replays once, in its own process, so it is left as it is."""
+        if self.settings.chroma_url:
+            return
+        hnsw = (self.collection.configuration_json or {}).get("hnsw") or {}
+        if hnsw.get("sync_threshold", SYNC_THRESHOLD) > SYNC_THRESHOLD:
+            with file_lock(self.local_dir / WRITE_LOCK, exclusive=True):
+                self.collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
+
     def reopen(self) -> None:
         """See what other processes wrote: embedded Chroma loads a collection's vector index
-        once per client. A server always answers with what it holds, so nothing to do there."""
-        if not self.settings.chroma_url:
+        once per client. Not when the last write was this object's own (a UI upload after an
+        upload: reopening cost 0.3 s of CPU at 10,000 chunks, the HNSW index loaded again). A
+        server always answers with what it holds, so nothing to do there."""
+        if not self.settings.chroma_url and self._last_write() != self._seen_write:
             self._open()
+
+    def _last_write(self) -> str | None:
+        try:
+            return (self.local_dir / WRITE_LOCK).read_text()
+        except OSError:
+            return None
 
     @property
     def manifest_path(self) -> Path:
@@ -286,8 +304,13 @@ class Store:
             if self.settings.chroma_url:
                 yield
             else:
-                with file_lock(self.local_dir / WRITE_LOCK, exclusive=True):
-                    yield
+                with file_lock(self.local_dir / WRITE_LOCK, exclusive=True) as lock:
+                    try:
+                        yield
+                    finally:  # a note no other write leaves: others reopen, this one need not
+                        self._seen_write = f"{os.getpid()} {time.time_ns()}"
+                        lock.truncate(0)
+                        lock.write(self._seen_write)
 
     def _damaged(self, problem: str) -> IndexDamaged:
         return IndexDamaged(f"{problem}: {repair_command(self.settings)}")
@@ -343,8 +366,6 @@ class Store:
         written before stale ones are deleted: a crash in between leaves extra chunks that the
         rerun removes, never a file with no chunks.
         """
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         plans = []
         with self._reachable():
             for source, passages in batch:
@@ -356,9 +377,7 @@ class Store:
             part = new[i:i + _WRITE_SLICE]
             vectors, embedded = self._embeddings_for(part)
             fresh |= embedded
-            with self._writing():
-                ChromaVectorStore(chroma_collection=self.collection).add(
-                    [passage_to_node(p, e) for p, e in zip(part, vectors)])
+            self._add(part, vectors)
             self._lexical_added.update((p.id, p.text) for p in part)
         for existing, file_new, passages in plans:
             hashes = {_content_hash(p.text) for p in file_new}
@@ -400,11 +419,20 @@ class Store:
 
     def add_with_embeddings(self, passages: list[Passage], embeddings) -> None:
         """Bulk load with precomputed vectors (the benchmark's synthetic large indexes)."""
-        from llama_index.vector_stores.chroma import ChromaVectorStore
+        self._add(passages, embeddings)
 
+    def _add(self, passages: list[Passage], vectors) -> None:
+        """New chunks with their vectors, their text and `passage_metadata`, in as few calls as
+        Chroma takes (it pays per call)."""
+        import numpy as np
+
+        step = self.client.get_max_batch_size()
         with self._writing():
-            ChromaVectorStore(chroma_collection=self.collection).add(
-                [passage_to_node(p, list(map(float, e))) for p, e in zip(passages, embeddings)])
+            for i in range(0, len(passages), step):
+                part = passages[i:i + step]
+                self.collection.add(ids=[p.id for p in part], documents=[p.text for p in part],
+                                    metadatas=[passage_metadata(p) for p in part],
+                                    embeddings=np.asarray(vectors[i:i + step], dtype=np.float32))
 
     def _embeddings_for(self, passages: list[Passage]) -> tuple[list, set[str]]:
         """Embed each distinct text once, reusing vectors of identical text already stored.
@@ -685,7 +713,7 @@ class LexicalIndex:
     @classmethod
     def build(cls, folder: Path, ids: list[str], texts: list[str]) -> None:
         vocab: dict[str, int] = {}
-        cls._write(folder, ids, cls._ids(cls._tokenise(texts), vocab), vocab)
+        cls._write(folder, ids, *cls._flat(cls._ids(cls._tokenise(texts), vocab)), vocab)
 
     @classmethod
     def update(cls, folder: Path, target: Path, added: dict[str, str],
@@ -703,15 +731,18 @@ class LexicalIndex:
         old_ids = np.load(folder / cls.IDS)
         tokens = np.load(folder / cls.TOKENS, mmap_mode="r")
         offsets = np.load(folder / cls.OFFSETS)
-        if len(offsets) != len(old_ids) + 1:
+        if len(offsets) != len(old_ids) + 1 or offsets[-1] != len(tokens):
             return None
         gone = deleted | set(added)
-        keep = [i for i, pid in enumerate(map(str, old_ids)) if pid not in gone]
-        ids = [str(old_ids[i]) for i in keep] + list(added)
-        docs = [tokens[offsets[i]:offsets[i + 1]].tolist() for i in keep]
-        docs += cls._ids(cls._tokenise(list(added.values())), vocab) if added else []
+        keep = np.fromiter((pid not in gone for pid in map(str, old_ids)), dtype=bool,
+                           count=len(old_ids))
+        lengths = np.diff(offsets)
+        new_tokens, new_lengths = cls._flat(cls._ids(cls._tokenise(list(added.values())), vocab)
+                                            if added else [])
+        ids = [str(pid) for pid in old_ids[keep]] + list(added)
         if ids:  # none left: no index at all, as for an empty store
-            cls._write(target, ids, docs, vocab)
+            cls._write(target, ids, np.concatenate([tokens[np.repeat(keep, lengths)], new_tokens]),
+                       np.concatenate([lengths[keep], new_lengths]), vocab)
         return ids
 
     @staticmethod
@@ -719,21 +750,47 @@ class LexicalIndex:
         """Token lists as token ids, new tokens added to `vocab`."""
         return [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in docs]
 
+    @staticmethod
+    def _flat(docs: list[list[int]]):
+        """Token id lists as one array of every token id and one of each list's length."""
+        import numpy as np
+
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        return (np.fromiter(itertools.chain.from_iterable(docs), dtype=np.int32,
+                            count=int(lengths.sum())), lengths)
+
     @classmethod
-    def _write(cls, folder: Path, ids: list[str], docs: list[list[int]],
-               vocab: dict[str, int]) -> None:
-        """bm25s's index of `docs` (token ids of `vocab`), the ids and token ids beside it."""
+    def _write(cls, folder: Path, ids: list[str], tokens, lengths, vocab: dict[str, int]) -> None:
+        """bm25s's index of the chunks whose token ids (of `vocab`) are `tokens`, `lengths` of
+        them each, the ids and token ids beside it.
+
+        The score matrix is the one bm25s.BM25().index() makes (Lucene's BM25, bm25s's default,
+        the same float32 scores: tests/test_retrieve.py), computed with numpy over every token
+        at once: bm25s loops in Python over each chunk, which cost every ingest 0.3 s of CPU at
+        10,000 chunks and would cost ~30 s at a million."""
         import bm25s
         import numpy as np
 
         bm25 = bm25s.BM25()
-        bm25.index(bm25s.tokenization.Tokenized(ids=docs, vocab=vocab), show_progress=False)
+        n_docs, n_vocab = len(lengths), len(vocab)
+        pairs, tf = np.unique(np.repeat(np.arange(n_docs, dtype=np.int64), lengths) * n_vocab
+                              + tokens, return_counts=True)
+        doc, term = np.divmod(pairs, n_vocab)
+        df = np.bincount(term, minlength=n_vocab)
+        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        length_norm = bm25.k1 * ((1 - bm25.b) + bm25.b * lengths / lengths.mean())
+        scores = idf[term] * (tf / (length_norm[doc] + tf))
+        by_term = np.argsort(term, kind="stable")  # columns; chunks in order within each
+        bm25.scores = {"data": scores[by_term].astype(np.float32),
+                       "indices": doc[by_term].astype(np.int32),
+                       "indptr": np.concatenate([[0], np.cumsum(df)]), "num_docs": n_docs}
+        bm25.vocab_dict = {**vocab, "": vocab.get("", n_vocab)}  # as index() adds it
+        bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
+        bm25.nonoccurrence_array = None  # Lucene's BM25 has none
         bm25.save(str(folder), show_progress=False)
         np.save(folder / cls.IDS, np.array(ids))
-        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
         np.save(folder / cls.OFFSETS, np.concatenate([[0], np.cumsum(lengths)]))
-        np.save(folder / cls.TOKENS, np.fromiter(itertools.chain.from_iterable(docs),
-                                                 dtype=np.int32, count=int(lengths.sum())))
+        np.save(folder / cls.TOKENS, np.asarray(tokens, dtype=np.int32))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:

@@ -17,7 +17,7 @@ from assistant.ingest import Manifest, ingest, sha256
 from assistant.procs import free_port
 from assistant.readers import PAGE_SEP, Unreadable, extract
 from assistant.retrieve import Retriever
-from assistant.store import Store, StoreError, StoreUnavailable
+from assistant.store import SYNC_THRESHOLD, Store, StoreError, StoreUnavailable
 
 REPORT_KEYS = {"files_seen", "files_ingested", "files_unchanged", "files_failed", "chunks_added",
                "chunks_deleted", "chunks_embedded", "seconds"}
@@ -84,20 +84,13 @@ def write_bad_files(root: Path, builders) -> dict[str, str]:
 
 
 def stored(settings) -> dict[str, dict]:
-    """id -> everything Chroma holds for a chunk, read both from its flat metadata and from the
-    llama-index node that dense retrieval rebuilds (they must agree)."""
-    from llama_index.core.vector_stores.utils import metadata_dict_to_node
-
+    """id -> everything Chroma holds for a chunk (its text and flat metadata)."""
     store = Store(settings)
     got = store.collection.get(include=["documents", "metadatas"])
     assert len(got["ids"]) == len(set(got["ids"])) == store.count()
     out = {}
     for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-        node = metadata_dict_to_node(meta, text=text)
         flat = {k: meta[k] for k in ("source", "title", "page", "start", "end", "content_hash")}
-        assert node.node_id == pid
-        assert node.get_content() == text
-        assert {k: node.metadata[k] for k in flat} == flat, f"node metadata stale for {pid}"
         out[pid] = {"text": text, **flat}
     return out
 
@@ -507,6 +500,83 @@ def test_cli_reingest_of_unchanged_folder_loads_no_model_or_store(tmp_path, cli)
     report = json.loads(run.stdout[:run.stdout.rindex("HEAVY")])
     assert report["files_ingested"] == 0 and report["store_opened"] is False
     assert run.stdout.strip().endswith("HEAVY [] 0")
+
+
+def test_cli_ingest_of_one_new_file_imports_only_what_it_uses(tmp_path, cli):
+    """A one-file ingest's fixed cost: the sentence splitter without llama-index's package init,
+    the encoder on onnxruntime without torch, and the collection set to save its vector index
+    often enough that the next process replays few writes."""
+    index, docs = tmp_path / "index", tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    assert cli("ingest", docs, "--index", index).returncode == 0
+    write(docs / "new.md", "# Kites\n\n" + paragraphs("Kite", 3, seed=5))
+    probe = ("import sys, assistant.cli as c; code = c.main(['ingest', sys.argv[1], '--index', "
+             "sys.argv[2], '--json']); core = sys.modules.get('llama_index.core'); "
+             "print('USED', 'torch' in sys.modules, 'VectorStoreIndex' in vars(core), code)")
+    run = subprocess.run([str(GROUNDWORK.with_name("python")), "-c", probe, str(docs),
+                          str(index)], capture_output=True, text=True, env=subprocess_env(),
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout[:run.stdout.rindex("USED")])
+    assert report["files_ingested"] == 1 and report["chunks_added"] > 0
+    assert run.stdout.strip().endswith("USED False False 0")
+    hnsw = Store(Settings.load(index_dir=index)).collection.configuration_json["hnsw"]
+    assert hnsw["sync_threshold"] == SYNC_THRESHOLD
+
+
+def test_a_process_that_chunks_still_loads_the_rest_of_llama_index():
+    """Only `groundwork ingest` imports the splitter without llama-index's package inits: a
+    server that chunked an upload goes on to load an LLM generator's llama-index modules."""
+    code = ("from assistant.config import Settings\nfrom assistant.ingest import chunk\n"
+            "chunk(['One sentence. Another one.'], Settings.load())\n"
+            "from llama_index.llms.openai_like import OpenAILike\nprint('OK')")
+    run = subprocess.run([str(GROUNDWORK.with_name("python")), "-c", code], capture_output=True,
+                         text=True, env=subprocess_env(), timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "OK", run.stderr[-2000:]
+
+
+def test_a_store_reopens_only_after_writes_it_did_not_make(tmp_path, make_settings,
+                                                            monkeypatch):
+    """An ingest through an open store (a UI upload) reopens Chroma only when someone else
+    wrote since: its own writes it has seen, another's it must."""
+    root = tmp_path / "docs"
+    write(root / "harbour.md", "# Harbour\n\n" + paragraphs("Harbour", 2))
+    settings = make_settings()
+    mine, other = Store(settings), Store(settings)
+    opened = []
+    real_open = Store._open
+    monkeypatch.setattr(Store, "_open", lambda self: (opened.append(self), real_open(self))[1])
+    ingest([root], settings, store=mine, progress=False)
+    write(root / "glacier.md", "# Glacier\n\n" + paragraphs("Glacier", 2, seed=1))
+    ingest([root], settings, store=mine, progress=False)
+    assert opened == []
+    other.replace_source("harbour.md", [])
+    mine.reopen()
+    assert opened == [mine] and mine.count() == other.count()
+
+
+def test_bm25_scores_are_bm25s_own(tmp_path):
+    """The BM25 index is written with numpy, not bm25s's per-chunk loop: the same float32
+    score matrix and vocabulary as bm25s.BM25().index() of the same tokens."""
+    import bm25s
+
+    from assistant.store import LexicalIndex
+
+    texts = [paragraphs(topic, 2, seed=i) for i, topic in enumerate(
+        ["Harbour", "Glacier", "Forest", "Desert", "Harbour"])] + ["", "gulls gulls gulls"]
+    ids = [f"c{i}" for i in range(len(texts))]
+    LexicalIndex.build(tmp_path, ids, texts)
+    ours = bm25s.BM25.load(str(tmp_path))
+    vocab: dict[str, int] = {}
+    theirs = bm25s.BM25()
+    theirs.index(bm25s.tokenization.Tokenized(
+        ids=LexicalIndex._ids(LexicalIndex._tokenise(texts), vocab), vocab=vocab),
+        show_progress=False)
+    assert ours.vocab_dict == theirs.vocab_dict
+    assert ours.scores["num_docs"] == theirs.scores["num_docs"] == len(texts)
+    for key in ("data", "indices", "indptr"):
+        assert ours.scores[key].dtype == theirs.scores[key].dtype
+        assert np.array_equal(ours.scores[key], theirs.scores[key]), key
 
 
 # -- crash safety -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -81,6 +82,19 @@ def test_auto_sends_questions_to_onnxruntime_and_batches_to_the_measured_backend
         encoder, runs = counted(choice)
         encoder.encode(batch)
         assert len(runs) == onnx_runs, choice
+    # A choice measured on a busy machine is measured again once the load has halved.
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(models.os, "getloadavg", lambda: (cores / 2, cores / 2, cores / 2))
+    (tmp_path / "encoder.batch-backend.json").write_text(json.dumps(
+        {"backend": "torch", "chunks_per_s": {"onnx": 8.6, "torch": 10.7}, "load": cores * 1.5}))
+    encoder, runs = counted(None)
+    encoder.encode(batch)
+    assert len(runs) > 1  # the measuring rounds ran onnxruntime
+    kept = json.loads((tmp_path / "encoder.batch-backend.json").read_text())
+    assert kept["load"] == cores / 2
+    encoder, runs = counted(None)  # measured at a quiet time: obeyed
+    encoder.encode(batch)
+    assert len(runs) == (1 if kept["backend"] == "onnx" else 0)
 
 
 def test_tokenizer_matches_sentence_transformers_including_truncation(texts):

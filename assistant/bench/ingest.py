@@ -71,7 +71,6 @@ ENCODER_LABEL = "encoder (torch or onnxruntime encode)"
 
 def instrument_ingest() -> Timers:
     import chromadb.api.models.Collection as chroma_collection
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
     import assistant.ingest as ingest_module
     from assistant.models import Encoder
@@ -82,7 +81,7 @@ def instrument_ingest() -> Timers:
     t.wrap(Store, "_embeddings_for", "embedding wrapper (batching, content hashes)")
     t.wrap(chroma_collection.Collection, "get", "chroma get (existing ids, known vectors)")
     t.wrap(chroma_collection.Collection, "delete", "chroma delete")
-    t.wrap(ChromaVectorStore, "add", "chroma add (node -> metadata, write, HNSW insert)")
+    t.wrap(chroma_collection.Collection, "add", "chroma add (write, HNSW insert)")
     t.wrap(ingest_module, "extract", "read + extract")
     t.wrap(ingest_module, "chunk", "chunking (SentenceSplitter + tiktoken)")
     t.wrap(ingest_module, "sha256", "hashing (files, chunk ids)")

@@ -67,7 +67,7 @@ def ground(part, passages: list[Passage]) -> Grounding | None:
         if table is None:
             continue
         context = _words(" ".join([table.caption, table.sheet, p.title, p.section])) | set(
-            p.analysis.title_terms)
+            analysis.of(p).title_terms)
         for r, row in enumerate(table.rows):
             label = _words(_PAREN.sub(" ", row[0]))
             if not label or not label <= asked:
@@ -292,7 +292,7 @@ def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Gro
         if table is None:
             continue
         context = _words(" ".join([table.caption, table.sheet, p.title, p.section])) | set(
-            p.analysis.title_terms)
+            analysis.of(p).title_terms)
         for cell in p.analysis.cells:
             row = table.rows[cell.row]
             shown = row[cell.column]

@@ -646,9 +646,7 @@ def _passages(source: str, title: str, chunks: Iterable[tuple]) -> Iterator[Pass
         # vector is reused by content hash), or it would keep its old offsets and title.
         pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}")[:20]
         table = found[0] if found else None  # a table chunk: its structure is the reader's
-        if table is not None and not table.title_terms:
-            from assistant.analysis import terms
-
-            table.title_terms = list(terms(title))
+        if table is not None:
+            table.title_terms = None  # read when first retrieved (analysis.of), without spaCy here
         yield Passage(id=pid, text=text, source=source, title=title, page=page, start=start,
                       end=end, section=section, analysis=table)

@@ -6,7 +6,10 @@ and only then is the manifest entry written (atomically). A run killed anywhere 
 a file whose manifest entry is old, which the next run simply redoes with the same ids. The new
 chunks of several files share one encoder pass (the encoder is most of the cost, and small
 calls waste it), but each file is still written, then recorded, in turn; a writer thread does
-that while the next files are read and chunked. Chunks are not analysed here: spaCy's pass cost
+that while the next files are read and chunked. A file's chunks are made as they are written,
+`ingest_batch` at a time, so a 100,000-row table is never held as chunks, cells and vectors all
+at once (its rows are: the reader's table); it is recorded only once its last part is written,
+and its stale chunks deleted then. Chunks are not analysed here: spaCy's pass cost
 as much as the embedding, and most chunks of a large corpus are never retrieved; a chunk is
 analysed the first time a question retrieves it, and that analysis stored beside it
 (`Store.save_analyses`).

@@ -75,9 +75,12 @@ def analyse_one(text: str) -> Analysis:
 
 
 def of(passage: Passage) -> Analysis:
-    """A passage's analysis: the one stored at ingest, else made now and kept on the passage."""
+    """A passage's analysis: the one stored at ingest (a table chunk's, its title's terms
+    read now), else made now and kept on the passage."""
     if passage.analysis is None:
         passage.analysis = analyse([passage.text], [passage.title])[0]
+    elif passage.analysis.title_terms is None:
+        passage.analysis.title_terms = list(terms(passage.title))
     return passage.analysis
 
 

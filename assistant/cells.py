@@ -1,7 +1,9 @@
 """Grounding on table cells: does this cell answer this question part, does it support this claim?
 
 A cell's figure answers a part only when the part names the cell's row and its column, in the
-question's words or the headers' ("FY2023" stands for "FY2023", never for "2023"); the table's
+question's words or the headers'. A fiscal label ("FY2023", "2022/23") stands for a calendar year
+only where the table says which ("FY2023 = year ended 30 June 2023" in its caption, a note or
+the header; "years ended 31 March 2022 and 2023"), and never for the year it starts in; the table's
 caption, sheet and file title may supply what the whole table is about, and a table with one
 value column needs only the row. What a table does not give is said, not guessed: a year it has
 no column for, a row named without a column where several hold figures, an empty or "n/a" cell,
@@ -55,7 +57,7 @@ def cells_of(passage: Passage) -> list[Cell]:
 def ground(part, passages: list[Passage]) -> Grounding | None:
     """The cell that answers `part` (a question.Part), or the one that shows it is not
     documented; None when no table row among the passages is what the part asks about."""
-    asked = _words(part.label)
+    asked = _plain_words(part.label)
     years = {t for t in asked if _YEAR.fullmatch(t)}
     nominal = set(getattr(part, "nominal", []) or part.terms) - years
     narrowing = _modifiers(part.label)
@@ -65,7 +67,7 @@ def ground(part, passages: list[Passage]) -> Grounding | None:
         if table is None:
             continue
         context = _words(" ".join([table.caption, table.sheet, p.title, p.section])) | set(
-            p.analysis.title_terms)
+            analysis.of(p).title_terms)
         for r, row in enumerate(table.rows):
             label = _words(_PAREN.sub(" ", row[0]))
             if not label or not label <= asked:
@@ -75,8 +77,8 @@ def ground(part, passages: list[Passage]) -> Grounding | None:
                 continue
             c, answered, note = verdict
             whole_row = not answered and not note.startswith(_NO_FIGURE)
-            named = label | (_words(_PAREN.sub(" ", table.columns[c])) if c else set())
-            covered = named | context | _words(table.columns[c]) | _words(row[0])
+            named = label | (set().union(*_readings(table, c)) if c else set())
+            covered = named | context | _header_words(table, c) | _words(row[0])
             loose = nominal - covered - _UNIT_TERMS
             if loose & narrowing or len(loose) > 1:
                 continue  # the part asks about something this row does not measure
@@ -106,7 +108,7 @@ def _over_rows(part, passages: list[Passage], asked: set[str]) -> Grounding | No
         if table is None or not p.analysis.cells:
             continue
         for c in range(1, len(table.columns)):
-            if (w := _words(_PAREN.sub(" ", table.columns[c]))) and w <= asked:
+            if _names(asked, table, c):
                 rows = ", ".join(r[0] for r in table.rows)
                 cell = next((x for x in p.analysis.cells if x.column == c), p.analysis.cells[0])
                 return Grounding(i, table, cell, False, f"{_where(table)} gives "
@@ -142,19 +144,18 @@ def _column(part, table: Table, r: int, asked: set[str], years: set[str],
             table.columns[c] for c in values)):
         return (values[0], False, f"{_where(table)} states {label} for "
                 f"{_listed(table, values)}; no cell states what is asked, and none is computed")
-    named = [c for c in values if (w := _words(_PAREN.sub(" ", table.columns[c])))
-             and w <= asked]
+    named = [c for c in values if _names(asked, table, c)]
     if len(named) > 1:  # "2023" and "2023 / Q1": the most specific header named
         most = max(len(_words(table.columns[c])) for c in named)
         named = [c for c in named if len(_words(table.columns[c])) == most]
     if len(named) == 1:
         c = named[0]
-        missing = years - _words(table.columns[c]) - context
+        missing = years - _header_words(table, c) - context
         if missing:
             return None
         return _value(table, r, c)
     if len(values) == 1:
-        missing = years - _words(table.columns[values[0]]) - context
+        missing = years - _header_words(table, values[0]) - context
         if missing:
             return (values[0], False, f"{_where(table)} gives {label} for "
                     f"{_listed(table, values)}, not for {', '.join(sorted(missing))}")
@@ -194,6 +195,80 @@ def _listed(table: Table, columns: list[int]) -> str:
 
 _UNIT_TERMS = {"thousand", "million", "billion", "percent", "per", "cent"}
 
+# A fiscal label: "FY2023", "FY 23", "FY'23", "2022/23", "2022-23", "2022/2023".
+_FISCAL = re.compile(r"(?<![\w/])(?:FY\s?'?(\d{4}|\d{2})|((?:19|20)\d\d)\s?[/–-]\s?(\d{4}|\d{2}))"
+                     r"(?![\w/])", re.I)
+_ENDED = r"\byears?\s+(?:ended|ending|to|through)\b([^.;)=]*)"
+# "FY2023 = year ended 30 June 2023", "2022/23: the financial year to 31 March 2023"
+_SAYS = re.compile(rf"({_FISCAL.pattern})\s*(?:=|:|\(|,|–|—)?\s*(?:is|means|denotes|refers to|"
+                   rf"covers|being)?\s*(?:the\s+)?(?:(?:fiscal|financial|council|tax)\s+)?"
+                   + _ENDED, re.I)
+_FULL_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _ends(label: re.Match) -> str:
+    """The year a fiscal label's own digits end in: FY23 -> 2023, 2022/23 -> 2023."""
+    short, first, second = label.group(1), label.group(2), label.group(3)
+    if short:
+        return short if len(short) == 4 else f"20{short}"
+    if len(second) == 4:
+        return second
+    century = int(first[:2]) + (int(second) < int(first[2:]))
+    return f"{century}{second}"
+
+
+def _key(label: str) -> str:
+    return re.sub(r"[\s']", "", label).lower().replace("–", "-")
+
+
+def declared(table: Table) -> dict[str, str]:
+    """Fiscal label -> the calendar year the table says it stands for. Said outright
+    ("FY2023 = year ended 30 June 2023", in the caption, a note or the header itself), or as the
+    years its years end in ("financial years ended 31 March 2022 and 2023"), which name the
+    labels ending in them. Nothing is assumed where the table says nothing."""
+    texts = [table.caption, table.sheet, *table.footnotes, *table.columns]
+    said: dict[str, str] = {}
+    ending: set[str] = set()
+    for text in texts:
+        for m in _SAYS.finditer(text or ""):
+            year = _FULL_YEAR.search(m.group(m.lastindex))
+            if year:
+                said.setdefault(_key(m.group(1)), year.group(0))
+        for m in re.finditer(_ENDED, text or "", re.I):
+            ending.update(_FULL_YEAR.findall(m.group(1)))
+    for header in table.columns:
+        for label in _FISCAL.finditer(header):
+            if _ends(label) in ending:
+                said.setdefault(_key(label.group(0)), _ends(label))
+    return said
+
+
+def _readings(table: Table, c: int) -> list[set[str]]:
+    """The words a column header names its column by (parentheses left out): as written, and,
+    where the table says what year its fiscal labels stand for, with that year in their place."""
+    header = _PAREN.sub(" ", table.columns[c])
+    labels = [_key(m.group(0)) for m in _FISCAL.finditer(header)]
+    said = declared(table) if labels else {}
+    if labels and all(k in said for k in labels):
+        return [_plain_words(header),
+                _words(_FISCAL.sub(lambda m: said[_key(m.group(0))], header))]
+    return [_plain_words(header)]
+
+
+def _plain_words(text: str) -> set[str]:
+    """_words, a fiscal label kept whole: "2022/23" names neither 2022 nor 2023."""
+    return _words(text) - {m.group(2) for m in _FISCAL.finditer(text) if m.group(2)}
+
+
+def _names(words: set[str], table: Table, c: int) -> bool:
+    """Whether these words name column c: all the words of one of its readings."""
+    return any(w and w <= words for w in _readings(table, c))
+
+
+def _header_words(table: Table, c: int) -> set[str]:
+    """Every term column c's header gives, its parentheses too, fiscal labels read as above."""
+    return set().union(*_readings(table, c), *map(_plain_words, _PAREN.findall(table.columns[c])))
+
 
 def _words(text: str) -> set[str]:
     """Content terms (lemma stems, years) and tokens holding digits ("fy2023", "q2")."""
@@ -207,7 +282,7 @@ def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Gro
     """The cell of a cited table chunk that a claim states: its figure (as shown, or with the
     header's unit applied) and words naming its row and, unless the table has one value
     column, its column. Every other figure of the claim must be a year or in those headers."""
-    claim_words = _words(claim.text)
+    claim_words = _plain_words(claim.text)
     stated = [f for f in claim.figures if f.kind != "year"]
     if not stated:
         return None
@@ -217,7 +292,7 @@ def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Gro
         if table is None:
             continue
         context = _words(" ".join([table.caption, table.sheet, p.title, p.section])) | set(
-            p.analysis.title_terms)
+            analysis.of(p).title_terms)
         for cell in p.analysis.cells:
             row = table.rows[cell.row]
             shown = row[cell.column]
@@ -225,7 +300,7 @@ def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Gro
             if not _words(_PAREN.sub(" ", row[0])) <= claim_words:
                 continue
             one_column = len(table.columns) == 2
-            if not one_column and not _words(_PAREN.sub(" ", header)) <= claim_words:
+            if not one_column and not _names(claim_words, table, cell.column):
                 continue
             mine = [f for f in stated if stated_as(f, shown, unit(table, cell))]
             if not mine:
@@ -235,7 +310,8 @@ def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Gro
                       and not any(f.same_as(g) for g in named)]
             if others:
                 continue
-            missing = {t for t in claim_words if _YEAR.fullmatch(t)} - _words(header) - context
+            missing = ({t for t in claim_words if _YEAR.fullmatch(t)}
+                       - _header_words(table, cell.column) - context)
             if missing:
                 continue
             return Grounding(i, table, cell, True)

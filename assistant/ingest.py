@@ -6,7 +6,10 @@ and only then is the manifest entry written (atomically). A run killed anywhere 
 a file whose manifest entry is old, which the next run simply redoes with the same ids. The new
 chunks of several files share one encoder pass (the encoder is most of the cost, and small
 calls waste it), but each file is still written, then recorded, in turn; a writer thread does
-that while the next files are read and chunked. Chunks are not analysed here: spaCy's pass cost
+that while the next files are read and chunked. A file's chunks are made as they are written,
+`ingest_batch` at a time, so a 100,000-row table is never held as chunks, cells and vectors all
+at once (its rows are: the reader's table); it is recorded only once its last part is written,
+and its stale chunks deleted then. Chunks are not analysed here: spaCy's pass cost
 as much as the embedding, and most chunks of a large corpus are never retrieved; a chunk is
 analysed the first time a question retrieves it, and that analysis stored beside it
 (`Store.save_analyses`).
@@ -23,11 +26,13 @@ import contextlib
 import fnmatch
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -191,23 +196,32 @@ def _splitter_classes():
 
 
 def table_chunks(extracted: Extracted, settings: Settings,
-                 paged: bool) -> list[tuple[str, int | None, int, int, str, Analysis]]:
+                 paged: bool) -> Iterator[tuple[str, int | None, int, int, str, Analysis]]:
     """Each table's chunks of rows, as (text, page, start, end, section, analysis): `start` =
     `end`, the place in the extracted text where the table stood (its text is not in it), the
-    section its caption, the analysis its rows and cells. They count against max_table_rows
-    (checked by the reader), not max_file_chunks."""
+    section its caption, the analysis its rows and cells. Made as they are taken (see
+    tables.chunks). They count against max_table_rows (checked by the reader), not
+    max_file_chunks."""
     from assistant.tables import chunks
 
     encode = token_encoder()
     starts = [0]
     for page in extracted.pages:
         starts.append(starts[-1] + len(page) + len(PAGE_SEP))
-    out = []
     for table in extracted.tables:
         at = starts[(table.page or 1) - 1] + table.at
         for text, found in chunks(table, settings.chunk_tokens, lambda t: len(encode(t))):
-            out.append((text, table.page if paged else None, at, at, table.caption, found))
-    return out
+            yield text, table.page if paged else None, at, at, table.caption, found
+
+
+def _work_done(passage: Passage) -> int:
+    """What a written chunk counts for in a file's progress: a prose chunk 1, a table chunk the
+    rows it ends (a row wider than a chunk counts in the piece holding its last column)."""
+    found = passage.analysis
+    if found is None or found.table is None:
+        return 1
+    last = len(found.table.columns) - 1
+    return len({c.row for c in found.cells if c.column == last})
 
 
 SPLIT_WINDOW = 65_536  # characters the splitter is given at once
@@ -323,10 +337,12 @@ class Manifest:
 
 
 def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=None,
-           prune: bool = False, progress: bool | None = None,
-           rebuild: bool = False) -> IngestReport:
+           prune: bool = False, progress: bool | None = None, rebuild: bool = False,
+           on_progress: Callable[[FileProgress], None] | None = None) -> IngestReport:
     """Bring the index in line with `paths`. `rebuild` first deletes the collection and what is
-    derived from it, for an index that is damaged (the store's messages say when)."""
+    derived from it, for an index that is damaged (the store's messages say when). `progress`
+    shows bars on stderr (files, and the rows of a file written in several parts);
+    `on_progress` is told each time part of a file is written (the UI's upload progress)."""
     settings = settings or Settings.load()
     started = time.perf_counter()
     recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}"
@@ -349,7 +365,7 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
         else:  # opened before this ingest: see what other processes wrote since
             store.reopen()
         store.bound_replay()
-        report = _ingest(paths, settings, store, prune, progress, recipe)
+        report = _ingest(paths, settings, store, prune, progress, recipe, on_progress)
         save_ingest_state(folder, {**read_ingest_state(folder), "finished": _now()})
     report.seconds = round(time.perf_counter() - started, 3)
     return report
@@ -374,8 +390,18 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class FileProgress:
+    """How far one file is written: `done` of `total`, counting its table rows and prose
+    chunks (a 100,000-row CSV is written for minutes, a part at a time)."""
+
+    path: str
+    done: int
+    total: int
+
+
 def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool | None,
-            recipe: str) -> IngestReport:
+            recipe: str, on_progress: Callable[[FileProgress], None] | None) -> IngestReport:
     from tqdm import tqdm
 
     report = IngestReport()
@@ -389,39 +415,56 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
     candidates = list(iter_files([Path(p) for p in paths], report))
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(candidates), desc="ingest", unit="file", disable=not show)
+    within: dict[str, tqdm] = {}  # a bar for each file written in several parts
     seen_sources: set[str] = set()
-    pending: list[tuple[str, str, list[Passage]]] = []  # (rel, file hash, passages) to write
+    # (rel, file hash, passages, kept, total) to write: `kept` is None while more of the file
+    # is to come, else the ids of all its chunks; `total` its rows and prose chunks
+    pending: list[tuple[str, str, list[Passage], set[str] | None, int]] = []
+    done: dict[str, int] = {}  # rows and prose chunks written of the files being written
     # An abandoned executor (an exception below) ends its thread once collected.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundwork-ingest")
     writing: list[Future] = []  # the batch being embedded and written, if any
     warming: list[Future] = []  # the encoder loading, once a file is to be chunked
 
-    def write(batch: list[tuple[str, str, list[Passage]]]) -> None:
-        """One encoder pass for the batch's files, then each file written and recorded in turn."""
-        results = store.replace_sources([(rel, passages) for rel, _, passages in batch])
-        for (rel, file_hash, passages), (added, deleted, embedded) in zip(batch, results):
-            report.files_ingested += 1
+    def write(batch: list[tuple[str, str, list[Passage], set[str] | None, int]]) -> None:
+        """One encoder pass for the batch's chunks, then each finished file recorded in turn."""
+        results = store.replace_sources([(rel, passages, kept)
+                                         for rel, _, passages, kept, _ in batch])
+        for (rel, file_hash, passages, kept, total), (added, deleted, embedded) in zip(batch,
+                                                                                      results):
             report.chunks_added += added
             report.chunks_deleted += deleted
             report.chunks_embedded += embedded
-            manifest.entries[rel] = {"hash": file_hash, "recipe": recipe,
-                                     "chunks": len(passages)}
+            done[rel] = done.get(rel, 0) + sum(map(_work_done, passages))
+            if kept is None or rel in within:
+                if rel not in within:
+                    within[rel] = tqdm(total=total, desc=one_line(rel), unit="row",
+                                       leave=False, disable=not show)
+                within[rel].update(done[rel] - within[rel].n)
+            if on_progress is not None:
+                on_progress(FileProgress(rel, done[rel], total))
+            if kept is None:
+                continue
+            done.pop(rel)
+            if rel in within:
+                within.pop(rel).close()
+            report.files_ingested += 1
+            manifest.entries[rel] = {"hash": file_hash, "recipe": recipe, "chunks": len(kept)}
             manifest.save()
             bar.update()
 
-    def write_pending(last: bool = False) -> None:
-        """Hand the pending files to the writer thread and go on reading and chunking the next
-        ones meanwhile: the encoder (which releases the GIL) is not idle while files are read.
-        One batch at a time, so files are still written in order, each recorded after its
-        chunks; `last` waits for it."""
-        for done in writing:
-            done.result()
+    def write_pending(wait: bool = False) -> None:
+        """Hand the pending chunks to the writer thread and go on reading and chunking meanwhile:
+        the encoder (which releases the GIL) is not idle while files are read. One batch at a
+        time, so files are still written in order, each recorded after its chunks; `wait`
+        waits for it."""
+        for running in writing:
+            running.result()
         writing[:] = [writer.submit(write, pending[:])] if pending else []
         pending.clear()
-        if last:
-            for done in writing:
-                done.result()
-            writer.shutdown()
+        if wait:
+            for running in writing:
+                running.result()
 
     for root, path in candidates:
         report.files_seen += 1
@@ -444,9 +487,9 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
                 warming.append(writer.submit(lambda: store.embedder))
             extracted = extract(path, data, max_unpacked_mb=settings.max_unpacked_mb,
                                 max_table_rows=settings.max_table_rows)
+            del data
             paged = path.suffix.lower() == ".pdf"
-            pieces = chunk(extracted.pages, settings, paged=paged)
-            pieces += table_chunks(extracted, settings, paged)
+            prose = chunk(extracted.pages, settings, paged=paged)
         except Unreadable as exc:
             report.files_failed.append({"path": rel, "reason": str(exc)})
             if file_hash:
@@ -458,16 +501,43 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
             bar.update()
             continue
         except Exception as exc:  # one file a library cannot cope with must not stop the rest
-            report.files_failed.append({"path": rel, "reason": f"could not be read "
-                                        f"({type(exc).__name__}: {str(exc)[:120]})"})
+            report.files_failed.append({"path": rel, "reason": _crashed(exc)})
             bar.update()
             continue
-        if any(rel == other for other, _, _ in pending):  # same name under two roots: last wins
+        if any(rel == other for other, *_ in pending):  # same name under two roots: last wins
             write_pending()
-        pending.append((rel, file_hash, _passages(rel, extracted.title, pieces)))
-        if sum(len(passages) for _, _, passages in pending) >= settings.ingest_batch:
+        total = len(prose) + sum(len(t.rows) for t in extracted.tables)
+        kept: set[str] = set()
+        part: list[Passage] = []
+        queued = sum(len(passages) for _, _, passages, _, _ in pending)
+        # The file's chunks are made as they are written, a batch at a time: a 100,000-row
+        # table is never held as chunks, cells and passages all at once.
+        stream = _passages(rel, extracted.title,
+                           itertools.chain(prose, table_chunks(extracted, settings, paged)))
+        try:
+            for passage in stream:
+                kept.add(passage.id)
+                part.append(passage)
+                if queued + len(part) >= settings.ingest_batch:
+                    pending.append((rel, file_hash, part, None, total))
+                    write_pending()
+                    part, queued = [], 0
+        except Exception as exc:  # a bug in chunking: what was written of the file goes too
+            write_pending(wait=True)
+            store.replace_source(rel, [])
+            manifest.entries.pop(rel, None)
+            manifest.save()
+            done.pop(rel, None)
+            if rel in within:
+                within.pop(rel).close()
+            report.files_failed.append({"path": rel, "reason": _crashed(exc)})
+            bar.update()
+            continue
+        pending.append((rel, file_hash, part, kept, total))
+        if queued + len(part) >= settings.ingest_batch:
             write_pending()
-    write_pending(last=True)
+    write_pending(wait=True)
+    writer.shutdown()
     bar.close()
     changed = report.files_ingested > 0
     # A path that does not exist (a typo) must not make every indexed file look deleted.
@@ -486,6 +556,10 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
     report.chunks_total = store.count()
     _record_ingest(store, manifest, recipe, report, failed_hashes)
     return report
+
+
+def _crashed(exc: Exception) -> str:
+    return f"could not be read ({type(exc).__name__}: {str(exc)[:120]})"
 
 
 def _refused_unread(rel: str, size: int, settings: Settings) -> dict | None:
@@ -600,8 +674,8 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
     return report
 
 
-def _passages(source: str, title: str, chunks) -> list[Passage]:
-    passages, occurrences = [], {}
+def _passages(source: str, title: str, chunks: Iterable[tuple]) -> Iterator[Passage]:
+    occurrences: dict[str, int] = {}
     for text, page, start, end, section, *found in chunks:
         key = sha256(text)
         occurrences[key] = occurrences.get(key, 0) + 1
@@ -612,10 +686,7 @@ def _passages(source: str, title: str, chunks) -> list[Passage]:
         # vector is reused by content hash), or it would keep its old offsets and title.
         pid = sha256(f"{source}\0{key}\0{occurrences[key]}\0{title}\0{page}\0{start}")[:20]
         table = found[0] if found else None  # a table chunk: its structure is the reader's
-        if table is not None and not table.title_terms:
-            from assistant.analysis import terms
-
-            table.title_terms = list(terms(title))
-        passages.append(Passage(id=pid, text=text, source=source, title=title, page=page,
-                                start=start, end=end, section=section, analysis=table))
-    return passages
+        if table is not None:
+            table.title_terms = None  # read when first retrieved (analysis.of), without spaCy here
+        yield Passage(id=pid, text=text, source=source, title=title, page=page, start=start,
+                      end=end, section=section, analysis=table)

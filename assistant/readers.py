@@ -70,17 +70,26 @@ def _humane(stem: str) -> str:
 
 
 def _decode_sheet(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else cp1252, what Excel's "CSV" export writes."""
+    """UTF-8 (with or without BOM), else cp1252, what Excel's "CSV" export writes, line by line:
+    a file that mixes them (exports of both kinds appended) keeps each line's own letters,
+    where decoding it all as cp1252 would garble its UTF-8 lines."""
     if b"\x00" in data[:8192]:
         raise Unreadable("binary content, not text (UTF-16? save the CSV as UTF-8)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise Unreadable(f"neither UTF-8 nor Windows-1252 text (byte {exc.start})") from None
+    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    for number, line in enumerate(lines):
+        try:
+            lines[number] = line.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                lines[number] = line.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise Unreadable(f"neither UTF-8 nor Windows-1252 text (line {number + 1}, "
+                                 f"byte {exc.start})") from None
+    return "\n".join(lines)
 
 
 def _decode(data: bytes) -> str:

@@ -10,7 +10,7 @@ Table and Cells, stored as its analysis), never figures parsed back out of the t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from assistant.types import Analysis, Cell, Table
 
@@ -115,29 +115,24 @@ def address(table: Table, r: int, c: int) -> str:
 
 
 def chunks(table: Table, budget: int,
-           count: Callable[[str], int]) -> list[tuple[str, Analysis]]:
+           count: Callable[[str], int]) -> Iterator[tuple[str, Analysis]]:
     """The table as (text, analysis) chunks of whole rows within `budget` tokens, each opening
     with the caption; a row wider than a chunk is split by columns, each piece keeping its row
-    label. Addresses are computed from the whole table, so a chunk's cells name their place."""
+    label. Addresses are computed from the whole table, so a chunk's cells name their place.
+    Made as they are taken: ingest embeds and writes a 100,000-row table's chunks a batch at a
+    time, never holding them (and their cells) all at once."""
     head = heading(table)
     notes = "".join(f"\nNote: {n}" for n in table.footnotes)
     if count(head + notes) > budget // 2:
         notes = ""
-    out: list[tuple[str, Analysis]] = []
     lines: list[tuple[int, list[int]]] = []  # (row index, columns) of the chunk being filled
     used = count(head + notes)
-
-    def flush() -> None:
-        if lines:
-            out.append(_chunk(table, head, notes, lines))
-            lines.clear()
-
     for r, row in enumerate(table.rows):
         columns = list(range(1, len(row)))
         cost = count(_row_text(table, r, columns)) + 1
         if used + cost > budget and lines:
-            flush()
-            used = count(head + notes)
+            yield _chunk(table, head, notes, lines)
+            lines, used = [], count(head + notes)
         if used + cost <= budget or len(columns) <= 1:
             lines.append((r, columns))
             used += cost
@@ -146,13 +141,13 @@ def chunks(table: Table, budget: int,
         for c in columns:  # wider than a chunk: by columns, the label kept on every piece
             if piece and used + count(_row_text(table, r, piece + [c])) + 1 > budget:
                 lines.append((r, piece))
-                flush()
-                used, piece = count(head + notes), []
+                yield _chunk(table, head, notes, lines)
+                lines, used, piece = [], count(head + notes), []
             piece.append(c)
         lines.append((r, piece))
         used += count(_row_text(table, r, piece)) + 1
-    flush()
-    return out
+    if lines:
+        yield _chunk(table, head, notes, lines)
 
 
 def heading(table: Table) -> str:

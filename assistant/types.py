@@ -124,7 +124,9 @@ class Analysis:
     headers) and its cells, from the reader's structure at ingest."""
 
     sentences: list[Sentence]
-    title_terms: list[str] = field(default_factory=list)  # content words of the passage title
+    # Content words of the passage title; None in a table chunk until first read (analysis.of):
+    # ingest would load spaCy for them alone.
+    title_terms: list[str] | None = field(default_factory=list)
     table: Table | None = None
     cells: list[Cell] = field(default_factory=list)
 

@@ -29,6 +29,16 @@ def tables_assistant(tmp_path_factory):
         HARBOUR, formats={"Harbour 2026!B4": "#,##0", "Harbour 2026!C4": "#,##0"}))
     (root / "lighthouse_visits.csv").write_text(
         "Lighthouse,Visitors\nNorth Point,\"12,480\"\nSouth Rock,9315\n")
+    (root / "museum.md").write_text(
+        "# Museum accounts\n\n**Table 1: Museum income by financial year**\n\n"
+        "| Measure | FY2022 | FY2023 |\n|---|---:|---:|\n"
+        "| Ticket income ($ thousands) | 612 | 688 |\n"
+        "| Gift shop sales ($ thousands) | 143 | 171 |\n\n"
+        "Note: FY2023 = the financial year ended 30 June 2023.\n")
+    (root / "buses.md").write_text(
+        "# Bus services\n\n**Table 1: Passenger journeys by bus route (thousands)**\n\n"
+        "| Route | 2021/22 | 2022/23 |\n|---|---:|---:|\n| Route 4 Harbour loop | 182 | 205 |\n"
+        "| Route 7 Hill circular | 96 | 101 |\n")
     (root / "memo.txt").write_text("Harbour memo\n\nThe harbour board met in March 2024. It "
                                    "approved a new ferry timetable for the summer season.\n")
     settings = Settings.load(index_dir=root.parent / f"{root.name}-index")
@@ -126,3 +136,39 @@ def test_an_llm_claim_is_held_to_the_cell_it_states(tables_assistant):
     assert answer.citations[kept[0].citations[0] - 1].cell.address == "'Harbour 2026'!C3"
     rejected = " ".join(c.text for c in answer.rejected)
     assert "39.8 thousand" in rejected and "41.3 thousand" in rejected
+
+
+def test_a_fiscal_label_stands_for_a_year_only_where_the_table_says_so(tables_assistant):
+    said = tables_assistant.ask("What was the museum's ticket income in 2023?")
+    assert said.status == "answered" and "688" in said.summary and "612" not in said.summary
+    assert said.citations[0].cell.column == "FY2023"
+    # Its note says FY2023 only: FY2022 is not taken to be 2022.
+    unsaid = tables_assistant.ask("What were the museum's gift shop sales in 2022?")
+    assert unsaid.status == "not_documented" and "143" not in unsaid.summary
+    buses = tables_assistant.ask("How many passenger journeys were made on the Route 4 Harbour "
+                                 "loop in 2023?")
+    assert buses.status == "not_documented" and "205" not in buses.summary
+    gap = next(c for c in buses.claims if c.gap)
+    assert "2021/22, 2022/23, not for 2023" in gap.text
+    named = tables_assistant.ask("How many passenger journeys were made on the Route 4 Harbour "
+                                 "loop in 2022/23?")
+    assert named.status == "answered" and "205" in named.summary
+
+
+@pytest.mark.parametrize("caption, notes, columns, years", [
+    ("Income", ["FY2023 = the financial year ended 30 June 2023"], ["FY2022", "FY2023"],
+     {"fy2023": "2023"}),
+    ("Plots let, council years ended 31 March 2022 and 2023", [], ["2021/22", "2022/23"],
+     {"2021/22": "2022", "2022/23": "2023"}),
+    ("Income", [], ["FY2023 (year ended 30 June 2023)"], {"fy2023": "2023"}),
+    ("Income", ["FY2023 = the year ended 31 March 2024"], ["FY2023"], {"fy2023": "2024"}),
+    ("Income", ["Financial years end in June"], ["FY2022", "FY2023"], {}),
+    ("Income", [], ["2022/23", "2023/24"], {}),
+])
+def test_what_a_table_says_its_fiscal_labels_stand_for(caption, notes, columns, years):
+    from assistant.cells import declared
+    from assistant.types import Table
+
+    table = Table(caption=caption, columns=["Item", *columns],
+                  rows=[["Income", *["1"] * len(columns)]], footnotes=notes)
+    assert declared(table) == years

@@ -847,7 +847,7 @@ def test_a_row_wider_than_a_chunk_is_split_by_columns_keeping_its_label():
     header = ["Site"] + [f"Count in {year}" for year in range(1990, 2030)]
     table = from_grid([header, ["North Point lighthouse"] + [str(k) for k in range(40)]])
     encode = token_encoder()
-    pieces = chunks(table, 64, lambda t: len(encode(t)))
+    pieces = list(chunks(table, 64, lambda t: len(encode(t))))
     assert len(pieces) > 2
     assert all(len(encode(text)) <= 64 for text, _ in pieces)
     assert all(text.split("\n")[1].startswith("North Point lighthouse — ") for text, _ in pieces)
@@ -863,3 +863,57 @@ def test_table_rows_past_max_table_rows_are_refused_with_the_reason(tmp_path, ma
     assert report.files_ingested == 1
     (failed,) = report.files_failed
     assert failed["path"] == "big.csv" and "max_table_rows" in failed["reason"]
+
+
+def test_a_large_table_is_written_a_part_at_a_time_with_progress_in_rows(tmp_path, monkeypatch,
+                                                                          make_settings, capsys):
+    """Its chunks are made as they are written (never all held at once), the progress counts
+    its rows, and the manifest records it only once its last part is written."""
+    from assistant import tables
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    rows = 120
+    (root / "counts.csv").write_text("Station,Riders,Delay (min)\n" + "".join(
+        f"Station {k},{1000 + k},{k % 7}\n" for k in range(rows)))
+    (root / "note.txt").write_text("A short note about the station counts.\n")
+    events: list[str] = []  # "chunk" made, "pass" of the encoder, in order
+    passes: list[int] = []
+    seen = []  # the FileProgress reports
+    recorded: list[int] = []  # the CSV's rows reported done when the manifest first names it
+    original_chunks, original_embed, original_save = tables.chunks, Store._embeddings_for, \
+        Manifest.save
+
+    def counting_chunks(*args):
+        for piece in original_chunks(*args):
+            events.append("chunk")
+            yield piece
+
+    def counting_embed(self, passages):
+        events.append("pass")
+        passes.append(len(passages))
+        return original_embed(self, passages)
+
+    def checking_save(self):
+        if "counts.csv" in self.entries and not recorded:
+            recorded.append(max(p.done for p in seen if p.path == "counts.csv"))
+        original_save(self)
+
+    monkeypatch.setattr(tables, "chunks", counting_chunks)
+    monkeypatch.setattr(Store, "_embeddings_for", counting_embed)
+    monkeypatch.setattr(Manifest, "save", checking_save)
+    settings = make_settings(chunk_tokens=64, ingest_batch=8)
+    report = ingest([root], settings, progress=True, on_progress=seen.append)
+    assert report.files_ingested == 2 and not report.files_failed
+    table = [p for p in seen if p.path == "counts.csv"]
+    assert len(table) > 3 and all(p.total == rows for p in table)
+    assert [p.done for p in table] == sorted(p.done for p in table)
+    assert 0 < table[0].done < rows and table[-1].done == rows
+    # Encoder passes of a batch each, the first before the table was all chunked.
+    assert len(passes) > 3 and max(passes) <= 8
+    assert events.index("pass") < len(events) - 1 - events[::-1].index("chunk")
+    assert recorded == [rows]  # recorded once all its rows were written
+    store = Store(settings)
+    stored = store.collection.get(where={"source": "counts.csv"})["ids"]
+    assert Manifest(store.manifest_path).entries["counts.csv"]["chunks"] == len(stored)
+    assert "counts.csv" in capsys.readouterr().err  # the bar within the file

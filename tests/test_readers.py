@@ -272,8 +272,22 @@ def test_csv_dialect_is_sniffed_and_cp1252_is_the_fallback():
     assert tsv.rows[1] == ["Park", "900"]
 
 
+def test_a_csv_mixing_utf8_and_cp1252_lines_keeps_each_lines_letters():
+    data = "Stadt,Einwohner\nKöln,1084831\n".encode() + "Düren,93440\n".encode("cp1252")
+    (table,) = extract(Path("staedte.csv"), data).tables
+    assert [r[0] for r in table.rows] == ["Köln", "Düren"]
+
+
+def test_a_formula_never_calculated_reads_as_an_empty_cell_and_the_rest_is_read(builders):
+    data = builders.xlsx({"Fees": [["Item", "2023", "2024"], ["Dockside fees", 18207, 19950],
+                                   ["Total", "=B2", "=C2"]]})
+    (table,) = extract(Path("fees.xlsx"), data).tables
+    assert table.rows == [["Dockside fees", "18207", "19950"], ["Total", "", ""]]
+
+
 @pytest.mark.parametrize("data, reason", [
     (b'Site,Visitors\n"Museum,1200\n', "broken CSV quoting"),
+    (b"Site,Visitors\nMus\x81e,1200\n", "neither UTF-8 nor Windows-1252 text \\(line 2"),
     ("Site,Visitors\nMuseum,1200\n".encode("utf-16"), "binary content"),
 ])
 def test_bad_csv_gets_a_reason(data, reason):

@@ -382,6 +382,32 @@ def test_uploads_report_per_file_and_reach_the_next_question(tmp_path):
     assert "gw-r-unchanged" in table
 
 
+def test_an_upload_shows_progress_in_rows_within_a_large_table(tmp_path):
+    """A table written in several parts reports its rows as they are written, in the handler's
+    context (Gradio's progress finds its event there), though ingest writes from a thread."""
+    import contextvars
+
+    settings = Settings.load(index_dir=tmp_path / "index", chunk_tokens=64, ingest_batch=8)
+    upload = tmp_path / "counts.csv"
+    upload.write_text("Station,Riders\n" + "".join(f"Station {k},{1000 + k}\n"
+                                                      for k in range(90)))
+    handler_context = contextvars.ContextVar("event", default=None)
+    handler_context.set("this upload")
+    shown = []
+
+    def progress(at, desc="", unit=""):
+        shown.append((at, desc, unit, handler_context.get()))
+
+    handlers = ChatHandlers(settings, tmp_path / "corpus")
+    table, _ = handlers.add_documents([str(upload)], progress)
+    assert "gw-r-ingested" in table
+    rows = [(at, event) for at, desc, unit, event in shown if unit == "rows"]
+    assert len(rows) > 2 and all(event == "this upload" for _, event in rows)
+    assert [done for (done, _), _ in rows] == sorted(done for (done, _), _ in rows)
+    assert rows[0][0][0] < 90 and rows[-1][0] == (90, 90)
+    assert all("counts.csv" in desc for _, desc, unit, _ in shown if unit == "rows")
+
+
 # -- the served page --------------------------------------------------------------------------
 
 

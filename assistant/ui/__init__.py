@@ -8,11 +8,16 @@ and JavaScript are the files in `static/`, inlined into the page by Gradio.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings, make_offline
+
+if TYPE_CHECKING:
+    from assistant.ingest import FileProgress
 
 make_offline()  # before gradio is imported: GRADIO_ANALYTICS_ENABLED=False
 
@@ -181,7 +186,7 @@ class ChatHandlers:
             shown = target.name if target.name == original else f"{original} -> {target.name}"
             try:
                 report = ingest([target], self.settings, store=self.engine.store(),
-                                progress=False)
+                                progress=False, on_progress=_within_file(progress, i, len(saved)))
             except Exception as exc:
                 rows.append({"file": shown, "result": "failed",
                              "detail": explain(exc, self.settings.generator)[1]})
@@ -207,6 +212,21 @@ class ChatHandlers:
             gr.Warning(f"{len(bad)} of {len(rows)} file(s) not added: "
                        + "; ".join(f"{r['file']}: {r['detail']}" for r in bad)[:400])
         return results_html(rows), banner_html(*self.engine.status())
+
+
+def _within_file(progress, i: int, files: int):
+    """Upload progress inside one file (a large table is written for minutes): rows and prose
+    chunks written. Ingest reports from its writer thread, and Gradio finds the event to update
+    in the handler's context, so the report runs in a copy of it."""
+    if progress is None:
+        return None
+    context = contextvars.copy_context()
+
+    def show(at: FileProgress) -> None:
+        of = f" ({i + 1} of {files} files)" if files > 1 else ""
+        context.run(progress, (at.done, at.total), desc=f"Indexing {at.path}{of}", unit="rows")
+
+    return show
 
 
 def build_app(settings: Settings, corpus_dir: Path = Path("corpus"),

@@ -3,8 +3,9 @@ their figures in tables of every format groundwork reads.
 
 Writes, next to this file: harbour_operations_2024.xlsx (three sheets, one hidden),
 ferry_routes_2024.csv, water_quality_2024.pdf (a ruled table), school_enrolment_2024.pdf (a
-table without lines), library_services_2023.docx, parks_budget.html and cycling_counts.md (the
-text formats are written as they are), and harbour_memo.txt (figures in prose).
+table without lines), library_services_2023.docx, parks_budget.html, cycling_counts.md,
+museum_accounts.md, allotments.html and bus_services.md (the text formats are written as they
+are), and harbour_memo.txt (figures in prose).
 
 The outputs are deterministic (reportlab's invariant mode, fixed zip times and properties), so
 a rerun gives byte-identical files. Run: .venv/bin/python evals/tables/build_documents.py
@@ -94,6 +95,47 @@ The council counts cyclists at three sites on one weekday in March, June and Sep
 * — : the Hill Street counter was out of order in September.
 
 The counts are single-day snapshots, not annual totals.
+"""
+
+# Fiscal labels: the museum's note and the allotments' caption say which year each stands for;
+# the bus table does not, so its "2022/23" answers no question about "2023".
+MUSEUM = """# Port Ellery museum accounts
+
+The town museum reports its income and visitors for each financial year.
+
+**Table 1: Museum income and visitors by financial year**
+
+| Measure | FY2022 | FY2023 |
+|---|---:|---:|
+| Ticket income ($ thousands) | 612 | 688 |
+| Gift shop sales ($ thousands) | 143 | 171 |
+| Museum visitors | 48,950 | 53,200 |
+
+Note: FY2023 = the financial year ended 30 June 2023; FY2022 = the financial year ended 30 June 2022.
+"""
+
+ALLOTMENTS = """<!doctype html>
+<html><head><title>Port Ellery allotments</title></head>
+<body>
+<h1>Port Ellery allotments</h1>
+<p>The council lets allotment plots at two sites.</p>
+<table>
+<caption>Allotment plots let by site, council years ended 31 March 2022 and 2023</caption>
+<tr><th>Site</th><th>2021/22</th><th>2022/23</th></tr>
+<tr><th scope="row">Quarry Lane</th><td>64</td><td>71</td></tr>
+<tr><th scope="row">Mill Field</th><td>38</td><td>45</td></tr>
+</table>
+</body></html>
+"""
+
+BUSES = """# Port Ellery bus services
+
+**Table 1: Passenger journeys by bus route (thousands)**
+
+| Route | 2021/22 | 2022/23 |
+|---|---:|---:|
+| Route 4 Harbour loop | 182 | 205 |
+| Route 7 Hill circular | 96 | 101 |
 """
 
 MEMO = """Harbour master's memo, January 2025
@@ -200,6 +242,9 @@ def main() -> None:
     (HERE / "parks_budget.html").write_text(PARKS)
     (HERE / "cycling_counts.md").write_text(CYCLING)
     (HERE / "harbour_memo.txt").write_text(MEMO)
+    (HERE / "museum_accounts.md").write_text(MUSEUM)
+    (HERE / "allotments.html").write_text(ALLOTMENTS)
+    (HERE / "bus_services.md").write_text(BUSES)
 
 
 if __name__ == "__main__":

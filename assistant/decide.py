@@ -764,7 +764,7 @@ def _figure_unbound(part: Part, sentence: Sentence, figures: list[Figure]) -> st
     sentence leaves a word of the question unsaid ("received 36.2 million reports")."""
     tokens = sentence.tokens
     heads = [k for f in figures if (k := _span_head(tokens, f.start, f.end)) is not None]
-    if part.kind != "count" or not tokens or not heads:
+    if not _HOW_MANY.search(part.label) or not tokens or not heads:  # a set, not an amount
         return ""
     asked = set(part.terms)
     unsaid = [t for t in part.terms if not _mentions(t, set(sentence.terms))]

@@ -96,6 +96,9 @@ _AMOUNT_WORD = re.compile(
 _NOT_A_COUNT_BEFORE = re.compile(r"\b(?:no|the|this|that|each|any|every|which|only)\s+\Z", re.I)
 _NOT_A_COUNT_AFTER = re.compile(r"\A\s*(?:of\b|another\b|'s\b|day\b|by\b)", re.I)
 
+_CURRENCY_WORDS = frozenset(  # not "pounds" (of flour), "real" (estate) or "won"
+    "dollars dollar euros euro yen yuan renminbi rupees rupee francs franc kroner krone kronor "
+    "krona rand pesos peso reais rubles roubles lira zloty forint".split())
 _CITATION_MARK = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _TOKEN = re.compile(r"[^\s]+")
@@ -228,7 +231,8 @@ def _numeric(text: str, m: re.Match, taken) -> Figure | None:
           and (hi is None or _YEAR.fullmatch(str(int(high or 0))))):
         kind, unit = "year", _unit_after(text, end)
     else:
-        kind, unit = "number", _unit_after(text, end)
+        unit = _unit_after(text, end)
+        kind = "money" if unit in _CURRENCY_WORDS else "number"  # "4.8 billion kroner"
     return Figure(text[start:end].strip(), value, kind, unit, start,
                   start + len(text[start:end].rstrip()), high=high)
 

@@ -206,3 +206,11 @@ def test_the_harness_counts_every_altered_form_on_its_own(claim, source, altered
     of the table escapes it either, and no faithful one is counted."""
     assert not evaluate_figures.unmatched(claim, [source]), (claim, source)
     assert evaluate_figures.unmatched(altered, [source]), (altered, source)
+
+
+def test_a_currency_named_after_the_figure_makes_it_money():
+    """"What was the revenue" wants money: "4.8 billion kroner" is, "5 pounds of flour" not."""
+    assert [f.kind for f in read("revenue of 4.8 billion kroner, 300 euros")] == \
+        ["money", "money"]
+    assert [f.kind for f in read("5 pounds of flour and 12 real estate deals")] == \
+        ["number", "number"]

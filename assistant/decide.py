@@ -203,6 +203,10 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             doubts.append(f"no figure is tied to {', '.join(part.focus)} in its clause")
         if figures and (why := _figure_unbound(part, sentence, figures)):
             doubts.append(why)
+        measure = _MEASURE.match(part.label)  # "what was the operating profit of ..."
+        if figures and measure and not any(
+                _bound_to(analysis.terms(measure.group("m")), sentence, f) for f in figures):
+            doubts.append(f"no figure is tied to {measure.group('m')} in its clause")
     else:
         shared = len(sent_terms & set(part.terms))
         if cov < SUBJECT_COVERAGE or not shared:
@@ -536,7 +540,8 @@ def _clause_of(sentence: Sentence, fig: Figure) -> tuple[int, int]:
 
 def _years_of(sentence: Sentence, fig: Figure) -> set[str]:
     """The years a figure is stated for: those in its own clause, else those in a clause
-    without figures of its own ("In 2023, NCMEC escalated 63,892 reports")."""
+    without figures of its own ("In 2023, NCMEC escalated 63,892 reports"), else the year the
+    sentence opens with."""
     a, b = _clause_of(sentence, fig)
     own = {y for g in sentence.figures if g.kind == "year" and a <= g.start < b
            for y in _years(g)}
@@ -547,7 +552,12 @@ def _years_of(sentence: Sentence, fig: Figure) -> set[str]:
         inside = [g for g in sentence.figures if c <= g.start < d]
         if inside and all(g.kind == "year" for g in inside):
             free |= {y for g in inside for y in _years(g)}
-    return free
+    lead = _LEADING_YEAR.match(sentence.text)  # "In 2022 Halvik reported ..., and a profit of"
+    return free or ({lead.group(1)} if lead else set())
+
+
+_LEADING_YEAR = re.compile(r"\s*(?:in|during|for|throughout)\s+((?:1[89]|20)\d\d)\b(?!\s*[-–])",
+                           re.I)
 
 
 def _years_elsewhere(sentence: Sentence, fig: Figure) -> set[str]:
@@ -587,6 +597,8 @@ def _bound_to(focus: list[str], sentence: Sentence, fig: Figure) -> bool:
     return all(_mentions(t, words) for t in focus)
 
 
+_MEASURE = re.compile(r"\s*what\s+(?:was|is|were|are)\s+(?:the|its|their)\s+"
+                      r"(?P<m>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}?)\s+(?:of|for|in|at|on)\b", re.I)
 _COMPARISON = re.compile(r",?\s*(?:up|down)\s+from\b|,?\s*compared\s+(?:with|to)\b|"
                          r",?\s*versus\b", re.I)
 

@@ -365,3 +365,16 @@ def test_a_count_must_count_the_asked_set():
 def test_a_sentence_saying_there_is_a_why_gives_no_reason():
     assert bound("Why were the escalations made?", "NCMEC's public data describe how many "
                  "reports were escalated and why they were escalated.") != ANSWERED
+
+
+def test_the_asked_measure_and_year_bind_to_one_figure():
+    sentence = ("In 2022 Halvik reported revenue of 4.8 billion kroner, up from 4.1 billion "
+                "kroner in 2021, and an operating profit of 610 million kroner.")
+    heading = "Halvik Instruments finances"
+    assert bound("What was the operating profit of Halvik Instruments in 2022?", sentence,
+                 heading=heading) == ANSWERED
+    assert bound("What was the revenue of Halvik Instruments in 2021?", sentence,
+                 heading=heading) == ANSWERED
+    # 4.1 billion is 2021's revenue; the profit is the year the sentence opens with
+    assert bound("What was the operating profit of Halvik Instruments in 2021?", sentence,
+                 heading=heading) != ANSWERED

@@ -5,13 +5,17 @@ cosine similarity of each fused passage to the question: below it a passage is n
 
 The hot path calls Chroma and bm25s directly (ids and scores only), fuses the two lists the way
 llama-index's QueryFusionRetriever does (reciprocal rank, k = 60), then reads only the passages
-it keeps from Chroma, in one call. Chroma is the source of truth: a chunk that another process
-deleted after the BM25 index was built is not returned, so an answer never cites a removed file.
+it keeps from Chroma, in one call. BM25 needs only the question's words, so it runs in a thread
+beside the query embedding and the dense query (numpy, onnxruntime/torch and Chroma's HTTP wait
+all release the GIL): the wall time is the longer of the two, not their sum. Chroma is the
+source of truth: a chunk that another process deleted after the BM25 index was built is not
+returned, so an answer never cites a removed file.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from assistant.config import Settings
 from assistant.store import Store, StoreError, record_to_passage
@@ -33,6 +37,7 @@ class Retriever:
 
             self.reranker = CrossEncoder(settings.rerank_model, device="cpu")
         self.timings: dict[str, float] = {}
+        self._beside = ThreadPoolExecutor(1, thread_name_prefix="bm25")
 
     def _load(self, check: bool = True) -> None:
         """Check the index and load its BM25 side; again whenever an ingest has finished."""
@@ -73,11 +78,12 @@ class Retriever:
         k = k or self.settings.top_k
         self._notice_changes()
         t0 = time.perf_counter()
+        lexical = self._beside.submit(self._timed_search, question)
         query = np.asarray(self.embedder.get_query_embedding(question), dtype=np.float32)
         t1 = time.perf_counter()
         dense = self.store.query(query.tolist(), self.candidates)
         t2 = time.perf_counter()
-        lexical = self.lexical.search(question, self.candidates)
+        lexical, lexical_seconds = lexical.result()
         t3 = time.perf_counter()
         fused = reciprocal_rank([dense, lexical])[:self.candidates]
         t4 = time.perf_counter()
@@ -93,9 +99,14 @@ class Retriever:
             p.similarity = round(float(query @ np.asarray(vector, dtype=np.float32)), 4)
             if p.similarity >= self.settings.relevance_floor:
                 passages.append(p)
-        self.timings = {"embed_query": t1 - t0, "dense": t2 - t1, "lexical": t3 - t2,
-                        "fusion": t4 - t3, "read": t5 - t4, "floor": time.perf_counter() - t5}
+        self.timings = {"embed_query": t1 - t0, "dense": t2 - t1, "lexical": lexical_seconds,
+                        "lexical_wait": t3 - t2, "fusion": t4 - t3, "read": t5 - t4,
+                        "floor": time.perf_counter() - t5}
         return passages
+
+    def _timed_search(self, question: str) -> tuple[list[tuple[str, float]], float]:
+        started = time.perf_counter()
+        return self.lexical.search(question, self.candidates), time.perf_counter() - started
 
     def _read(self, fused: list[tuple[str, float]], n: int) -> list[tuple[Passage, list]]:
         """The first `n` fused passages that Chroma still holds, with their vectors, read in one

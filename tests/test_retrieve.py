@@ -42,7 +42,8 @@ def test_escalation_figure_is_in_top_3(retriever):
     assert 1 <= len(passages) <= 3
     assert any("63,892" in p.text for p in passages), [p.text[:80] for p in passages]
     assert all(p.similarity >= retriever.settings.relevance_floor for p in passages)
-    assert set(retriever.timings) == {"embed_query", "dense", "lexical", "fusion", "read", "floor"}
+    assert set(retriever.timings) == {"embed_query", "dense", "lexical", "lexical_wait", "fusion",
+                                     "read", "floor"}
 
 
 def test_passages_point_into_their_source(retriever):

@@ -32,7 +32,8 @@ from assistant.procs import free_port
 
 # Retriever.timings keys -> the report's stage names
 STAGES = {"embed_query": "embed query", "dense": "chroma query (ids, distances)",
-          "lexical": "bm25 (bm25s)", "fusion": "fusion (reciprocal rank)",
+          "lexical": "bm25 (bm25s, beside the two above)",
+          "lexical_wait": "bm25 wait after the chroma query", "fusion": "fusion (reciprocal rank)",
           "read": "chroma get (kept passages)", "floor": "floor (cosine)"}
 # From this size on, retrieval is measured against a `chroma run` server only: one embedded
 # process holding a million chunks and their HNSW index is not how such an index is served. The

@@ -67,6 +67,7 @@ class Turn:
     plural: str = ""  # "the disc brake pads": what "them" means when nothing was counted
     cited: frozenset[str] = frozenset()  # terms of what the answer cited: still on its topic
     figure: str = ""  # the count the answer stated, with its noun: "the 36.2 million reports"
+    subject: str = ""  # a plural subject that is not what was counted: "the brake pads"
 
 
 def condense(asked: str, previous: Answer | str | None,
@@ -84,8 +85,11 @@ def condense(asked: str, previous: Answer | str | None,
     own_words = core
     if before.period:  # "that year", "the same period" -> "in 2023"
         core = _SAME_PERIOD.sub(f"in {before.period}", core)
-    number = before.figure or (f"the number of {before.counted}" if before.counted else "")
-    if number:  # "that number" -> "the 36.2 million reports"
+    number = before.figure or before.counted_clause or (
+        f"the number of {before.counted}" if before.counted else "")
+    if number and before.period and before.period not in number:
+        number += f" in {before.period}"  # the figure is of that period, not of any
+    if number:  # "that number" -> "the 36.2 million reports in 2023"
         core = _THAT_NUMBER.sub(number, core)
     doc = analysis.nlp()(core)
     if not len(doc):
@@ -100,6 +104,9 @@ def condense(asked: str, previous: Answer | str | None,
         return asked if core == own_words else core[:1].upper() + core[1:]
     if elliptical and _WH_FRAGMENT.match(core):
         return _asked_again(core, before)
+    restated = _was_that(doc, before)
+    if restated:
+        return restated
     if elliptical:
         return _changed_detail(doc, before)
     partitive = _of_them(doc, before)
@@ -137,6 +144,17 @@ def _asked_again(fragment: str, before: Turn) -> str:
     rest = doc[k:].text.rstrip("?. ") if k < len(doc) else ""
     ask = fragment.strip().rstrip("?. ")
     return f"{ask[:1].upper()}{ask[1:]} {rest}?" if rest else f"{ask}?"
+
+
+def _was_that(doc, before: Turn) -> str:
+    """"How many visits was that?" after "What share of visits did swimming lessons have ...?":
+    the previous question asking that instead, when it counted no set whose clause "that"
+    could stand for."""
+    words = [t for t in doc if not t.is_punct]
+    if (before.counted_clause or len(words) < 3 or words[-1].lower_ not in ("that", "it")
+            or words[-2].lemma_ != "be" or _wh(doc) is None):
+        return ""
+    return _asked_again(doc[:words[-2].i].text, before)
 
 
 def _of_them(doc, before: Turn) -> str:
@@ -181,6 +199,9 @@ def _changed_detail(doc, before: Turn) -> str:
     or added when it had none."""
     text = before.text.rstrip("?. ")
     periods = [(kind, tok) for tok in doc for kind in [_period_kind(tok.text)] if kind]
+    swapped = "" if periods else _swap_phrase(doc, text)
+    if swapped:
+        return swapped + "?"
     for kind, tok in periods:
         old = next((t.text for t in analysis.nlp()(text) if _period_kind(t.text) == kind), "")
         text = (re.sub(rf"\b{re.escape(old)}\b", tok.text, text) if old
@@ -196,6 +217,25 @@ def _changed_detail(doc, before: Turn) -> str:
                 f"{other} or {target}") if other != target and pair in text), target)
         text = _replace(text, target, phrase) if target else f"{text}, for {phrase}"
     return text + "?"
+
+
+def _swap_phrase(doc, text: str) -> str:
+    """"And for hybrid bicycles?" after "... recommend for mountain bikes?": the phrase the
+    previous question led by the same preposition, replaced; "" when it has none."""
+    words = [t for t in doc if not t.is_punct and t.pos_ != "CCONJ"]
+    if not words or words[0].pos_ != "ADP" or words[0].i > 1:
+        return ""
+    prev = analysis.nlp()(text)
+    same = [t for t in prev if t.pos_ == "ADP" and t.lower_ == words[0].lower_
+            and t.i > 0 and t.right_edge.i > t.i]
+    if not same:
+        return ""
+    end = same[-1].i + 1  # its object, up to what the rewrite added in brackets
+    while end <= same[-1].right_edge.i and prev[end].text not in "()?,;":
+        end += 1
+    span = prev[same[-1].i:end]
+    new = doc[words[0].i:words[-1].i + 1].text
+    return text[:span.start_char] + new + text[span.end_char:]
 
 
 # The periods a follow-up may change, each replacing one of its own kind: a year, a quarter,
@@ -238,6 +278,10 @@ def _resolved(doc, before: Turn) -> str:
             skip, plural_done = tok.i + 1, True
         elif low in _PLURAL and _pronoun(tok) and not plural_done and the_set:
             out.append(the_set + ws)  # "why were those escalated": the set counted
+            plural_done = True
+        elif low in _PLURAL and _pronoun(tok) and not plural_done and not after_of \
+                and before.subject:
+            out.append(before.subject + ws)  # "how much do they cost": the pads, not the stops
             plural_done = True
         elif low in _PLURAL and _pronoun(tok) and not plural_done and before.counted:
             out.append(_owned(before) + ws)  # "how many of them" -> "of the CyberTipline's reports"
@@ -320,6 +364,8 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
     # "When did the library reopen ...?" - "that year" is the year the answer gave
     period = next(iter(years or [t.text for d in stated for t in d
                                  if analysis.YEAR.fullmatch(t.text)]), "")
+    if not period:  # "Who runs it?" between "... in 2023?" and "... in the same period?"
+        period = next((p for p in (_turn(a).period for a in reversed(earlier)) if p), "")
     counted = counted_phrase(question) or _asked_phrase(doc)
     things = _named_things(doc)
     phrases = _noun_phrases(doc, possessive=False)
@@ -345,7 +391,18 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 cited=frozenset(t for c in (answer.citations if answer else [])
                                 for t in analysis.terms(c.text)),
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
-                else "")
+                else "", subject=_plural_subject(doc, counted))
+
+
+def _plural_subject(doc, counted: str) -> str:
+    """"With how many firm stops should the brake pads be bedded in?" -> "the brake pads": what
+    "they" means next, the question's plural subject, when it is not the noun it counts."""
+    for tok in doc:
+        if (tok.dep_ in ("nsubj", "nsubjpass") and tok.tag_ == "NNS"
+                and tok.lemma_.lower() not in {t.lemma_.lower() for t in analysis.nlp()(counted)}):
+            mods = [t for t in tok.lefts if t.dep_ in ("compound", "amod")]
+            return f"the {doc[(mods[0].i if mods else tok.i):tok.i + 1].text}"
+    return ""
 
 
 def _counted_set(doc, stated: list) -> tuple[str, str]:
@@ -357,6 +414,12 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     k = 2
     while k < len(doc) and (doc[k].pos_ in ("ADJ", "NOUN", "PROPN") or doc[k].text == "-"):
         k += 1
+    unit = k  # "how many tonnes of plastics": the set counted in tonnes
+    if k > 2 and k + 1 < len(doc) and doc[k].lower_ == "of" and doc[k + 1].pos_ in ("ADJ", "NOUN"):
+        k += 1
+        while k < len(doc) and (doc[k].pos_ in ("ADJ", "NOUN", "PROPN", "CCONJ")
+                                or doc[k].text == "-"):
+            k += 1
     end = len(doc)
     while end > k and doc[end - 1].is_punct:
         end -= 1
@@ -377,7 +440,7 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
         clause = "that " + doc[k:end].text
     else:
         return "", ""
-    return f"the {doc[2:k].text} {clause}", doc[k - 1].lemma_.lower()
+    return f"the {doc[2:k].text} {clause}", doc[unit - 1].lemma_.lower()
 
 
 def _counted_figure(claims: list[str], head: str) -> Figure | None:
@@ -512,13 +575,15 @@ def _wh(doc):
 
 def _common_thing(doc, plural: bool) -> str:
     """The previous question's first common noun phrase of that number, past what it asks for
-    ("What temperature ..."): what "it" (or "them") means when no name is there."""
+    ("What temperature ...", "With how many stops ..."): what "it" (or "them") means when no
+    name is there."""
+    wh = _wh(doc)
     run: list = []
     for tok in [*doc, None]:
         if tok is not None and (tok.pos_ in ("ADJ", "NOUN", "PROPN") or (run and tok.text == "-")):
             run.append(tok)
             continue
-        asked = run and run[0].i == 1 and doc[0].tag_ in _WH_TAGS
+        asked = run and wh is not None and run[0].i == wh.i + 1
         if run and not asked and run[-1].pos_ == "NOUN" and (run[-1].tag_ == "NNS") == plural:
             return f"the {doc[run[0].i:run[-1].i + 1].text}"
         run = []

@@ -71,11 +71,11 @@ def answered(question: str, *stated: str) -> Answer:
               "Northgate Community Food Bank served 8,450 households in 2023."),
      "How many volunteers did it have in the same period?",
      "How many volunteers did Northgate Community Food Bank have in 2023?"),
-    # "that number": the count the answer stated
+    # "that number": the count the answer stated, of the period asked
     (answered("How many households did Northgate Community Food Bank serve in 2023?",
               "Northgate Community Food Bank served 8,450 households in 2023."),
      "What explains that number?",
-     "What explains the 8,450 households (Northgate Community Food Bank)?"),
+     "What explains the 8,450 households in 2023 (Northgate Community Food Bank)?"),
 ])
 def test_follow_ups_resolve_against_the_previous_answer(previous, follow_up, expected):
     assert condense(follow_up, previous) == expected

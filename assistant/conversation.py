@@ -68,6 +68,7 @@ class Turn:
     cited: frozenset[str] = frozenset()  # terms of what the answer cited: still on its topic
     figure: str = ""  # the count the answer stated, with its noun: "the 36.2 million reports"
     subject: str = ""  # a plural subject that is not what was counted: "the brake pads"
+    object: str = ""  # the common thing the question was about: "the repair of its roof"
 
 
 def condense(asked: str, previous: Answer | str | None,
@@ -85,8 +86,9 @@ def condense(asked: str, previous: Answer | str | None,
     own_words = core
     if before.period:  # "that year", "the same period" -> "in 2023"
         core = _SAME_PERIOD.sub(f"in {before.period}", core)
-    number = before.figure or before.counted_clause or (
-        f"the number of {before.counted}" if before.counted else "")
+    number = before.figure or (  # no count stated: the measure asked, of its set
+        f"the number of {before.counted_clause.removeprefix('the ')}" if before.counted_clause
+        else f"the number of {before.counted}" if before.counted else "")
     if number and before.period and before.period not in number:
         number += f" in {before.period}"  # the figure is of that period, not of any
     if number:  # "that number" -> "the 36.2 million reports in 2023"
@@ -265,6 +267,7 @@ def _resolved(doc, before: Turn) -> str:
     plural_done = False
     skip = -1
     it = before.answer_name or before.answer_thing or before.thing
+    amount = _asks_amount_of(doc)
     the_set = "" if analyse(doc.text)[0].wants_figure else before.counted_set
     for tok in doc:
         low = tok.lower_
@@ -294,6 +297,9 @@ def _resolved(doc, before: Turn) -> str:
             plural_done = True
         elif low == "that" and _stands_alone(tok) and before.counted_clause:
             out.append(before.counted_clause + ws)  # "what share was that": what was counted
+        elif low == "it" and amount and before.object and not before.answer_name \
+                and not before.answer_thing:
+            out.append(before.object + ws)  # "how much did it cost": the repair, not the library
         elif ((low in _SINGULAR and _pronoun(tok)) or (low == "that" and _stands_alone(tok))) \
                 and it:
             out.append(it + ws)
@@ -316,7 +322,9 @@ def _resolved(doc, before: Turn) -> str:
     if missing_names:
         text += f" ({', '.join(missing_names)})"
     missing_years = [y for y in before.years if y not in low]
-    if missing_years and analyse(text)[0].wants_figure and not any(
+    wh = _wh(doc)
+    if missing_years and analyse(text)[0].wants_figure and (wh is None or wh.lower_ != "when") \
+            and not any(
             analysis.YEAR.match(t.text) for t in doc):
         text += f" in {' and '.join(missing_years)}"
     return text + "?"
@@ -391,7 +399,37 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 cited=frozenset(t for c in (answer.citations if answer else [])
                                 for t in analysis.terms(c.text)),
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
-                else "", subject=_plural_subject(doc, counted))
+                else "", subject=_plural_subject(doc, counted), object=_object(doc))
+
+
+def _asks_amount_of(doc) -> bool:
+    """"How much did it cost?", "How long does it take?", "How often ... of it?": the question
+    asks an amount of "it" itself (its wh-phrase names no noun), so "it" is a thing that has
+    one, not the organisation that did something to it."""
+    wh = _wh(doc)
+    if wh is None or wh.lower_ != "how" or wh.i + 1 >= len(doc):
+        return False
+    return doc[wh.i + 1].lower_ in ("much", "long", "often") and (
+        wh.i + 2 >= len(doc) or doc[wh.i + 2].pos_ not in ("NOUN", "PROPN", "ADJ"))
+
+
+def _object(doc) -> str:
+    """The common noun phrase the question did something to: its direct object ("complete the
+    repair of its roof"), else the object of its last preposition ("left during bulk
+    fermentation"); not the asked phrase ("what temperature"), a name or a period."""
+    wh = _wh(doc)
+    asked = {t.i for t in wh.head.subtree} if wh is not None and wh.dep_ == "det" else set()
+    if wh is not None:
+        asked.add(wh.i)
+    found = [t for t in doc if t.dep_ == "dobj" and t.pos_ == "NOUN"] + [
+        t for t in reversed(doc) if t.dep_ == "pobj" and t.pos_ == "NOUN"]
+    for tok in found:
+        span = doc[tok.left_edge.i:tok.right_edge.i + 1]
+        if asked & {t.i for t in span} or any(
+                t.pos_ == "PROPN" or t.ent_type_ in _FIGURE_ENTS for t in span):
+            continue
+        return span.text if span[0].pos_ == "DET" else f"the {span.text}"
+    return ""
 
 
 def _plural_subject(doc, counted: str) -> str:
@@ -400,8 +438,8 @@ def _plural_subject(doc, counted: str) -> str:
     for tok in doc:
         if (tok.dep_ in ("nsubj", "nsubjpass") and tok.tag_ == "NNS"
                 and tok.lemma_.lower() not in {t.lemma_.lower() for t in analysis.nlp()(counted)}):
-            mods = [t for t in tok.lefts if t.dep_ in ("compound", "amod")]
-            return f"the {doc[(mods[0].i if mods else tok.i):tok.i + 1].text}"
+            start = tok.left_edge.i + (tok.left_edge.pos_ in ("DET", "PRON"))
+            return f"the {doc[start:tok.i + 1].text}"  # "disc" too, which it calls a verb
     return ""
 
 
@@ -600,13 +638,13 @@ def _name_spans(doc) -> list[tuple]:
     """The spans of `_named_things`, each with its text as written (its "the" kept)."""
     found, k = [], 0
     while k < len(doc):
-        if doc[k].pos_ != "PROPN":
+        if not _proper(doc[k]):
             k += 1
             continue
         start = k
-        while k + 1 < len(doc) and (doc[k + 1].pos_ == "PROPN" or (
+        while k + 1 < len(doc) and (_proper(doc[k + 1]) or (
                 doc[k + 1].lower_ in ("of", "&") and k + 2 < len(doc)
-                and doc[k + 2].pos_ == "PROPN")):
+                and _proper(doc[k + 2]))):
             k += 1
         name_end = k
         while k + 1 < len(doc) and (doc[k + 1].pos_ == "NOUN" or (
@@ -619,6 +657,12 @@ def _name_spans(doc) -> list[tuple]:
         found.append((doc[start:k + 1], the + doc[start:k + 1].text))
         k += 1
     return found
+
+
+def _proper(tok) -> bool:
+    """A proper noun, or an acronym the small tagger reads as a common noun or a verb ("did
+    NCMEC escalate")."""
+    return tok.pos_ == "PROPN" or (tok.is_upper and tok.is_alpha and len(tok) > 1)
 
 
 def _asked_phrase(doc) -> str:

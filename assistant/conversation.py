@@ -12,9 +12,12 @@ of them" means the set it counted, kept with the measure asked ("Of the 84,310 i
 library lent in 2023, how many were e-books?", never "the library's items"); "it" after "Who
 runs X?" is the organisation the answer named (the one it is about, not one that only
 locates it), after "What was the most borrowed title?" the thing the answer gave; "that year"
-is the answer's year when the question had none; "that number" is the count it stated, and
-"that" alone what was counted. The set stays "them" while later turns keep talking about it,
-and "And in Q4?" changes the period of its own kind (year, quarter, month, financial year).
+is the answer's year when the question had none (or an earlier turn's); "that number" is the
+count it stated, of its period, else the number asked for, and "that" alone what was counted.
+"it" asked an amount of ("How much did it cost?") is the thing the question was about, not the
+name that acted on it; "they" a plural subject that was not counted. The set stays "them" while
+later turns keep talking about it, "And in Q4?" changes the period of its own kind (year,
+quarter, month, financial year), and "And for hybrid bicycles?" the phrase of that preposition.
 
 Without an LLM the rewrite is deterministic (below); with one, `condense_with_llm` asks it
 first and keeps its rewrite only if every content word of the follow-up survives in it.
@@ -303,6 +306,9 @@ def _resolved(doc, before: Turn) -> str:
         elif ((low in _SINGULAR and _pronoun(tok)) or (low == "that" and _stands_alone(tok))) \
                 and it:
             out.append(it + ws)
+        elif low == "its" and before.object and _asks_amount_of(analysis.nlp()(before.text)) \
+                and not before.answer_name:
+            out.append(before.object + "'s" + ws)  # "where is its cost reported": the repair's
         elif low in _POSSESSIVE and (it or before.counted):
             owner = it or f"the {before.counted}"
             out.append(owner + ("'" if owner.endswith("s") else "'s") + ws)
@@ -418,6 +424,14 @@ def _object(doc) -> str:
     repair of its roof"), else the object of its last preposition ("left during bulk
     fermentation"); not the asked phrase ("what temperature"), a name or a period."""
     wh = _wh(doc)
+    if _asks_amount_of(doc) and wh.i + 3 < len(doc) and doc[wh.i + 2].lemma_ in ("do", "be"):
+        # "How much did the repair of its roof cost?": what stands between the auxiliary and
+        # the verb; with no verb tagged, the last word is the verb the tagger read as a noun
+        stop = next((t for t in doc[wh.i + 3:] if t.pos_ in ("VERB", "AUX") or t.is_punct),
+                    doc[-1])
+        span = doc[wh.i + 3:stop.i - (stop.is_punct or stop.pos_ not in ("VERB", "AUX"))]
+        if any(t.pos_ == "NOUN" for t in span) and not any(t.pos_ == "PROPN" for t in span):
+            return span.text if span[0].pos_ == "DET" else f"the {span.text}"
     asked = {t.i for t in wh.head.subtree} if wh is not None and wh.dep_ == "det" else set()
     if wh is not None:
         asked.add(wh.i)
@@ -618,7 +632,8 @@ def _common_thing(doc, plural: bool) -> str:
     wh = _wh(doc)
     run: list = []
     for tok in [*doc, None]:
-        if tok is not None and (tok.pos_ in ("ADJ", "NOUN", "PROPN") or (run and tok.text == "-")):
+        if tok is not None and (tok.pos_ in ("ADJ", "NOUN", "PROPN") or (run and tok.text == "-")
+                                or tok.dep_ == "compound"):
             run.append(tok)
             continue
         asked = run and wh is not None and run[0].i == wh.i + 1

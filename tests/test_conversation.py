@@ -453,3 +453,13 @@ def test_a_when_question_gets_no_year_added():
     previous = answered("How many visitors did the Millbrook Public Library have in 2023?")
     assert "2023" not in condense("When will its new counter be installed?", previous)
     assert "2023" in condense("How many new cards did it issue?", previous)
+
+
+def test_what_an_amount_was_asked_of_stays_its_owner():
+    asked = "How much did the repair of its roof cost (the Millbrook Public Library)?"
+    assert condense("Where is its cost reported?", asked) == \
+        "Where is the repair of its roof's cost reported (the Millbrook Public Library)?"
+    # after a question asking no amount, "its" is still the name the question was about
+    assert condense("Where is its cost reported?", "When did the Millbrook Public Library "
+                    "complete the repair of its roof?").startswith(
+        "Where is the Millbrook Public Library's cost reported")

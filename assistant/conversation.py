@@ -72,6 +72,7 @@ class Turn:
     figure: str = ""  # the count the answer stated, with its noun: "the 36.2 million reports"
     subject: str = ""  # a plural subject that is not what was counted: "the brake pads"
     object: str = ""  # the common thing the question was about: "the repair of its roof"
+    possessed: str = ""  # "the Millbrook Public Library's operating budget": what a name owns
 
 
 def condense(asked: str, previous: Answer | str | None,
@@ -300,6 +301,9 @@ def _resolved(doc, before: Turn) -> str:
             plural_done = True
         elif low == "that" and _stands_alone(tok) and before.counted_clause:
             out.append(before.counted_clause + ws)  # "what share was that": what was counted
+        elif low == "it" and tok.dep_ in ("dobj", "pobj") and before.possessed \
+                and not before.answer_name and not before.answer_thing:
+            out.append(before.possessed + ws)  # "who funded it": the budget, not the library
         elif low == "it" and amount and before.object and not before.answer_name \
                 and not before.answer_thing:
             out.append(before.object + ws)  # "how much did it cost": the repair, not the library
@@ -405,7 +409,19 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 cited=frozenset(t for c in (answer.citations if answer else [])
                                 for t in analysis.terms(c.text)),
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
-                else "", subject=_plural_subject(doc, counted), object=_object(doc))
+                else "", subject=_plural_subject(doc, counted), object=_object(doc),
+                possessed=_possessed(doc))
+
+
+def _possessed(doc) -> str:
+    """"What was the Millbrook Public Library's operating budget?" -> "the Millbrook Public
+    Library's operating budget": what "it" means as an object next ("Who funded it?"); as a
+    subject it is still the name ("How many shops did it open?")."""
+    for tok in doc:
+        if tok.dep_ == "poss" and _proper(tok) and tok.head.pos_ == "NOUN" and tok.head.i > tok.i:
+            span = doc[tok.head.left_edge.i:tok.head.i + 1]
+            return span.text if span[0].pos_ == "DET" or _proper(span[0]) else f"the {span.text}"
+    return ""
 
 
 def _asks_amount_of(doc) -> bool:

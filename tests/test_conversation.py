@@ -463,3 +463,17 @@ def test_what_an_amount_was_asked_of_stays_its_owner():
     assert condense("Where is its cost reported?", "When did the Millbrook Public Library "
                     "complete the repair of its roof?").startswith(
         "Where is the Millbrook Public Library's cost reported")
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    # "it" as an object: what the name owns, which is what was asked about
+    ("What was the Millbrook Public Library's operating budget for 2023?",
+     "Who mainly funded it?", "Who mainly funded the Millbrook Public Library's operating budget?"),
+    ("What was Crumb & Hearth's revenue in 2024?", "Who audited it?",
+     "Who audited Crumb & Hearth's revenue?"),
+    # "it" as a subject: the name, which acts
+    ("What was Crumb & Hearth's revenue in 2024?", "How many new shops did it open?",
+     "How many new shops did Crumb & Hearth open in 2024?"),
+])
+def test_it_as_an_object_is_what_the_name_owned(previous, follow_up, expected):
+    assert condense(follow_up, previous) == expected

@@ -498,7 +498,7 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     # answer wrote as a verb is one.
     said = {t.lemma_ for sent in stated for t in sent if t.tag_ in ("VBD", "VBN")}
     verb = next((t for t in doc[k + 2:end] if t.pos_ in ("VERB", "AUX") or t.lemma_ in said),
-                None)  # "did public swimming have": the tagger calls that "have" an auxiliary
+                None) or _do_slot(doc, k, end)  # "did public swimming have": an auxiliary
     if first.lemma_ == "do" and verb is not None:  # "did the library lend in 2023"
         clause = " ".join(x for x in (doc[k + 1:verb.i].text, _past(verb, stated),
                                       doc[verb.i + 1:end].text) if x)
@@ -509,6 +509,19 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     else:
         return "", ""
     return f"the {doc[2:k].text} {clause}", doc[unit - 1].lemma_.lower()
+
+
+def _do_slot(doc, k: int, end: int):
+    """"did staff escalate as urgent": after "did" and its subject the verb must come, and the
+    small tagger reads some as nouns; the last noun of the run after "did" is that verb (None
+    when the run is a single word, the subject alone, or no "did" leads it)."""
+    if doc[k].lemma_ != "do":
+        return None
+    j = k + 1 + (k + 1 < end and doc[k + 1].pos_ == "DET")
+    run = j
+    while run < end and doc[run].pos_ in ("NOUN", "PROPN"):
+        run += 1
+    return doc[run - 1] if run - j >= 2 and doc[run - 1].pos_ == "NOUN" else None
 
 
 def _counted_figure(claims: list[str], head: str) -> Figure | None:

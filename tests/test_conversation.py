@@ -477,3 +477,12 @@ def test_what_an_amount_was_asked_of_stays_its_owner():
 ])
 def test_it_as_an_object_is_what_the_name_owned(previous, follow_up, expected):
     assert condense(follow_up, previous) == expected
+
+
+def test_a_verb_the_tagger_reads_as_a_noun_still_names_the_counted_set():
+    """"did staff escalate": the small tagger calls "escalate" a noun; after "did" and its
+    subject it is the verb, so the set counted keeps the measure (the answer says "sent")."""
+    previous = answered("How many reports did staff escalate as urgent in 2023?",
+                        "In 2023 NCMEC staff sent 63,892 urgent reports to law enforcement.")
+    assert condense("How many of them led to arrests?", previous) == (
+        "Of the 63,892 reports staff escalated as urgent in 2023, how many led to arrests?")

@@ -12,9 +12,12 @@ of them" means the set it counted, kept with the measure asked ("Of the 84,310 i
 library lent in 2023, how many were e-books?", never "the library's items"); "it" after "Who
 runs X?" is the organisation the answer named (the one it is about, not one that only
 locates it), after "What was the most borrowed title?" the thing the answer gave; "that year"
-is the answer's year when the question had none; "that number" is the count it stated, and
-"that" alone what was counted. The set stays "them" while later turns keep talking about it,
-and "And in Q4?" changes the period of its own kind (year, quarter, month, financial year).
+is the answer's year when the question had none (or an earlier turn's); "that number" is the
+count it stated, of its period, else the number asked for, and "that" alone what was counted.
+"it" asked an amount of ("How much did it cost?") is the thing the question was about, not the
+name that acted on it; "they" a plural subject that was not counted. The set stays "them" while
+later turns keep talking about it, "And in Q4?" changes the period of its own kind (year,
+quarter, month, financial year), and "And for hybrid bicycles?" the phrase of that preposition.
 
 Without an LLM the rewrite is deterministic (below); with one, `condense_with_llm` asks it
 first and keeps its rewrite only if every content word of the follow-up survives in it.
@@ -67,6 +70,9 @@ class Turn:
     plural: str = ""  # "the disc brake pads": what "them" means when nothing was counted
     cited: frozenset[str] = frozenset()  # terms of what the answer cited: still on its topic
     figure: str = ""  # the count the answer stated, with its noun: "the 36.2 million reports"
+    subject: str = ""  # a plural subject that is not what was counted: "the brake pads"
+    object: str = ""  # the common thing the question was about: "the repair of its roof"
+    possessed: str = ""  # "the Millbrook Public Library's operating budget": what a name owns
 
 
 def condense(asked: str, previous: Answer | str | None,
@@ -84,8 +90,12 @@ def condense(asked: str, previous: Answer | str | None,
     own_words = core
     if before.period:  # "that year", "the same period" -> "in 2023"
         core = _SAME_PERIOD.sub(f"in {before.period}", core)
-    number = before.figure or (f"the number of {before.counted}" if before.counted else "")
-    if number:  # "that number" -> "the 36.2 million reports"
+    number = before.figure or (  # no count stated: the measure asked, of its set
+        f"the number of {before.counted_clause.removeprefix('the ')}" if before.counted_clause
+        else f"the number of {before.counted}" if before.counted else "")
+    if number and before.period and before.period not in number:
+        number += f" in {before.period}"  # the figure is of that period, not of any
+    if number:  # "that number" -> "the 36.2 million reports in 2023"
         core = _THAT_NUMBER.sub(number, core)
     doc = analysis.nlp()(core)
     if not len(doc):
@@ -100,6 +110,9 @@ def condense(asked: str, previous: Answer | str | None,
         return asked if core == own_words else core[:1].upper() + core[1:]
     if elliptical and _WH_FRAGMENT.match(core):
         return _asked_again(core, before)
+    restated = _was_that(doc, before)
+    if restated:
+        return restated
     if elliptical:
         return _changed_detail(doc, before)
     partitive = _of_them(doc, before)
@@ -137,6 +150,17 @@ def _asked_again(fragment: str, before: Turn) -> str:
     rest = doc[k:].text.rstrip("?. ") if k < len(doc) else ""
     ask = fragment.strip().rstrip("?. ")
     return f"{ask[:1].upper()}{ask[1:]} {rest}?" if rest else f"{ask}?"
+
+
+def _was_that(doc, before: Turn) -> str:
+    """"How many visits was that?" after "What share of visits did swimming lessons have ...?":
+    the previous question asking that instead, when it counted no set whose clause "that"
+    could stand for."""
+    words = [t for t in doc if not t.is_punct]
+    if (before.counted_clause or len(words) < 3 or words[-1].lower_ not in ("that", "it")
+            or words[-2].lemma_ != "be" or _wh(doc) is None):
+        return ""
+    return _asked_again(doc[:words[-2].i].text, before)
 
 
 def _of_them(doc, before: Turn) -> str:
@@ -181,6 +205,9 @@ def _changed_detail(doc, before: Turn) -> str:
     or added when it had none."""
     text = before.text.rstrip("?. ")
     periods = [(kind, tok) for tok in doc for kind in [_period_kind(tok.text)] if kind]
+    swapped = "" if periods else _swap_phrase(doc, text)
+    if swapped:
+        return swapped + "?"
     for kind, tok in periods:
         old = next((t.text for t in analysis.nlp()(text) if _period_kind(t.text) == kind), "")
         text = (re.sub(rf"\b{re.escape(old)}\b", tok.text, text) if old
@@ -196,6 +223,25 @@ def _changed_detail(doc, before: Turn) -> str:
                 f"{other} or {target}") if other != target and pair in text), target)
         text = _replace(text, target, phrase) if target else f"{text}, for {phrase}"
     return text + "?"
+
+
+def _swap_phrase(doc, text: str) -> str:
+    """"And for hybrid bicycles?" after "... recommend for mountain bikes?": the phrase the
+    previous question led by the same preposition, replaced; "" when it has none."""
+    words = [t for t in doc if not t.is_punct and t.pos_ != "CCONJ"]
+    if not words or words[0].pos_ != "ADP" or words[0].i > 1:
+        return ""
+    prev = analysis.nlp()(text)
+    same = [t for t in prev if t.pos_ == "ADP" and t.lower_ == words[0].lower_
+            and t.i > 0 and t.right_edge.i > t.i]
+    if not same:
+        return ""
+    end = same[-1].i + 1  # its object, up to what the rewrite added in brackets
+    while end <= same[-1].right_edge.i and prev[end].text not in "()?,;":
+        end += 1
+    span = prev[same[-1].i:end]
+    new = doc[words[0].i:words[-1].i + 1].text
+    return text[:span.start_char] + new + text[span.end_char:]
 
 
 # The periods a follow-up may change, each replacing one of its own kind: a year, a quarter,
@@ -225,6 +271,7 @@ def _resolved(doc, before: Turn) -> str:
     plural_done = False
     skip = -1
     it = before.answer_name or before.answer_thing or before.thing
+    amount = _asks_amount_of(doc)
     the_set = "" if analyse(doc.text)[0].wants_figure else before.counted_set
     for tok in doc:
         low = tok.lower_
@@ -239,6 +286,10 @@ def _resolved(doc, before: Turn) -> str:
         elif low in _PLURAL and _pronoun(tok) and not plural_done and the_set:
             out.append(the_set + ws)  # "why were those escalated": the set counted
             plural_done = True
+        elif low in _PLURAL and _pronoun(tok) and not plural_done and not after_of \
+                and before.subject:
+            out.append(before.subject + ws)  # "how much do they cost": the pads, not the stops
+            plural_done = True
         elif low in _PLURAL and _pronoun(tok) and not plural_done and before.counted:
             out.append(_owned(before) + ws)  # "how many of them" -> "of the CyberTipline's reports"
             plural_done = True
@@ -250,9 +301,18 @@ def _resolved(doc, before: Turn) -> str:
             plural_done = True
         elif low == "that" and _stands_alone(tok) and before.counted_clause:
             out.append(before.counted_clause + ws)  # "what share was that": what was counted
+        elif low == "it" and tok.dep_ in ("dobj", "pobj") and before.possessed \
+                and not before.answer_name and not before.answer_thing:
+            out.append(before.possessed + ws)  # "who funded it": the budget, not the library
+        elif low == "it" and amount and before.object and not before.answer_name \
+                and not before.answer_thing:
+            out.append(before.object + ws)  # "how much did it cost": the repair, not the library
         elif ((low in _SINGULAR and _pronoun(tok)) or (low == "that" and _stands_alone(tok))) \
                 and it:
             out.append(it + ws)
+        elif low == "its" and before.object and _asks_amount_of(analysis.nlp()(before.text)) \
+                and not before.answer_name:
+            out.append(before.object + "'s" + ws)  # "where is its cost reported": the repair's
         elif low in _POSSESSIVE and (it or before.counted):
             owner = it or f"the {before.counted}"
             out.append(owner + ("'" if owner.endswith("s") else "'s") + ws)
@@ -272,7 +332,9 @@ def _resolved(doc, before: Turn) -> str:
     if missing_names:
         text += f" ({', '.join(missing_names)})"
     missing_years = [y for y in before.years if y not in low]
-    if missing_years and analyse(text)[0].wants_figure and not any(
+    wh = _wh(doc)
+    if missing_years and analyse(text)[0].wants_figure and (wh is None or wh.lower_ != "when") \
+            and not any(
             analysis.YEAR.match(t.text) for t in doc):
         text += f" in {' and '.join(missing_years)}"
     return text + "?"
@@ -320,6 +382,8 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
     # "When did the library reopen ...?" - "that year" is the year the answer gave
     period = next(iter(years or [t.text for d in stated for t in d
                                  if analysis.YEAR.fullmatch(t.text)]), "")
+    if not period:  # "Who runs it?" between "... in 2023?" and "... in the same period?"
+        period = next((p for p in (_turn(a).period for a in reversed(earlier)) if p), "")
     counted = counted_phrase(question) or _asked_phrase(doc)
     things = _named_things(doc)
     phrases = _noun_phrases(doc, possessive=False)
@@ -345,7 +409,68 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 cited=frozenset(t for c in (answer.citations if answer else [])
                                 for t in analysis.terms(c.text)),
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
-                else "")
+                else "", subject=_plural_subject(doc, counted), object=_object(doc),
+                possessed=_possessed(doc))
+
+
+def _possessed(doc) -> str:
+    """"What was the Millbrook Public Library's operating budget?" -> "the Millbrook Public
+    Library's operating budget": what "it" means as an object next ("Who funded it?"); as a
+    subject it is still the name ("How many shops did it open?")."""
+    for tok in doc:
+        if tok.dep_ == "poss" and _proper(tok) and tok.head.pos_ == "NOUN" and tok.head.i > tok.i:
+            span = doc[tok.head.left_edge.i:tok.head.i + 1]
+            return span.text if span[0].pos_ == "DET" or _proper(span[0]) else f"the {span.text}"
+    return ""
+
+
+def _asks_amount_of(doc) -> bool:
+    """"How much did it cost?", "How long does it take?", "How often ... of it?": the question
+    asks an amount of "it" itself (its wh-phrase names no noun), so "it" is a thing that has
+    one, not the organisation that did something to it."""
+    wh = _wh(doc)
+    if wh is None or wh.lower_ != "how" or wh.i + 1 >= len(doc):
+        return False
+    return doc[wh.i + 1].lower_ in ("much", "long", "often") and (
+        wh.i + 2 >= len(doc) or doc[wh.i + 2].pos_ not in ("NOUN", "PROPN", "ADJ"))
+
+
+def _object(doc) -> str:
+    """The common noun phrase the question did something to: its direct object ("complete the
+    repair of its roof"), else the object of its last preposition ("left during bulk
+    fermentation"); not the asked phrase ("what temperature"), a name or a period."""
+    wh = _wh(doc)
+    if _asks_amount_of(doc) and wh.i + 3 < len(doc) and doc[wh.i + 2].lemma_ in ("do", "be"):
+        # "How much did the repair of its roof cost?": what stands between the auxiliary and
+        # the verb; with no verb tagged, the last word is the verb the tagger read as a noun
+        stop = next((t for t in doc[wh.i + 3:] if t.pos_ in ("VERB", "AUX") or t.is_punct),
+                    doc[-1])
+        span = doc[wh.i + 3:stop.i - (stop.is_punct or stop.pos_ not in ("VERB", "AUX"))]
+        if any(t.pos_ == "NOUN" for t in span) and not any(t.pos_ == "PROPN" for t in span):
+            return span.text if span[0].pos_ == "DET" else f"the {span.text}"
+    asked = {t.i for t in wh.head.subtree} if wh is not None and wh.dep_ == "det" else set()
+    if wh is not None:
+        asked.add(wh.i)
+    found = [t for t in doc if t.dep_ == "dobj" and t.pos_ == "NOUN"] + [
+        t for t in reversed(doc) if t.dep_ == "pobj" and t.pos_ == "NOUN"]
+    for tok in found:
+        span = doc[tok.left_edge.i:tok.right_edge.i + 1]
+        if asked & {t.i for t in span} or any(
+                t.pos_ == "PROPN" or t.ent_type_ in _FIGURE_ENTS for t in span):
+            continue
+        return span.text if span[0].pos_ == "DET" else f"the {span.text}"
+    return ""
+
+
+def _plural_subject(doc, counted: str) -> str:
+    """"With how many firm stops should the brake pads be bedded in?" -> "the brake pads": what
+    "they" means next, the question's plural subject, when it is not the noun it counts."""
+    for tok in doc:
+        if (tok.dep_ in ("nsubj", "nsubjpass") and tok.tag_ == "NNS"
+                and tok.lemma_.lower() not in {t.lemma_.lower() for t in analysis.nlp()(counted)}):
+            start = tok.left_edge.i + (tok.left_edge.pos_ in ("DET", "PRON"))
+            return f"the {doc[start:tok.i + 1].text}"  # "disc" too, which it calls a verb
+    return ""
 
 
 def _counted_set(doc, stated: list) -> tuple[str, str]:
@@ -357,6 +482,12 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     k = 2
     while k < len(doc) and (doc[k].pos_ in ("ADJ", "NOUN", "PROPN") or doc[k].text == "-"):
         k += 1
+    unit = k  # "how many tonnes of plastics": the set counted in tonnes
+    if k > 2 and k + 1 < len(doc) and doc[k].lower_ == "of" and doc[k + 1].pos_ in ("ADJ", "NOUN"):
+        k += 1
+        while k < len(doc) and (doc[k].pos_ in ("ADJ", "NOUN", "PROPN", "CCONJ")
+                                or doc[k].text == "-"):
+            k += 1
     end = len(doc)
     while end > k and doc[end - 1].is_punct:
         end -= 1
@@ -367,7 +498,7 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     # answer wrote as a verb is one.
     said = {t.lemma_ for sent in stated for t in sent if t.tag_ in ("VBD", "VBN")}
     verb = next((t for t in doc[k + 2:end] if t.pos_ in ("VERB", "AUX") or t.lemma_ in said),
-                None)  # "did public swimming have": the tagger calls that "have" an auxiliary
+                None) or _do_slot(doc, k, end)  # "did public swimming have": an auxiliary
     if first.lemma_ == "do" and verb is not None:  # "did the library lend in 2023"
         clause = " ".join(x for x in (doc[k + 1:verb.i].text, _past(verb, stated),
                                       doc[verb.i + 1:end].text) if x)
@@ -377,7 +508,20 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
         clause = "that " + doc[k:end].text
     else:
         return "", ""
-    return f"the {doc[2:k].text} {clause}", doc[k - 1].lemma_.lower()
+    return f"the {doc[2:k].text} {clause}", doc[unit - 1].lemma_.lower()
+
+
+def _do_slot(doc, k: int, end: int):
+    """"did staff escalate as urgent": after "did" and its subject the verb must come, and the
+    small tagger reads some as nouns; the last noun of the run after "did" is that verb (None
+    when the run is a single word, the subject alone, or no "did" leads it)."""
+    if doc[k].lemma_ != "do":
+        return None
+    j = k + 1 + (k + 1 < end and doc[k + 1].pos_ == "DET")
+    run = j
+    while run < end and doc[run].pos_ in ("NOUN", "PROPN"):
+        run += 1
+    return doc[run - 1] if run - j >= 2 and doc[run - 1].pos_ == "NOUN" else None
 
 
 def _counted_figure(claims: list[str], head: str) -> Figure | None:
@@ -512,13 +656,16 @@ def _wh(doc):
 
 def _common_thing(doc, plural: bool) -> str:
     """The previous question's first common noun phrase of that number, past what it asks for
-    ("What temperature ..."): what "it" (or "them") means when no name is there."""
+    ("What temperature ...", "With how many stops ..."): what "it" (or "them") means when no
+    name is there."""
+    wh = _wh(doc)
     run: list = []
     for tok in [*doc, None]:
-        if tok is not None and (tok.pos_ in ("ADJ", "NOUN", "PROPN") or (run and tok.text == "-")):
+        if tok is not None and (tok.pos_ in ("ADJ", "NOUN", "PROPN") or (run and tok.text == "-")
+                                or tok.dep_ == "compound"):
             run.append(tok)
             continue
-        asked = run and run[0].i == 1 and doc[0].tag_ in _WH_TAGS
+        asked = run and wh is not None and run[0].i == wh.i + 1
         if run and not asked and run[-1].pos_ == "NOUN" and (run[-1].tag_ == "NNS") == plural:
             return f"the {doc[run[0].i:run[-1].i + 1].text}"
         run = []
@@ -535,13 +682,13 @@ def _name_spans(doc) -> list[tuple]:
     """The spans of `_named_things`, each with its text as written (its "the" kept)."""
     found, k = [], 0
     while k < len(doc):
-        if doc[k].pos_ != "PROPN":
+        if not _proper(doc[k]):
             k += 1
             continue
         start = k
-        while k + 1 < len(doc) and (doc[k + 1].pos_ == "PROPN" or (
+        while k + 1 < len(doc) and (_proper(doc[k + 1]) or (
                 doc[k + 1].lower_ in ("of", "&") and k + 2 < len(doc)
-                and doc[k + 2].pos_ == "PROPN")):
+                and _proper(doc[k + 2]))):
             k += 1
         name_end = k
         while k + 1 < len(doc) and (doc[k + 1].pos_ == "NOUN" or (
@@ -554,6 +701,12 @@ def _name_spans(doc) -> list[tuple]:
         found.append((doc[start:k + 1], the + doc[start:k + 1].text))
         k += 1
     return found
+
+
+def _proper(tok) -> bool:
+    """A proper noun, or an acronym the small tagger reads as a common noun or a verb ("did
+    NCMEC escalate")."""
+    return tok.pos_ == "PROPN" or (tok.is_upper and tok.is_alpha and len(tok) > 1)
 
 
 def _asked_phrase(doc) -> str:

@@ -71,11 +71,11 @@ def answered(question: str, *stated: str) -> Answer:
               "Northgate Community Food Bank served 8,450 households in 2023."),
      "How many volunteers did it have in the same period?",
      "How many volunteers did Northgate Community Food Bank have in 2023?"),
-    # "that number": the count the answer stated
+    # "that number": the count the answer stated, of the period asked
     (answered("How many households did Northgate Community Food Bank serve in 2023?",
               "Northgate Community Food Bank served 8,450 households in 2023."),
      "What explains that number?",
-     "What explains the 8,450 households (Northgate Community Food Bank)?"),
+     "What explains the 8,450 households in 2023 (Northgate Community Food Bank)?"),
 ])
 def test_follow_ups_resolve_against_the_previous_answer(previous, follow_up, expected):
     assert condense(follow_up, previous) == expected
@@ -370,3 +370,119 @@ def test_chat_command_reads_one_question_a_line(cli, demo_index):
         "How many of them were escalated as urgent?"]
     assert "CyberTipline" in lines[1]["question"]
     assert lines[2]["question"] == lines[2]["asked"]  # /new: nothing to refer back to
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    # the phrase led by the same preposition is replaced, not the noun closest in words
+    ("What tyre pressure does the bicycle maintenance note recommend for mountain bikes?",
+     "And for hybrid bicycles?",
+     "What tyre pressure does the bicycle maintenance note recommend for hybrid bicycles?"),
+    # what an earlier rewrite added in brackets is not part of the phrase
+    ("At what stretch should the chain be replaced on an 11-speed drivetrain (the chain wear)?",
+     "And on a drivetrain with fewer gears?",
+     "At what stretch should the chain be replaced on a drivetrain with fewer gears (the chain "
+     "wear)?"),
+])
+def test_a_prepositional_follow_up_replaces_the_phrase_of_that_preposition(previous, follow_up,
+                                                                            expected):
+    assert condense(follow_up, previous) == expected
+
+
+def test_that_figure_is_the_stated_figure_of_its_period_or_the_measure_asked():
+    stated = answered("How many reports did the CyberTipline receive in 2023?",
+                      "The CyberTipline received 36.2 million reports in 2023.")
+    assert condense("What drove that figure?", stated) == \
+        "What drove the 36.2 million reports in 2023 (the CyberTipline)?"
+    # no figure stated: the number asked for, with the set and period it is of
+    missing = answered("How many tonnes of plastics did Millbrook collect for recycling in Q3 "
+                       "2023?")
+    assert condense("Why is that figure missing?", missing) == (
+        "Why is the number of tonnes of plastics Millbrook collected for recycling in Q3 2023 "
+        "missing?")
+
+
+def test_they_is_the_plural_subject_when_it_is_not_what_was_counted():
+    assert condense("How much do they cost?", "With how many firm stops should the disc brake "
+                    "pads be bedded in?") == "How much do the disc brake pads cost?"
+    # the subject is the counted noun: "they" are the set counted
+    assert condense("Why were they escalated?", answered(
+        "How many CyberTipline reports were escalated as urgent in 2023?",
+        "In 2023 NCMEC staff escalated 63,892 CyberTipline reports as urgent.")) == (
+        "Why were the 63,892 CyberTipline reports escalated as urgent in 2023 escalated?")
+
+
+def test_a_figure_of_that_asks_the_previous_question_again_when_nothing_was_counted():
+    share = answered("What share of visits did swimming lessons have at the Millbrook Leisure "
+                     "Pool in 2023?", "Swimming lessons, Share of visits (%): 26.6.")
+    assert condense("How many visits was that?", share) == \
+        "How many visits did swimming lessons have at the Millbrook Leisure Pool in 2023?"
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    # an amount of "it": the thing the question was about, not the name that acted on it
+    ("When did the Millbrook Public Library complete the repair of its roof?",
+     "How much did it cost?",
+     "How much did the repair of its roof cost (the Millbrook Public Library)?"),
+    ("At what temperature should the dough be left during bulk fermentation?",
+     "How long does it take?", "How long does the bulk fermentation take (the dough)?"),
+    # a count of what "it" did: the name that did it
+    ("When did the Millbrook Public Library reopen its children's room?",
+     "How many items did it lend?", "How many items did the Millbrook Public Library lend?"),
+])
+def test_it_with_an_amount_asked_is_the_object_of_the_previous_question(previous, follow_up,
+                                                                        expected):
+    assert condense(follow_up, previous) == expected
+
+
+def test_the_period_of_an_earlier_turn_is_the_same_period():
+    first = answered("How many reports did the CyberTipline receive in 2023?",
+                     "The CyberTipline received 36.2 million reports in 2023.")
+    runs = answered("Who runs the CyberTipline?", "The CyberTipline is run by the National "
+                    "Center for Missing & Exploited Children (NCMEC).")
+    asked = "How many reports did its staff escalate as urgent in the same period?"
+    assert "in 2023" in condense(asked, runs, [first])
+    assert "2023" not in condense(asked, runs)  # no earlier turn, no period
+
+
+def test_an_acronym_the_tagger_reads_as_a_noun_is_still_a_name():
+    assert condense("Why did it escalate them?", "How many CyberTipline reports did NCMEC "
+                    "escalate in 2023?").startswith("Why did NCMEC escalate")
+
+
+def test_a_when_question_gets_no_year_added():
+    previous = answered("How many visitors did the Millbrook Public Library have in 2023?")
+    assert "2023" not in condense("When will its new counter be installed?", previous)
+    assert "2023" in condense("How many new cards did it issue?", previous)
+
+
+def test_what_an_amount_was_asked_of_stays_its_owner():
+    asked = "How much did the repair of its roof cost (the Millbrook Public Library)?"
+    assert condense("Where is its cost reported?", asked) == \
+        "Where is the repair of its roof's cost reported (the Millbrook Public Library)?"
+    # after a question asking no amount, "its" is still the name the question was about
+    assert condense("Where is its cost reported?", "When did the Millbrook Public Library "
+                    "complete the repair of its roof?").startswith(
+        "Where is the Millbrook Public Library's cost reported")
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    # "it" as an object: what the name owns, which is what was asked about
+    ("What was the Millbrook Public Library's operating budget for 2023?",
+     "Who mainly funded it?", "Who mainly funded the Millbrook Public Library's operating budget?"),
+    ("What was Crumb & Hearth's revenue in 2024?", "Who audited it?",
+     "Who audited Crumb & Hearth's revenue?"),
+    # "it" as a subject: the name, which acts
+    ("What was Crumb & Hearth's revenue in 2024?", "How many new shops did it open?",
+     "How many new shops did Crumb & Hearth open in 2024?"),
+])
+def test_it_as_an_object_is_what_the_name_owned(previous, follow_up, expected):
+    assert condense(follow_up, previous) == expected
+
+
+def test_a_verb_the_tagger_reads_as_a_noun_still_names_the_counted_set():
+    """"did staff escalate": the small tagger calls "escalate" a noun; after "did" and its
+    subject it is the verb, so the set counted keeps the measure (the answer says "sent")."""
+    previous = answered("How many reports did staff escalate as urgent in 2023?",
+                        "In 2023 NCMEC staff sent 63,892 urgent reports to law enforcement.")
+    assert condense("How many of them led to arrests?", previous) == (
+        "Of the 63,892 reports staff escalated as urgent in 2023, how many led to arrests?")

@@ -10,7 +10,10 @@ many -> a figure), bound to what was asked (the asked measure and year in the fi
 clause), and every constraint of the question holds for it (names, years, qualifiers such as
 before/after, first/last, more/less) in its sentence or heading; a name, a place or a date must
 stand in the clause of the asked verb, in the asked role (the winner, not the one who presided;
-for "which X", the X itself), or, for a question with "be", of the asked noun. *unconfirmed*:
+for "which X", the X itself), or, for a question with "be", of the asked noun; every asked word
+is said (another modifier in its place is not it: "desert scenes" for "battle scenes"); and an
+answer that is none of these ("what did critics praise", "how does the novel end") stands in
+one clause with the asked words, the only thing that ties it to the question. *unconfirmed*:
 such a sentence is about the asked subject and contradicts nothing, but the wording or the
 binding cannot be confirmed (a verb in other words, a figure or a name in another clause).
 *not documented*: nothing of the kind, or a changed constraint (another year, name, counted
@@ -187,7 +190,10 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         doubts.append(f"it names no {part.kind} the question does not already give")
     elif why := unbound(part, sentence):
         doubts.append(why)
+    lent = set(context) if heading is None else heading  # what a title or heading may say
     if part.wants_figure:
+        if part.kind in ("date", "duration") and (unsaid := _unsaid(part, sentence, lent)):
+            doubts.append(f"it does not say {', '.join(unsaid)} in its sentence")  # "when"
         missing = [t for t in part.terms if t not in all_terms]
         if any(t in part.nominal for t in missing):  # another measure or group: arrests, not
             return Verdict(UNDOCUMENTED, f"nothing states {', '.join(missing)}", cov)  # reports
@@ -224,7 +230,6 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             doubts.append(f"it does not say {', '.join(part.predicate)}")
         # what the question asks, word for word, in the sentence (or its heading): "where were
         # the *battle* scenes shot" is not "the desert scenes were shot near ..."
-        lent = set(context) if heading is None else heading
         if unsaid := _unsaid(part, sentence, lent):
             doubts.append(f"it does not say {', '.join(unsaid)}")
         if why := untied(part, sentence, lent):

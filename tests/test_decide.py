@@ -435,3 +435,12 @@ def test_the_asked_relation_must_be_the_asked_subjects():
                            "river.") == ANSWERED
     assert bound(question, "At the mouth of the river, where the Hudson's Bay Company traded "
                            "furs, Manitoba Hydro built a dam.") == UNCONFIRMED
+
+
+def test_when_needs_every_asked_word_in_the_dates_own_sentence():
+    question = "When did the railway reach the harbour of Kestrelford?"
+    earlier = "The harbour of Kestrelford was dredged in 1820."
+    assert bound(question, "The railway reached the harbour of Kestrelford in 1846.",
+                 earlier) == ANSWERED
+    # an earlier sentence of the passage cannot lend the asked place to another date
+    assert bound(question, "The railway reached Kestrelford in 1846.", earlier) == UNCONFIRMED

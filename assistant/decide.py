@@ -10,7 +10,10 @@ many -> a figure), bound to what was asked (the asked measure and year in the fi
 clause), and every constraint of the question holds for it (names, years, qualifiers such as
 before/after, first/last, more/less) in its sentence or heading; a name, a place or a date must
 stand in the clause of the asked verb, in the asked role (the winner, not the one who presided;
-for "which X", the X itself), or, for a question with "be", of the asked noun. *unconfirmed*:
+for "which X", the X itself), or, for a question with "be", of the asked noun; every asked word
+is said (another modifier in its place is not it: "desert scenes" for "battle scenes"); and an
+answer that is none of these ("what did critics praise", "how does the novel end") stands in
+one clause with the asked words, the only thing that ties it to the question. *unconfirmed*:
 such a sentence is about the asked subject and contradicts nothing, but the wording or the
 binding cannot be confirmed (a verb in other words, a figure or a name in another clause).
 *not documented*: nothing of the kind, or a changed constraint (another year, name, counted
@@ -180,11 +183,17 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if dimension and figures and not any(_measures(dimension.group(1), sentence, f)
                                          for f in figures):
         doubts.append(f"no figure is said to be how {dimension.group(1)}")
+    hidden = [w for w in _hidden_nouns(part) if w not in {t.lemma for t in sentence.tokens}]
+    if hidden:  # "at its source": a noun the content words leave out is still asked
+        doubts.append(f"it does not say {', '.join(hidden)}")
     if not found:  # "he", "the festival": no one the question does not already name
         doubts.append(f"it names no {part.kind} the question does not already give")
     elif why := unbound(part, sentence):
         doubts.append(why)
+    lent = set(context) if heading is None else heading  # what a title or heading may say
     if part.wants_figure:
+        if part.kind in ("date", "duration") and (unsaid := _unsaid(part, sentence, lent)):
+            doubts.append(f"it does not say {', '.join(unsaid)} in its sentence")  # "when"
         missing = [t for t in part.terms if t not in all_terms]
         if any(t in part.nominal for t in missing):  # another measure or group: arrests, not
             return Verdict(UNDOCUMENTED, f"nothing states {', '.join(missing)}", cov)  # reports
@@ -219,6 +228,12 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         if part.kind in ("fact", "agent") and part.predicate and not any(
                 _mentions(t, own) for t in part.predicate):
             doubts.append(f"it does not say {', '.join(part.predicate)}")
+        # what the question asks, word for word, in the sentence (or its heading): "where were
+        # the *battle* scenes shot" is not "the desert scenes were shot near ..."
+        if unsaid := _unsaid(part, sentence, lent):
+            doubts.append(f"it does not say {', '.join(unsaid)}")
+        if why := untied(part, sentence, lent):
+            doubts.append(why)
         unheld = [t for t in part.terms if (t in part.proper or t in part.qualifying or
                                             analysis.YEAR.fullmatch(t)) and not _mentions(t, own)]
         if unheld:
@@ -842,3 +857,181 @@ def unbound(part: Part, sentence: Sentence) -> str:
     if any(_clause_root(tokens, c) == _clause_root(tokens, n) for c in found for n in nouns):
         return ""
     return f"no {rel.thing or part.kind} is bound to {', '.join(rel.nouns)} in its clause"
+
+
+# -- a description bound in one clause ---------------------------------------------------------
+
+
+def untied(part: Part, sentence: Sentence, lent: set[str]) -> str:
+    """Why no clause of the sentence binds an answer that is not a name, a place, a date or a
+    figure ("what did critics praise") to what was asked, or "".
+
+    Nothing of a kind marks such an answer, so the clause must: one clause holds the question's
+    words (_asked: its relation and what qualifies it; a word of the title or section heading
+    may be left to them), at least one of them, its names (or a pronoun for them), and something
+    the question does not say, which is the answer. "The novel ends with Hale's death" answers
+    "how does the novel end"; "the film, based on the novel" does not, nor does "where the
+    company traded furs, the utility built a dam" say what the company built."""
+    tokens = sentence.tokens
+    rel = relation(part)
+    if part.kind != "fact" or not tokens or not _WH_WORD.match(part.label) or _MEASURED.search(
+            part.label) or (rel.thing and _candidates(
+            part, sentence, _WHICH_LABELS.get(rel.thing[:5], NAME_LABELS))):
+        return ""  # a name of the asked kind: bound by unbound()
+    asked = [t for t in _asked(part) if t != rel.thing]
+    if not asked:
+        return "nothing but a name ties it to the question"
+    # (a word it does not say at all is _unsaid's to judge)
+    needed = [t for t in asked if t not in lent and _mentions(t, set(sentence.terms))]
+    names = [t for t in _asked(part, names=True) if t in part.proper and t not in lent
+             and t in sentence.terms]
+    said = set(part.terms) | {t.term for t in analysis.as_sentence(part.label).tokens}
+    for group in _clause_groups(tokens) + _text_clauses(sentence):
+        words = {tokens[k].term for k in group if tokens[k].term}
+        if not all(_mentions(t, words) for t in needed) or not any(
+                _mentions(t, words) for t in asked):
+            continue
+        if not all(t in words for t in names) and not any(
+                tokens[k].pos == "PRON" and tokens[k].lemma not in _WH for k in group):
+            continue  # the asked relation, but of someone else
+        if any(tokens[k].pos == "NUM" or (tokens[k].term and tokens[k].pos in _CONTENT and
+                                          not _mentions(tokens[k].term, said)) for k in group):
+            return ""
+    return f"no clause ties {', '.join(needed or asked)} to an answer"
+
+
+_CONTENT = {"NOUN", "PROPN", "ADJ", "VERB"}
+_WHY = re.compile(r"\s*why\b", re.I)  # a reason is read by its words (_REASON)
+# what / which / how / where ... (not "why", nor a yes-no question): an answer to bind
+_WH_WORD = re.compile(r".*?\b(?:what|which|who|whom|whose|where|when|how)\b", re.I)
+
+
+def _asked(part: Part, names: bool = False) -> list[str]:
+    """The terms of what the question asks, from its parse: its words but the question words,
+    names and years (checked on their own; `names`: only those), the words that frame the
+    answer ("how *often*",
+    "stand for", "the *name* of", "which *company*", "where is it *located*", "what does the note
+    *recommend*") and a clause that only describes ("call for ... *to understand what
+    happens*", "ability *to act on every tip*"). A verb left without its object keeps its
+    clause: the answer is that object ("hired *to build*")."""
+    tokens = analysis.as_sentence(part.label).tokens
+    wh = next((k for k, t in enumerate(tokens) if t.lemma in _WH | {"how"}), None)
+    if wh is None or _MEASURED.search(part.label):
+        return []  # "is there ...", "how often": no relation to bind an answer to
+    named = set(part.proper + part.years) | {t for name in part.names for t in name}
+    kind = {t.head for t in tokens if t.lemma in _WH and t.dep == "det"}
+    frame = {k for k, t in enumerate(tokens[:-1]) if t.lemma == "stand" and
+             tokens[k + 1].lemma == "for"}
+    dropped = set()
+    for k, t in enumerate(tokens):
+        if t.dep in _CLAUSE_DEPS | {"xcomp", "pcomp"} and t.pos in _VERBAL and \
+                tokens[t.head].pos in ("VERB", "NOUN") and t.head != k and \
+                tokens[t.head].lemma not in _SAYING and \
+                any(u.head == k and u.dep in _COMPLEMENTS for u in tokens):
+            inside = {j for j in range(len(tokens)) if _within(tokens, j, k)}
+            if wh not in inside:
+                dropped |= inside
+    if names:
+        return list(dict.fromkeys(t.term for k, t in enumerate(tokens)
+                                  if t.term in named and k not in dropped))
+    light = _LIGHT | _SAYING | (_LOCATED if part.kind == "place" else set())
+    return list(dict.fromkeys(
+        t.term for k, t in enumerate(tokens) if t.term and k not in kind | frame | dropped
+        and t.lemma not in _WH and t.lemma not in light and t.lemma not in _LIGHT_NOUNS
+        and t.term not in named))
+
+
+_MEASURED = re.compile(r"\bhow\s+(?!do|does|did|is|are|was|were|can|could|should|would|will|"
+                       r"has|have|had)[a-z]+\b", re.I)
+_COMPLEMENTS = {"dobj", "ccomp", "prep", "attr", "xcomp", "acomp", "dative"}
+_SAYING = {"recommend", "suggest", "advise", "mention", "describe"}  # a document's own voice
+_LIGHT_NOUNS = {"ability", "name", "kind", "type", "sort"}  # "the name of": the thing named
+
+
+def _within(tokens: list[Token], j: int, k: int) -> bool:
+    """Word k governs word j (across clauses)."""
+    for _ in tokens:
+        if j == k:
+            return True
+        if tokens[j].head == j:
+            return False
+        j = tokens[j].head
+    return False
+
+
+def _unsaid(part: Part, sentence: Sentence, lent: set[str]) -> list[str]:
+    """The asked words the sentence does not say and its heading does not lend. A modifier the
+    sentence leaves off its noun is not asked otherwise ("voter turnout": "Turnout in the 2022
+    election"); another one in its place is ("the battle scenes": "the desert scenes")."""
+    if _WHY.match(part.label):
+        return []
+    q = analysis.as_sentence(part.label).tokens
+    tokens = sentence.tokens
+    terms = set(sentence.terms) | lent
+    out = []
+    for t in _asked(part):
+        if _mentions(t, terms):
+            continue
+        mods = [u for u in q if u.term == t and u.dep in ("compound", "amod")]
+        heads = [k for k, s in enumerate(tokens) for u in mods
+                 if s.term and s.term == q[u.head].term]
+        if heads and not any(s.head in heads and s.dep in ("compound", "amod") for s in tokens):
+            continue
+        out.append(t)
+    return out
+
+
+def _text_clauses(sentence: Sentence) -> list[set[int]]:
+    """The words of each clause as its punctuation cuts it (_clauses), but for the relative and
+    adverbial clauses inside it: the parser may hang a clause on the wrong verb ("X built a post
+    at its mouth; the post closed" as one), never one of those ("where X traded, Y built")."""
+    tokens = sentence.tokens
+    inner = {k for k in range(len(tokens)) if tokens[_clause_root(tokens, k)].dep in _INNER}
+    return [{k for k, t in enumerate(tokens) if a <= t.start < b and k not in inner}
+            for a, b in _clauses(sentence)]
+
+
+_INNER = {"relcl", "advcl", "acl"}
+
+
+def _hidden_nouns(part: Part) -> list[str]:
+    """The question's nouns that are no content terms ("source", "document": stopwords for
+    the sake of "according to the sources"), but for those framing a figure ("the number of")
+    and the noun naming the answer's kind ("which state")."""
+    tokens = analysis.as_sentence(part.label).tokens
+    kind = {t.head for t in tokens if t.lemma in _WH and t.dep == "det"}
+    return [t.lemma for k, t in enumerate(tokens) if t.pos == "NOUN" and not t.term
+            and t.lemma.isalpha() and t.lemma not in _FRAME_NOUNS and k not in kind]
+
+
+_FRAME_NOUNS = {"number", "total", "amount", "figure", "count", "time", "year"}
+
+
+def _clause_groups(tokens: list[Token]) -> list[set[int]]:
+    """Each clause of a parsed sentence as the words it holds. A conjoined verb without a
+    subject of its own shares its head's ("Critics praised X but criticised Y"); a relative or
+    participial clause holds the phrase it describes ("Edmund Hale, a cartographer who is hired
+    to map ...")."""
+    members: dict[int, set[int]] = {}
+    for k in range(len(tokens)):
+        members.setdefault(_clause_root(tokens, k), set()).add(k)
+    groups = []
+    for r, words in members.items():
+        words = set(words)
+        t = tokens[r]
+        if t.head != r and t.dep in ("relcl", "acl"):
+            phrase = _phrase_head(tokens, t.head)
+            words |= {k for k in range(len(tokens)) if _phrase_head(tokens, k) == phrase}
+        v = r
+        for _ in tokens:  # "founded and led": the second verb's subject is the first's
+            if tokens[v].dep != "conj" or tokens[v].head == v or any(
+                    u.head == v and u.dep.startswith("nsubj") for u in tokens):
+                break
+            v = tokens[v].head
+            subjects = [j for j, u in enumerate(tokens) if u.head == v and
+                        u.dep.startswith("nsubj")]
+            words |= {k for k in range(len(tokens)) if any(_under(tokens, k, j)
+                                                           for j in subjects)}
+        groups.append(words)
+    return groups
+

@@ -378,3 +378,69 @@ def test_the_asked_measure_and_year_bind_to_one_figure():
     # 4.1 billion is 2021's revenue; the profit is the year the sentence opens with
     assert bound("What was the operating profit of Halvik Instruments in 2021?", sentence,
                  heading=heading) != ANSWERED
+
+
+# -- an answer that is not a name, a place, a date or a figure: bound in one clause ------------
+
+
+def test_every_asked_word_must_be_said_another_modifier_is_not_the_asked_one():
+    question = "Where were the battle scenes of The Salt Road shot?"
+    assert bound(question, "The battle scenes of The Salt Road were shot near Merzouga.") \
+        == ANSWERED
+    assert bound(question, "The desert scenes of The Salt Road were shot near Merzouga.") \
+        == UNCONFIRMED
+    # a modifier the sentence leaves off its noun is not another one
+    question = "What was voter turnout in the 2022 Elm County election?"
+    assert bound(question, "Turnout in the 2022 Elm County election was 64 percent.") \
+        == ANSWERED
+    assert bound(question, "Youth turnout in the 2022 Elm County election was 41 percent.") \
+        == UNCONFIRMED
+
+
+def test_a_noun_the_stopwords_hide_is_still_asked():
+    question = "What is the average discharge of the Kaskawan River at its source?"
+    assert bound(question, "The Kaskawan River's average discharge at its source is 40 cubic "
+                           "metres per second.") == ANSWERED
+    assert bound(question, "The Kaskawan River's average discharge at its mouth is 240 cubic "
+                           "metres per second.") == UNCONFIRMED
+
+
+def test_a_description_must_hold_the_asked_verb():
+    heading = "The Salt Road"
+    assert bound("How does the novel end?", "The novel ends with Hale's death in a sandstorm.",
+                 heading=heading) == ANSWERED
+    assert bound("How does the novel end?", "The film, based on the 1987 novel, was released "
+                 "in 2009.", heading=heading) == UNCONFIRMED
+    # the verb left without its object is what is asked; a verb in other words is not it
+    question = "What was Edmund Hale hired to build?"
+    assert bound(question, "Edmund Hale is hired to build a bridge.") == ANSWERED
+    assert bound(question, "Edmund Hale is hired to map a caravan route.") == UNCONFIRMED
+    sentence = "Critics praised its cinematography but criticised its running time."
+    assert bound("What did critics criticise about The Salt Road?", sentence,
+                 heading=heading) == ANSWERED
+    assert bound("What did audiences praise about The Salt Road?", sentence,
+                 heading=heading) == UNCONFIRMED
+
+
+def test_a_clause_that_only_describes_the_question_need_not_be_said():
+    # "to understand what happens after ...": why they called, not what they called for
+    assert bound("What did the Stanford researchers call for to understand what happens after "
+                 "CyberTipline reports?", "The Stanford researchers called for research and "
+                 "data-sharing to map CyberTipline reports to outcomes.") == ANSWERED
+
+
+def test_the_asked_relation_must_be_the_asked_subjects():
+    question = "What did the Hudson's Bay Company build at the mouth of the river?"
+    assert bound(question, "The Hudson's Bay Company built a trading post at the mouth of the "
+                           "river.") == ANSWERED
+    assert bound(question, "At the mouth of the river, where the Hudson's Bay Company traded "
+                           "furs, Manitoba Hydro built a dam.") == UNCONFIRMED
+
+
+def test_when_needs_every_asked_word_in_the_dates_own_sentence():
+    question = "When did the railway reach the harbour of Kestrelford?"
+    earlier = "The harbour of Kestrelford was dredged in 1820."
+    assert bound(question, "The railway reached the harbour of Kestrelford in 1846.",
+                 earlier) == ANSWERED
+    # an earlier sentence of the passage cannot lend the asked place to another date
+    assert bound(question, "The railway reached Kestrelford in 1846.", earlier) == UNCONFIRMED

@@ -129,7 +129,7 @@ def _modifiers(text: str) -> set[str]:
 
 @lru_cache(maxsize=256)
 def _tagged(text: str):
-    return analysis.nlp()(text)
+    return analysis.tagged(text)  # parts of speech only: no entities
 
 
 def _column(part, table: Table, r: int, asked: set[str], years: set[str],

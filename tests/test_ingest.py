@@ -350,6 +350,39 @@ def test_prune_removes_deleted_files_only_when_asked(tmp_path, builders, make_se
     assert sorted(bm25_ids(settings)) == sorted(stored(settings))
 
 
+def test_prune_reads_the_files_from_the_manifest_only_when_the_record_vouches(
+        tmp_path, make_settings, monkeypatch):
+    """After a complete ingest, --prune takes the indexed files from the manifest (reading
+    every chunk's metadata was most of a one-file removal); chunks the manifest does not know
+    of (written since, the record gone) are still found by asking the store."""
+    from assistant.types import Passage
+
+    root = tmp_path / "docs"
+    for name in ("a.md", "b.md", "c.md"):
+        write(root / name, f"# {name}\n\n" + paragraphs(name[0].upper() + "Isle", 3))
+    settings = make_settings()
+    ingest([root], settings, progress=False)
+    (root / "b.md").unlink()
+    real_sources = Store.sources
+
+    def refuse(self):
+        raise AssertionError("the store was asked for its files")
+
+    monkeypatch.setattr(Store, "sources", refuse)
+    pruned = ingest([root], settings, prune=True, progress=False)
+    assert pruned.files_pruned == 1 and pruned.chunks_deleted > 0
+    monkeypatch.setattr(Store, "sources", real_sources)
+    assert Store(settings).sources() == {"a.md", "c.md"}
+
+    orphan = Passage(id="orphan-1", text="A chunk no manifest entry names.", source="ghost.md",
+                     title="ghost", page=None, start=0, end=32, section="")
+    Store(settings).replace_source("ghost.md", [orphan])  # a write: the record is gone
+    again = ingest([root], settings, prune=True, progress=False)
+    assert again.files_pruned == 1 and again.chunks_deleted == 1
+    assert Store(settings).sources() == {"a.md", "c.md"}
+    assert sorted(bm25_ids(settings)) == sorted(stored(settings))
+
+
 def test_prune_with_a_missing_path_deletes_nothing(tmp_path, make_settings):
     root = tmp_path / "docs"
     write(root / "a.md", "# A\n\nAlpha: 3 kites.")

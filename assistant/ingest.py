@@ -458,16 +458,6 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
             manifest.save()
             bar.update()
 
-    def hand_over(ready: int) -> bool:
-        """Whether `ready` chunks go to the writer now: a full `ingest_batch`, or one encoder
-        batch's worth while the writer has nothing to do. Waiting for a full batch left the
-        encoder idle while the first ones were read and chunked (and a small corpus was
-        chunked whole before its first encode); a smaller share would call it for partial
-        batches, which are slow."""
-        if ready >= settings.ingest_batch:
-            return True
-        return ready >= settings.embed_batch_size and all(f.done() for f in writing + warming)
-
     def write_pending(wait: bool = False) -> None:
         """Hand the pending chunks to the writer thread and go on reading and chunking meanwhile:
         the encoder (which releases the GIL) is not idle while files are read. One batch at a
@@ -533,7 +523,7 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
             for passage in stream:
                 kept.add(passage.id)
                 part.append(passage)
-                if hand_over(queued + len(part)):
+                if queued + len(part) >= settings.ingest_batch:
                     pending.append((rel, file_hash, part, None, total))
                     write_pending()
                     part, queued = [], 0
@@ -549,7 +539,7 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
             bar.update()
             continue
         pending.append((rel, file_hash, part, kept, total))
-        if hand_over(queued + len(part)):
+        if queued + len(part) >= settings.ingest_batch:
             write_pending()
     write_pending(wait=True)
     writer.shutdown()

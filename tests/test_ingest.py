@@ -504,24 +504,24 @@ class SlowEncoder:
                 self.encoding.clear()
 
         def chunk(*args, **kwargs):
-            self.chunked_while_encoding += self.encoding.is_set()
+            self.chunked_while_encoding += self.encoding.wait(timeout=1.0)  # (the writer may
+            # not have reached the encoder yet)
             return real_chunk(*args, **kwargs)
 
         monkeypatch.setattr(Store, "_embeddings_for", embed)
         monkeypatch.setattr(ingest_module, "chunk", chunk)
 
 
-def test_files_are_chunked_while_the_encoder_runs_with_the_same_index(tmp_path, make_settings,
-                                                                     monkeypatch):
-    """The writer is handed an encoder batch's worth of chunks whenever it is idle, so files
-    are read and chunked while earlier ones are embedded; the index, the manifest order (each
-    file recorded after its chunks are stored) and the BM25 index are those of an ingest that
-    chunks everything first and embeds it in one pass."""
+def test_files_chunked_while_the_encoder_runs_make_the_same_index(tmp_path, make_settings,
+                                                                  monkeypatch):
+    """The writer thread embeds a batch while the next files are read and chunked; the index,
+    the manifest order (each file recorded after its chunks are stored) and the BM25 index
+    are those of an ingest that chunks everything first and embeds it in one pass."""
     root = tmp_path / "docs"
     for i in range(8):
         write(root / f"f{i}.md", f"# Reef {i}\n\n" + paragraphs(f"Reef{i}", 12, seed=i))
-    overlapped = make_settings("overlapped", embed_batch_size=8)
-    assert Store(overlapped).embedder  # loaded: the writer is idle from the first file on
+    overlapped = make_settings("overlapped", embed_batch_size=8, ingest_batch=8)
+    assert Store(overlapped).embedder  # loaded before: the first batch is embedded at once
     slow = SlowEncoder(monkeypatch)
     saves: list[tuple[set[str], set[str]]] = []
     original_save = Manifest.save
@@ -562,7 +562,7 @@ def test_a_file_failing_mid_chunking_while_another_is_encoded_leaves_the_index_a
 
     root = tmp_path / "docs"
     write(root / "c_old.md", "# Old\n\n" + paragraphs("Lagoon", 4, seed=1))
-    settings = make_settings(embed_batch_size=8)
+    settings = make_settings(embed_batch_size=8, ingest_batch=8)
     ingest([root], settings, progress=False)  # the encoder is loaded from here on
     before = stored(settings)
     write(root / "a_big.md", "# Big\n\n" + paragraphs("Atoll", 40, seed=2))
@@ -574,7 +574,7 @@ def test_a_file_failing_mid_chunking_while_another_is_encoded_leaves_the_index_a
     def failing(source, title, chunks):
         for n, passage in enumerate(real_passages(source, title, chunks)):
             if source == "b_bad.md" and n == 12:
-                failed_while_encoding.append(slow.encoding.is_set())
+                failed_while_encoding.append(slow.encoding.wait(timeout=10))
                 raise RuntimeError("a bug half way through the file")
             yield passage
 

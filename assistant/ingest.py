@@ -408,6 +408,11 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
     failed_hashes: dict[str, str] = {}
     lexical_recorded = _lexical_index_recorded(store)  # before this run's first write
     manifest = Manifest(store.manifest_path)
+    # The files the store holds chunks of, when the last complete ingest's record vouches
+    # that it held exactly what the manifest says: prune need not read every chunk's
+    # metadata (4 s of CPU at 10,000 chunks under load, most of a one-file removal).
+    recorded_sources = ({rel for rel, entry in manifest.entries.items() if entry.get("chunks", 1)}
+                        if _store_is_manifest(store, recipe) else None)
     if manifest.entries and store.count() == 0:
         # The store was emptied or is another one (a deleted collection, a new Chroma server):
         # the manifest describes chunks that are not there, so every file must be redone.
@@ -542,7 +547,8 @@ def _ingest(paths, settings: Settings, store: Store, prune: bool, progress: bool
     changed = report.files_ingested > 0
     # A path that does not exist (a typo) must not make every indexed file look deleted.
     if prune and all(Path(p).exists() for p in paths):
-        for source in sorted(store.sources() - seen_sources):
+        stored = store.sources() if recorded_sources is None else recorded_sources
+        for source in sorted(stored - seen_sources):
             report.chunks_deleted += store.replace_source(source, [])[1]
             manifest.entries.pop(source, None)
             report.files_pruned += 1
@@ -612,6 +618,21 @@ def _lexical_index_recorded(store: Store) -> bool:
     except (OSError, ValueError):
         return False
     return (record.get("bm25") is not None and record.get("bm25") == _bm25_stamp(store.local_dir)
+            and record.get("chroma") == _chroma_identity(store.settings))
+
+
+def _store_is_manifest(store: Store, recipe: str) -> bool:
+    """Whether the record of the last complete ingest says this store holds the chunks of
+    exactly the manifest's files: every write since would have removed the record."""
+    if store.settings.chroma_url:
+        return False
+    try:
+        record = json.loads((store.local_dir / INGEST_RECORD).read_text())
+        manifest_bytes = store.manifest_path.read_bytes()
+    except (OSError, ValueError):
+        return False
+    return (record.get("manifest") == sha256(manifest_bytes) and record.get("recipe") == recipe
+            and record.get("chroma") is not None
             and record.get("chroma") == _chroma_identity(store.settings))
 
 

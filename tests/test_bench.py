@@ -55,8 +55,12 @@ def test_ingest_numbers(quick):
     assert ing["chunks"] >= QUICK
     for key in ("seconds", "chunks_per_s", "encode_seconds", "encode_chunks_per_s", "ratio",
                 "reingest_seconds", "reingest_cli_seconds", "peak_rss_mb",
-                "encoder_in_ingest_seconds"):
+                "encoder_in_ingest_seconds", "chunker_load_seconds",
+                "ratio_to_best_raw_with_chunker_load"):
         assert positive(ing[key]), (key, ing[key])
+    # the chunker's imports are outside the timed ingest, and the ratio with them is lower
+    assert ing["ratio_to_best_raw_with_chunker_load"] < ing["ratio_to_best_raw"]
+    assert "with the chunker's imports" in quick[1]
     assert 0 < ing["reingest_fraction"] < 1
     # the breakdown is exclusive time: its parts add up to the whole ingest
     assert sum(ing["breakdown_seconds"].values()) == pytest.approx(ing["seconds"], abs=0.05)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -348,6 +350,39 @@ def test_prune_removes_deleted_files_only_when_asked(tmp_path, builders, make_se
     assert sorted(bm25_ids(settings)) == sorted(stored(settings))
 
 
+def test_prune_reads_the_files_from_the_manifest_only_when_the_record_vouches(
+        tmp_path, make_settings, monkeypatch):
+    """After a complete ingest, --prune takes the indexed files from the manifest (reading
+    every chunk's metadata was most of a one-file removal); chunks the manifest does not know
+    of (written since, the record gone) are still found by asking the store."""
+    from assistant.types import Passage
+
+    root = tmp_path / "docs"
+    for name in ("a.md", "b.md", "c.md"):
+        write(root / name, f"# {name}\n\n" + paragraphs(name[0].upper() + "Isle", 3))
+    settings = make_settings()
+    ingest([root], settings, progress=False)
+    (root / "b.md").unlink()
+    real_sources = Store.sources
+
+    def refuse(self):
+        raise AssertionError("the store was asked for its files")
+
+    monkeypatch.setattr(Store, "sources", refuse)
+    pruned = ingest([root], settings, prune=True, progress=False)
+    assert pruned.files_pruned == 1 and pruned.chunks_deleted > 0
+    monkeypatch.setattr(Store, "sources", real_sources)
+    assert Store(settings).sources() == {"a.md", "c.md"}
+
+    orphan = Passage(id="orphan-1", text="A chunk no manifest entry names.", source="ghost.md",
+                     title="ghost", page=None, start=0, end=32, section="")
+    Store(settings).replace_source("ghost.md", [orphan])  # a write: the record is gone
+    again = ingest([root], settings, prune=True, progress=False)
+    assert again.files_pruned == 1 and again.chunks_deleted == 1
+    assert Store(settings).sources() == {"a.md", "c.md"}
+    assert sorted(bm25_ids(settings)) == sorted(stored(settings))
+
+
 def test_prune_with_a_missing_path_deletes_nothing(tmp_path, make_settings):
     root = tmp_path / "docs"
     write(root / "a.md", "# A\n\nAlpha: 3 kites.")
@@ -445,6 +480,123 @@ def test_files_share_encoder_passes_but_are_recorded_one_by_one(tmp_path, make_s
     assert ids == sorted(stored(separate))
     va, vb = a.embeddings(ids), b.embeddings(ids)
     assert max(float(np.abs(np.asarray(va[i]) - np.asarray(vb[i])).max()) for i in ids) < 1e-5
+
+
+class SlowEncoder:
+    """Store._embeddings_for made slower (the encoder of a big corpus), noting when it runs,
+    and ingest.chunk noting whether it ran while an encode did: what the overlap is."""
+
+    def __init__(self, monkeypatch, seconds: float = 0.3):
+        import assistant.ingest as ingest_module
+
+        self.encoding = threading.Event()
+        self.passes: list[int] = []
+        self.chunked_while_encoding = 0
+        real_embed, real_chunk = Store._embeddings_for, ingest_module.chunk
+
+        def embed(store, passages):
+            self.encoding.set()
+            try:
+                time.sleep(seconds)
+                self.passes.append(len(passages))
+                return real_embed(store, passages)
+            finally:
+                self.encoding.clear()
+
+        def chunk(*args, **kwargs):
+            self.chunked_while_encoding += self.encoding.wait(timeout=1.0)  # (the writer may
+            # not have reached the encoder yet)
+            return real_chunk(*args, **kwargs)
+
+        monkeypatch.setattr(Store, "_embeddings_for", embed)
+        monkeypatch.setattr(ingest_module, "chunk", chunk)
+
+
+def test_files_chunked_while_the_encoder_runs_make_the_same_index(tmp_path, make_settings,
+                                                                  monkeypatch):
+    """The writer thread embeds a batch while the next files are read and chunked; the index,
+    the manifest order (each file recorded after its chunks are stored) and the BM25 index
+    are those of an ingest that chunks everything first and embeds it in one pass."""
+    root = tmp_path / "docs"
+    for i in range(8):
+        write(root / f"f{i}.md", f"# Reef {i}\n\n" + paragraphs(f"Reef{i}", 12, seed=i))
+    overlapped = make_settings("overlapped", embed_batch_size=8, ingest_batch=8)
+    assert Store(overlapped).embedder  # loaded before: the first batch is embedded at once
+    slow = SlowEncoder(monkeypatch)
+    saves: list[tuple[set[str], set[str]]] = []
+    original_save = Manifest.save
+
+    def checking_save(self):
+        saves.append((set(self.entries), Store(overlapped).sources()))
+        original_save(self)
+
+    monkeypatch.setattr(Manifest, "save", checking_save)
+    report = ingest([root], overlapped, progress=False)
+    assert report.files_ingested == 8 and not report.files_failed
+    assert slow.chunked_while_encoding > 0  # chunking overlapped an encode
+    assert len(slow.passes) > 1 and all(n >= 8 for n in slow.passes[:-1])
+    assert len(saves) == 8 and [len(m) for m, _ in saves] == list(range(1, 9))
+    assert all(manifest <= stored_sources for manifest, stored_sources in saves)
+
+    slow.passes.clear()
+    monkeypatch.setattr(Manifest, "save", original_save)
+    whole = make_settings("whole", embed_batch_size=100_000, ingest_batch=100_000)
+    ingest([root], whole, progress=False)
+    assert len(slow.passes) == 1  # everything chunked first, then one pass
+    assert stored(overlapped) == stored(whole)
+    ids = sorted(stored(whole))
+    a, b = Store(overlapped).embeddings(ids), Store(whole).embeddings(ids)
+    assert max(float(np.abs(np.asarray(a[i]) - np.asarray(b[i])).max()) for i in ids) < 1e-5
+    assert sorted(bm25_ids(overlapped)) == ids == sorted(bm25_ids(whole))
+    assert Manifest(Store(overlapped).manifest_path).entries == \
+        Manifest(Store(whole).manifest_path).entries
+
+
+def test_a_file_failing_mid_chunking_while_another_is_encoded_leaves_the_index_as_before(
+        tmp_path, make_settings, monkeypatch):
+    """A bug that stops one file's chunking half way, while the writer is embedding another
+    file's chunks (and some of the failing file's own): the other file is written and
+    recorded, the failing one leaves no chunk, no manifest entry and no BM25 entry, and the
+    next run ingests it into the same index a clean run makes."""
+    import assistant.ingest as ingest_module
+
+    root = tmp_path / "docs"
+    write(root / "c_old.md", "# Old\n\n" + paragraphs("Lagoon", 4, seed=1))
+    settings = make_settings(embed_batch_size=8, ingest_batch=8)
+    ingest([root], settings, progress=False)  # the encoder is loaded from here on
+    before = stored(settings)
+    write(root / "a_big.md", "# Big\n\n" + paragraphs("Atoll", 40, seed=2))
+    write(root / "b_bad.md", "# Bad\n\n" + paragraphs("Shoal", 40, seed=3))
+    slow = SlowEncoder(monkeypatch)
+    real_passages = ingest_module._passages
+    failed_while_encoding = []
+
+    def failing(source, title, chunks):
+        for n, passage in enumerate(real_passages(source, title, chunks)):
+            if source == "b_bad.md" and n == 12:
+                failed_while_encoding.append(slow.encoding.wait(timeout=10))
+                raise RuntimeError("a bug half way through the file")
+            yield passage
+
+    monkeypatch.setattr(ingest_module, "_passages", failing)
+    report = ingest([root], settings, progress=False)
+    assert failed_while_encoding == [True]
+    assert [f["path"] for f in report.files_failed] == ["b_bad.md"]
+    assert "RuntimeError" in report.files_failed[0]["reason"]
+    after = stored(settings)
+    assert {c["source"] for c in after.values()} == {"c_old.md", "a_big.md"}
+    assert {k: v for k, v in after.items() if v["source"] == "c_old.md"} == before
+    assert sorted(bm25_ids(settings)) == sorted(after)
+    assert Store(settings).lexical_index_current()
+    assert set(Manifest(Store(settings).manifest_path).entries) == {"c_old.md", "a_big.md"}
+
+    monkeypatch.setattr(ingest_module, "_passages", real_passages)
+    again = ingest([root], settings, progress=False)
+    assert again.files_ingested == 1 and not again.files_failed
+    clean = make_settings("clean", embed_batch_size=8)
+    ingest([root], clean, progress=False)
+    assert stored(settings) == stored(clean)
+    assert sorted(bm25_ids(settings)) == sorted(stored(clean))
 
 
 def test_unchanged_folder_is_answered_without_opening_the_store(tmp_path, builders,

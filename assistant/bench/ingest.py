@@ -95,7 +95,7 @@ def measure(params: dict) -> dict:
     """ingest() of the generated corpus, then raw encode of the same chunk texts, then re-ingest."""
     import numpy as np
 
-    from assistant.ingest import ingest
+    from assistant.ingest import ingest, prepare
     from assistant.models import load_embedder
     from assistant.store import Store
 
@@ -107,6 +107,12 @@ def measure(params: dict) -> dict:
     model.encode(["warm up the encoder"] * 8, batch_size=8)
     sample = json.loads(Path(params["texts"]).read_text())
     batches_by = model.batch_backend(sample) if model.backend == "auto" else model.backend
+    # The chunker's imports (llama-index's splitter, nltk, tiktoken's tables), like the model,
+    # load once per process before the timed ingest: a fixed cost (the one-file ingest's
+    # concern), not throughput. The ratio with it inside is reported beside.
+    started = time.perf_counter()
+    prepare()
+    chunker_load = time.perf_counter() - started
 
     timers = instrument_ingest()
     started = time.perf_counter()
@@ -173,6 +179,9 @@ def measure(params: dict) -> dict:
         "ratio": round(raw / first * chunks / len(texts), 3),
         "batch_backend": batches_by, "raw_chunks_per_s": backends,
         "ratio_to_best_raw": round(chunks / first / max(backends.values()), 3),
+        "chunker_load_seconds": round(chunker_load, 3),
+        "ratio_to_best_raw_with_chunker_load": round(
+            chunks / (first + chunker_load) / max(backends.values()), 3),
         "encoder_in_ingest_seconds": round(encoder_in_ingest, 3),
         "encoder_share_of_ingest": round(encoder_in_ingest / first, 4),
         "encode_per_file_seconds": round(per_file, 3),

@@ -42,7 +42,10 @@ def markdown(r: dict, command: str) -> str:
         rows.append(("ingest throughput / best raw fp32 encoder throughput",
                      f"{ing['ratio_to_best_raw']:.2f} ({ing['chunks_per_s']:.1f} chunks/s; raw "
                      f"{raw}; batches on {ing['batch_backend']}; {ing['chunks']} chunks); the "
-                     f"encoder is {ing['encoder_share_of_ingest']:.0%} of the ingest time",
+                     f"encoder is {ing['encoder_share_of_ingest']:.0%} of the ingest time; "
+                     f"{ing['ratio_to_best_raw_with_chunker_load']:.2f} with the chunker's "
+                     f"imports ({ing['chunker_load_seconds']:.1f} s, loaded before as the model "
+                     "is) counted in",
                      f">= {GOALS['ingest_ratio_min']}", _met(ing["ratio_met"])))
         rows.append(("re-ingest unchanged corpus / first ingest",
                      f"{ing['reingest_fraction']:.2%} ({ing['reingest_seconds']:.2f} s in "
@@ -146,7 +149,8 @@ def markdown(r: dict, command: str) -> str:
         for k, v in ing["breakdown_seconds"].items():
             t.append((k, f"{v:.2f}", f"{v / ing['seconds']:.1%}"))
         lines += [md_table(t), "",
-                  f"Model load before the ingest: {ing['model_load_seconds']:.1f} s. The encoder "
+                  f"Model load before the ingest: {ing['model_load_seconds']:.1f} s, the "
+                  f"chunker's imports {ing['chunker_load_seconds']:.1f} s. The encoder "
                   f"alone: {ing['encode_chunks_per_s']:.1f} chunks/s over all texts in one call, "
                   f"{ing['encode_per_file_chunks_per_s']:.1f} chunks/s called once per file as "
                   f"ingest calls it ({ing['chunks_per_file']} chunks a file). Re-ingest: "

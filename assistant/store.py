@@ -73,6 +73,7 @@ INGEST_LOCK = "ingest.lock"  # held by a running ingest
 WRITE_LOCK = "write.lock"  # held around each Chroma write (embedded); readers share it to open;
 # it holds a note of the last write (Store.reopen)
 PROBES = 12  # stored vectors read back and searched for at start (Store.check)
+PROBE_DEPTH = 100  # ... each among this many nearest (see Store._probe)
 SYNC_THRESHOLD = 100  # writes after which embedded Chroma saves its vectors (Store.bound_replay)
 
 
@@ -637,9 +638,10 @@ class Store:
         """Read a few stored vectors back and search for each: Chroma itself reports nothing
         when its vector files are truncated or missing, and answers from what is left. PROBES
         spread over the store: each misses a file cut in half about one time in two, and three
-        let it through in one of two test runs. A vector is looked for among its 10 nearest, not
-        3: at 300k random vectors the approximate search missed some at 3 (a chunk cut from the
-        index is found at no depth)."""
+        let it through in one of two test runs. A vector is looked for among its PROBE_DEPTH
+        nearest: the approximate search misses random vectors in their own top 3 at 300k and in
+        their top 10 at 1M (the bench's synthetic store), while a chunk cut from the index is
+        found at no depth."""
         lock = (contextlib.nullcontext() if self.settings.chroma_url
                 else file_lock(self.local_dir / WRITE_LOCK, exclusive=False))
         with lock, self._reachable():  # the first read loads the vector index into memory
@@ -649,7 +651,8 @@ class Store:
                         for o in offsets]
                 ids = [r["ids"][0] for r in rows]
                 got = self.collection.query(query_embeddings=[r["embeddings"][0] for r in rows],
-                                            n_results=min(10, count), include=["distances"])
+                                            n_results=min(PROBE_DEPTH, count),
+                                            include=["distances"])
             except StoreUnavailable:
                 raise
             except Exception as exc:

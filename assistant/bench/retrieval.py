@@ -217,6 +217,7 @@ def _row(bench, size: int, backend: str, vectors: str) -> dict:
     # built in the embedded store, then that directory served (see SERVER_ONLY_FROM)
     served = (backend == "server" and size >= SERVER_ONLY_FROM and vectors == "synthetic"
               and not bench.settings.chroma_url)
+    built: dict = {}
     try:
         if backend == "embedded":
             built = bench.child("build", common, timeout)
@@ -237,6 +238,8 @@ def _row(bench, size: int, backend: str, vectors: str) -> dict:
                 if proc is None:
                     _drop_collection(url, common["collection"])
         disk = _disk_mb(index) + (0 if served else _disk_mb(server_dir))
+    except BenchError as exc:  # a build that took an hour is reported even when measuring fails
+        raise BenchError(f"{exc} (built: {json.dumps(built)})" if built else str(exc)) from None
     finally:
         shutil.rmtree(index, ignore_errors=True)
         shutil.rmtree(server_dir, ignore_errors=True)

@@ -140,7 +140,8 @@ class Assistant:
         asking = self._analysed([p for p in wider if "?" in p.text])  # only these can pose one
         candidates = [(clean(s.text), p) for p in asking for s in analysis.of(p).sentences
                       if _QUESTION.match(clean(s.text)) and topic & set(s.terms)]
-        candidates += [(f'What else does "{p.title}" document?', p) for p in passages]
+        browse = {f'What else does "{p.title}" describe?': p for p in passages}
+        candidates += list(browse.items())
         known = [f for p in passages for s in analysis.of(p).sentences for f in s.figures]
         found: list[str] = []
         for candidate, source in dict(candidates).items():
@@ -150,16 +151,20 @@ class Assistant:
             if len(candidate) > 160 or any(same_question(new, s) for s in seen) or any(
                     same_question(new, set(analysis.terms(f))) for f in found):
                 continue  # the same question again, in other words
-            if self._answerable(candidate, [source]):
+            if self._answerable(candidate, [source], browse=candidate in browse):
                 found.append(candidate)
             if len(found) >= limit:
                 break
         return found
 
-    def _answerable(self, question: str, passages: list[Passage]) -> bool:
+    def _answerable(self, question: str, passages: list[Passage], browse: bool = False) -> bool:
+        """Every part answered; for "what else does <title> describe?" a sentence of the
+        document that may answer is enough: no clause of it holds the title's words, so the
+        decision can only leave it unconfirmed, shown with the document's own sentences."""
         parts = analyse(question)
         candidates = [(p, s) for p in passages for s in analysis.of(p).sentences]
-        return bool(parts) and all(f.answers for f in answering(parts, candidates))
+        return bool(parts) and all(f.answers or (browse and f.unconfirmed)
+                                   for f in answering(parts, candidates))
 
 
 # A question a document asks itself (an FAQ heading), not a sentence that ends with one.

@@ -29,9 +29,12 @@ run: install
 	$(BIN)/groundwork ask "$(QUESTION)"
 	$(BIN)/groundwork serve --port $${PORT:-7860}
 
+# Two workers, each taking whole test files (module fixtures such as the bench run stay single);
+# WORKERS=0 runs everything in this one process.
+WORKERS ?= 2
 test: install
 	$(BIN)/ruff check assistant tests
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --durations=15
 
 lint: install
 	$(BIN)/ruff check assistant tests

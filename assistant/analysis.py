@@ -91,10 +91,33 @@ def tagged(text: str):
     return nlp()(text, disable=["ner"])
 
 
-@lru_cache(maxsize=8192)
 def terms(text: str) -> tuple[str, ...]:
     """Content terms of a short text (a claim, a label, a follow-up): lemma stems, in order."""
-    return tuple(_terms(tagged(text)))
+    found = _TERMS.get(text)
+    if found is None:
+        found = _keep(text, tuple(_terms(tagged(text))))
+    return found
+
+
+def read_terms(texts) -> None:
+    """Read the terms of texts not read before in one batch, for terms() to find: spaCy takes
+    about 5 ms for a short text on its own and 1 ms within a batch, and a question reads the
+    terms of each of its words."""
+    new = [t for t in dict.fromkeys(texts) if t not in _TERMS]
+    if len(new) > 1:
+        for text, doc in zip(new, nlp().pipe(new, disable=["ner"], batch_size=64)):
+            _keep(text, tuple(_terms(doc)))
+
+
+_TERMS: dict[str, tuple[str, ...]] = {}  # text -> its terms, oldest first (a bounded cache)
+
+
+def _keep(text: str, found: tuple[str, ...]) -> tuple[str, ...]:
+    with _LOCK:
+        if len(_TERMS) >= 16384:
+            _TERMS.pop(next(iter(_TERMS)))
+        _TERMS[text] = found
+    return found
 
 
 def sentences(text: str) -> list[Sentence]:
@@ -106,10 +129,21 @@ def as_sentences(texts: list[str]) -> list[Sentence]:
     before is not parsed again (the verifier and the harness read the same claims)."""
     new = [t for t in dict.fromkeys(texts) if t not in _READ]
     for text, found in zip(new, analyse(new)):
+        _keep_reading(text, found.sentences)
+    return [_READ[t] for t in texts]
+
+
+def keep_reading(text: str, doc) -> None:
+    """Keep a full parse of `text` made elsewhere (the question's own) as its reading."""
+    if text not in _READ:
+        _keep_reading(text, _sentences(text, doc))
+
+
+def _keep_reading(text: str, found: list[Sentence]) -> None:
+    with _LOCK:
         if len(_READ) >= 4096:
             _READ.pop(next(iter(_READ)))
-        _READ[text] = _merged(text, found.sentences)
-    return [_READ[t] for t in texts]
+        _READ[text] = _merged(text, found)
 
 
 _READ: dict[str, Sentence] = {}  # text -> its reading, oldest first (a bounded cache)
@@ -150,8 +184,18 @@ def context_before(passage: Passage, sentence: Sentence) -> set[str]:
 def _sentences(text: str, doc) -> list[Sentence]:
     """spaCy's sentences, cut again where the layout ends a block (a heading, a list item, a
     blank line): the statistical splitter reads "## Totals\\nIn 2023 ..." as one sentence."""
+    return [_sentence(text, span) for span in _spans(text, doc)]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where sentences() would cut `text`, from the sentence recogniser alone: it carries its
+    own token vectors, and runs in a twentieth of the full pipeline's time."""
+    doc = nlp()(text, disable=[name for name in nlp().pipe_names if name != "sentences"])
+    return [(span.start_char, span.end_char) for span in _spans(text, doc)]
+
+
+def _spans(text: str, doc):
     cuts = sorted({e for _, e in blocks(text)})
-    out = []
     for sent in doc.sents:
         start = sent.start_char
         for cut in [c for c in cuts if sent.start_char < c < sent.end_char] + [sent.end_char]:
@@ -159,9 +203,8 @@ def _sentences(text: str, doc) -> list[Sentence]:
             if span is not None:
                 s, e = _trim(text, span.start_char, span.end_char)
                 if e > s:
-                    out.append(_sentence(text, doc.char_span(s, e, alignment_mode="expand")))
+                    yield doc.char_span(s, e, alignment_mode="expand")
             start = cut
-    return out
 
 
 def _sentence(text: str, span) -> Sentence:

@@ -66,8 +66,10 @@ def ground(part, passages: list[Passage]) -> Grounding | None:
         table = p.analysis.table if p.analysis is not None else None
         if table is None:
             continue
-        context = _words(" ".join([table.caption, table.sheet, p.title, p.section])) | set(
-            analysis.of(p).title_terms)
+        context_text = " ".join([table.caption, table.sheet, p.title, p.section])
+        analysis.read_terms([context_text, *table.columns,  # in one batch, not a parse each
+                             *(_PAREN.sub(" ", row[0]) for row in table.rows)])
+        context = _words(context_text) | set(analysis.of(p).title_terms)
         for r, row in enumerate(table.rows):
             label = _words(_PAREN.sub(" ", row[0]))
             if not label or not label <= asked:

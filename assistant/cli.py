@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="1000,10000,100000")
     p.add_argument("--out", type=Path, default=Path("bench/out"))
     p.add_argument("--json", action="store_true")
+    p.add_argument("--work", type=Path, help="the work folder, kept afterwards (default: a "
+                   "temporary one): a store built there by an earlier run is measured again, "
+                   "not rebuilt")
     p.add_argument("--sections", help="run only these, comma-separated (default: all): "
                    "encoder,ingest,retrieval,ask,startup,concurrency")
     p.add_argument("--soak", action="store_true",

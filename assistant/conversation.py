@@ -374,9 +374,8 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
     """The previous turn as the rewrite reads it: its question, and what its answer stated."""
     answer = previous if isinstance(previous, Answer) else None
     question = answer.question if answer else previous
-    doc = analysis.nlp()(question)
     claims = [c.text for c in render.stated(answer)] if answer else []
-    stated = [analysis.nlp()(text) for text in claims]
+    doc, *stated = analysis.nlp().pipe([question, *claims])
     names = [ent.text for ent in doc.ents if ent.label_ in NAME_LABELS]
     years = [y.group(0) for y in (analysis.YEAR.match(t.text) for t in doc) if y]
     # "When did the library reopen ...?" - "that year" is the year the answer gave

@@ -134,6 +134,7 @@ class Assistant:
         themselves (FAQ headings) in a wider retrieval, else "what does <title> report?";
         each kept only if its own passage answers it (the checks every answer passes), and
         none the same as this question or an earlier one of the conversation."""
+        analysis.read_terms([question, *asked_before])
         seen = [set(analysis.terms(q)) for q in [question, *asked_before]]
         topic = {t for t in seen[0] if not analysis.YEAR.fullmatch(t)}
         wider = self.retriever.run(question, 3 * self.settings.top_k)
@@ -142,6 +143,7 @@ class Assistant:
                       if _QUESTION.match(clean(s.text)) and topic & set(s.terms)]
         browse = {f'What else does "{p.title}" describe?': p for p in passages}
         candidates += list(browse.items())
+        analysis.read_terms(c for c, _ in candidates)
         known = [f for p in passages for s in analysis.of(p).sentences for f in s.figures]
         found: list[str] = []
         for candidate, source in dict(candidates).items():

@@ -79,8 +79,11 @@ def analyse(question: str) -> list[Part]:
 def _analysed(q: str) -> tuple[Part, ...]:
     """Parsed once per distinct question: the generator, the verifier and the follow-ups all
     ask. The parts are not changed after this."""
-    names = _names(q)
     clauses = [c for c in _PART_JOIN.split(q) if c.strip()]
+    analysis.keep_reading(q, _tagged(q))  # a one-part question's label is q: parsed once
+    analysis.read_terms([q, f"{q}?", *clauses, " ".join(_FRAME_WORDS),  # "?": as the caller
+                         *(t.text for t in _tagged(q))])  # asked, for its own terms() of it
+    names = _names(q)
     parts: list[Part] = []
     for clause in clauses:
         for text, distinguishing in _split_pair(clause):

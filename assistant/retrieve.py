@@ -56,6 +56,7 @@ class Retriever:
             return  # being replaced right now: keep the one loaded, look again next question
         self.lexical, self.candidates, self._signature = lexical, min(
             self.settings.candidates, count), signature
+        self._last = None
 
     def _notice_changes(self) -> None:
         """Every finished ingest leaves a new BM25 stamp: then reopen Chroma (an embedded store
@@ -78,15 +79,21 @@ class Retriever:
         k = k or self.settings.top_k
         self._notice_changes()
         t0 = time.perf_counter()
-        lexical = self._beside.submit(self._timed_search, question)
-        query = np.asarray(self.embedder.get_query_embedding(question), dtype=np.float32)
-        t1 = time.perf_counter()
-        dense = self.store.query(query.tolist(), self.candidates)
-        t2 = time.perf_counter()
-        lexical, lexical_seconds = lexical.result()
-        t3 = time.perf_counter()
-        fused = reciprocal_rank([dense, lexical])[:self.candidates]
-        t4 = time.perf_counter()
+        if self._last and self._last[0] == question:  # the follow-ups' wider look, same search
+            _, query, fused = self._last
+            t1 = t2 = t3 = t4 = t0
+            lexical_seconds = 0.0
+        else:
+            lexical = self._beside.submit(self._timed_search, question)
+            query = np.asarray(self.embedder.get_query_embedding(question), dtype=np.float32)
+            t1 = time.perf_counter()
+            dense = self.store.query(query.tolist(), self.candidates)
+            t2 = time.perf_counter()
+            lexical, lexical_seconds = lexical.result()
+            t3 = time.perf_counter()
+            fused = reciprocal_rank([dense, lexical])[:self.candidates]
+            t4 = time.perf_counter()
+            self._last = (question, query, fused)
         read = self._read(fused, len(fused) if self.reranker else k)
         t5 = time.perf_counter()
         if self.reranker is not None:

@@ -50,7 +50,7 @@ def split_claims(text: str) -> list[tuple[str, list[int]]]:
     sentence start.
     """
     masked = _MARKER.sub(lambda m: " " * len(m.group(0)), text)
-    spans = [(s.start, s.end) for s in analysis.sentences(masked)]
+    spans = analysis.sentence_spans(masked)
     out: list[tuple[str, list[int]]] = []
     for k, (s, e) in enumerate(spans):
         start = 0 if k == 0 else s

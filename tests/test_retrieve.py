@@ -175,3 +175,19 @@ def test_chroma_server_index_ranks_like_embedded(chroma_server, tmp_path, retrie
         assert want and got[0] == want[0], question
         assert got == want, question
     assert server.run(OFF_TOPIC) == []
+
+
+def test_a_wider_look_at_the_same_question_reuses_its_search(demo_index):
+    """The follow-ups' wider retrieval asks again with 3k: the same ranking, not searched twice
+    (no query embedding); a new question searches again."""
+    retriever = Retriever(demo_index)
+    question = "How many CyberTipline reports were escalated in 2023?"
+    first = retriever.run(question)
+    assert retriever.timings["embed_query"] > 0
+    wider = retriever.run(question, 3 * demo_index.top_k)
+    assert retriever.timings["embed_query"] == 0
+    assert [p.id for p in wider[:len(first)]] == [p.id for p in first]
+    assert [p.id for p in wider] == [p.id for p in Retriever(demo_index).run(
+        question, 3 * demo_index.top_k)]
+    retriever.run("Who runs the Millbrook Public Library?")
+    assert retriever.timings["embed_query"] > 0

@@ -40,3 +40,26 @@ def test_lemmas_join_irregular_and_derived_forms():
     assert "sell" in terms("She sold 1.2 million copies") and "sell" in terms("How many sold?")
     assert "draw" in terms("The festival drew 12,345 visitors")
     assert set(terms("escalations")) == set(terms("escalated"))
+
+
+def test_terms_read_in_a_batch_are_the_terms_read_alone():
+    from assistant import analysis
+
+    texts = ["How many e-books did the Millbrook Public Library lend in 2023?", "escalated",
+             "Which river flows through the capital?", "sold", "prosecutions", "drew", "its"]
+    alone = [tuple(analysis._terms(analysis.tagged(t))) for t in texts]
+    for t in texts:
+        analysis._TERMS.pop(t, None)
+    analysis.read_terms(texts)
+    assert [analysis._TERMS[t] for t in texts] == alone
+    assert [terms(t) for t in texts] == alone
+
+
+def test_sentence_spans_cut_where_sentences_cut():
+    from assistant.analysis import sentence_spans, sentences
+
+    text = ("## Totals\nIn 2023 the CyberTipline received 36.2 million reports (Dr. Lee's "
+            "count). Of these, 63,892 were escalated as urgent.\n\n- Outcomes: not reported\n"
+            "The U.S. figures follow. See p. 4 for more.")
+    assert sentence_spans(text) == [(s.start, s.end) for s in sentences(text)]
+    assert len(sentence_spans(text)) >= 4

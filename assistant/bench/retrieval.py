@@ -217,22 +217,35 @@ def _row(bench, size: int, backend: str, vectors: str) -> dict:
     # built in the embedded store, then that directory served (see SERVER_ONLY_FROM)
     served = (backend == "server" and size >= SERVER_ONLY_FROM and vectors == "synthetic"
               and not bench.settings.chroma_url)
-    built: dict = {}
+    record = index / "built.json"  # a kept work folder's earlier build (bench --work)
+    reuse = bench.keep and record.exists() and not bench.settings.chroma_url
+    built: dict = json.loads(record.read_text()) if reuse else {}
+    if built:
+        bench.log(f"reusing the store of {size} chunks built in {index}")
+
+    def build(params: dict) -> dict:
+        if built:
+            return built
+        result = bench.child("build", params, timeout)
+        index.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(result))
+        return result
+
     try:
         if backend == "embedded":
-            built = bench.child("build", common, timeout)
+            built = build(common)
             measured = bench.child("retrieve", common, timeout)
             server_peak = None
         else:
             if served:
-                built = bench.child("build", {**common, "served": True}, timeout)
+                built = build({**common, "served": True})
                 server_dir = index / "chroma"
             with _chroma_server(bench, str(size), server_dir) as (url, proc):
                 common["chroma_url"] = url
                 if bench.settings.chroma_url:  # someone else's server: do not collide
                     common["collection"] = f"{collection}-{os.getpid()}"
                 if not served:
-                    built = bench.child("build", common, timeout)
+                    built = build(common)
                 measured = bench.child("retrieve", common, timeout)
                 server_peak = tree_peak_mb(proc.pid) if proc else None
                 if proc is None:
@@ -241,8 +254,9 @@ def _row(bench, size: int, backend: str, vectors: str) -> dict:
     except BenchError as exc:  # a build that took an hour is reported even when measuring fails
         raise BenchError(f"{exc} (built: {json.dumps(built)})" if built else str(exc)) from None
     finally:
-        shutil.rmtree(index, ignore_errors=True)
-        shutil.rmtree(server_dir, ignore_errors=True)
+        if not bench.keep:
+            shutil.rmtree(index, ignore_errors=True)
+            shutil.rmtree(server_dir, ignore_errors=True)
     return {**measured, "build_seconds": round(built["add_seconds"] + built["bm25_seconds"], 1),
             "build": built, "server_peak_rss_mb": server_peak, "disk_mb": disk,
             "built_embedded_then_served": served}

@@ -56,8 +56,9 @@ class Bench:
     """What the sections share: the plan, the work folder, the report so far, the children's
     environment, and how to start a child or a server."""
 
-    def __init__(self, settings: Settings, plan: Plan, work: Path, log=None):
+    def __init__(self, settings: Settings, plan: Plan, work: Path, log=None, keep=False):
         self.settings = settings
+        self.keep = keep  # the work folder outlives the run: stores built in it are reused
         self.plan = plan
         self.work = work
         self.corpus = work / "corpus"
@@ -161,8 +162,11 @@ def run_cli(args, settings: Settings) -> int:
     command = (f"groundwork bench --sizes {','.join(map(str, plan.sizes))} --out {out}"
                + (f" --sections {','.join(sections)}" if sections else "")
                + (" --json" if args.json else ""))
-    with tempfile.TemporaryDirectory(prefix="groundwork-bench-") as work:
-        report = Bench(settings, plan, Path(work)).run(sections)
+    if args.work:
+        args.work.mkdir(parents=True, exist_ok=True)
+    with (contextlib.nullcontext(args.work) if args.work
+          else tempfile.TemporaryDirectory(prefix="groundwork-bench-")) as work:
+        report = Bench(settings, plan, Path(work), keep=bool(args.work)).run(sections)
     report["command"] = command
     (out / "report.json").write_text(json.dumps(report, indent=2))
     md = markdown(report, command)

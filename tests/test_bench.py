@@ -129,6 +129,22 @@ def test_a_store_bulk_loaded_embedded_then_served_reads_as_an_ingested_one(
         assert retriever.timings["dense"] > 0 and retriever.timings["lexical"] > 0
 
 
+def test_a_kept_work_folder_measures_its_store_again_without_rebuilding(tmp_path):
+    """`bench --work DIR`: an hour's build of the 1M row outlives a measurement that fails."""
+    from assistant.bench.runner import Bench
+    from assistant.config import Settings
+
+    logged = []
+    bench = Bench(Settings.load(), common.Plan.from_sizes([40]), tmp_path, log=logged.append,
+                  keep=True)
+    first = retrieval._row(bench, 40, "embedded", "synthetic")
+    assert bench.calls == 2 and (tmp_path / "index-40-embedded" / "built.json").exists()
+    again = retrieval._row(bench, 40, "embedded", "synthetic")
+    assert bench.calls == 3, "only the measurement ran again"
+    assert again["build"] == first["build"] and positive(again["p50_ms"])
+    assert any("reusing the store of 40 chunks" in line for line in logged)
+
+
 def test_encoder_options(quick):
     enc = quick[0]["encoder"]
     current = enc["current"]

@@ -161,6 +161,7 @@ def run_cli(args, settings: Settings) -> int:
     out.mkdir(parents=True, exist_ok=True)
     command = (f"groundwork bench --sizes {','.join(map(str, plan.sizes))} --out {out}"
                + (f" --sections {','.join(sections)}" if sections else "")
+               + (f" --work {args.work}" if args.work else "")
                + (" --json" if args.json else ""))
     if args.work:
         args.work.mkdir(parents=True, exist_ok=True)

@@ -29,12 +29,13 @@ run: install
 	$(BIN)/groundwork ask "$(QUESTION)"
 	$(BIN)/groundwork serve --port $${PORT:-7860}
 
-# Two workers, each taking whole test files (module fixtures such as the bench run stay single);
+# Two workers, each taking whole test files (module fixtures such as the bench run stay single),
+# in the order tests/conftest.py gives them (the longest first);
 # WORKERS=0 runs everything in this one process.
 WORKERS ?= 2
 test: install
 	$(BIN)/ruff check assistant tests
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --durations=15
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 lint: install
 	$(BIN)/ruff check assistant tests

@@ -95,7 +95,7 @@ def terms(text: str) -> tuple[str, ...]:
     """Content terms of a short text (a claim, a label, a follow-up): lemma stems, in order."""
     found = _TERMS.get(text)
     if found is None:
-        found = _keep(text, tuple(_terms(tagged(text))))
+        found = _remember(_TERMS, TERMS_KEPT, text, tuple(_terms(tagged(text))))
     return found
 
 
@@ -106,17 +106,19 @@ def read_terms(texts) -> None:
     new = [t for t in dict.fromkeys(texts) if t not in _TERMS]
     if len(new) > 1:
         for text, doc in zip(new, nlp().pipe(new, disable=["ner"], batch_size=64)):
-            _keep(text, tuple(_terms(doc)))
+            _remember(_TERMS, TERMS_KEPT, text, tuple(_terms(doc)))
 
 
 _TERMS: dict[str, tuple[str, ...]] = {}  # text -> its terms, oldest first (a bounded cache)
+TERMS_KEPT = 16384
 
 
-def _keep(text: str, found: tuple[str, ...]) -> tuple[str, ...]:
+def _remember(cache: dict, limit: int, text: str, found):
+    """Keep `found` for `text` in a cache of at most `limit` texts, the oldest dropped first."""
     with _LOCK:
-        if len(_TERMS) >= 16384:
-            _TERMS.pop(next(iter(_TERMS)))
-        _TERMS[text] = found
+        if len(cache) >= limit:
+            cache.pop(next(iter(cache)))
+        cache[text] = found
     return found
 
 
@@ -129,24 +131,18 @@ def as_sentences(texts: list[str]) -> list[Sentence]:
     before is not parsed again (the verifier and the harness read the same claims)."""
     new = [t for t in dict.fromkeys(texts) if t not in _READ]
     for text, found in zip(new, analyse(new)):
-        _keep_reading(text, found.sentences)
+        _remember(_READ, READINGS_KEPT, text, _merged(text, found.sentences))
     return [_READ[t] for t in texts]
 
 
 def keep_reading(text: str, doc) -> None:
     """Keep a full parse of `text` made elsewhere (the question's own) as its reading."""
     if text not in _READ:
-        _keep_reading(text, _sentences(text, doc))
-
-
-def _keep_reading(text: str, found: list[Sentence]) -> None:
-    with _LOCK:
-        if len(_READ) >= 4096:
-            _READ.pop(next(iter(_READ)))
-        _READ[text] = _merged(text, found)
+        _remember(_READ, READINGS_KEPT, text, _merged(text, _sentences(text, doc)))
 
 
 _READ: dict[str, Sentence] = {}  # text -> its reading, oldest first (a bounded cache)
+READINGS_KEPT = 4096
 
 
 def as_sentence(text: str) -> Sentence:

@@ -624,16 +624,22 @@ def _lexical_index_recorded(store: Store) -> bool:
 def _store_is_manifest(store: Store, recipe: str) -> bool:
     """Whether the record of the last complete ingest says this store holds the chunks of
     exactly the manifest's files: every write since would have removed the record."""
-    if store.settings.chroma_url:
-        return False
+    return not store.settings.chroma_url and _vouched(store.settings, recipe) is not None
+
+
+def _vouched(settings: Settings, recipe: str) -> tuple[dict, bytes] | None:
+    """The record of the last complete ingest and the manifest's bytes, when the record vouches
+    for that manifest, this recipe and this very database file; else None."""
+    folder = local_dir(settings)
     try:
-        record = json.loads((store.local_dir / INGEST_RECORD).read_text())
-        manifest_bytes = store.manifest_path.read_bytes()
+        record = json.loads((folder / INGEST_RECORD).read_text())
+        manifest_bytes = (folder / MANIFEST).read_bytes()
     except (OSError, ValueError):
-        return False
-    return (record.get("manifest") == sha256(manifest_bytes) and record.get("recipe") == recipe
-            and record.get("chroma") is not None
-            and record.get("chroma") == _chroma_identity(store.settings))
+        return None
+    if (record.get("manifest") != sha256(manifest_bytes) or record.get("recipe") != recipe
+            or record.get("chroma") is None or record.get("chroma") != _chroma_identity(settings)):
+        return None
+    return record, manifest_bytes
 
 
 def _bm25_stamp(folder: Path) -> str | None:
@@ -658,17 +664,10 @@ def _unchanged_since_last_ingest(paths, settings: Settings, recipe: str,
     opening Chroma or loading a model, so an unchanged corpus costs file hashing and little else
     (bench: re-ingest as a fraction of the first ingest). Any doubt falls back to the full run.
     """
-    folder = local_dir(settings)
-    try:
-        record = json.loads((folder / INGEST_RECORD).read_text())
-        manifest_bytes = (folder / MANIFEST).read_bytes()
-    except (OSError, ValueError):
+    vouched = _vouched(settings, recipe)
+    if vouched is None or vouched[0].get("bm25") != _bm25_stamp(local_dir(settings)):
         return None
-    if (record.get("manifest") != sha256(manifest_bytes) or record.get("recipe") != recipe
-            or record.get("bm25") != _bm25_stamp(folder)
-            or record.get("chroma") != _chroma_identity(settings)
-            or record.get("chroma") is None):
-        return None
+    record, manifest_bytes = vouched
     entries = json.loads(manifest_bytes)
     report = IngestReport(store_opened=False, chunks_total=record["chunks_total"])
     seen = set()

@@ -10,7 +10,8 @@ many -> a figure), bound to what was asked (the asked measure and year in the fi
 clause), and every constraint of the question holds for it (names, years, qualifiers such as
 before/after, first/last, more/less) in its sentence or heading; a name, a place or a date must
 stand in the clause of the asked verb, in the asked role (the winner, not the one who presided;
-for "which X", the X itself), or, for a question with "be", of the asked noun; every asked word
+for "which X", the X itself), or, for a question with "be", of the asked noun, said of the
+question's own subject (not of another doer, nor in another clause than it); every asked word
 is said (another modifier in its place is not it: "desert scenes" for "battle scenes"); and an
 answer that is none of these ("what did critics praise", "how does the novel end") stands in
 one clause with the asked words, the only thing that ties it to the question. *unconfirmed*:
@@ -191,6 +192,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     elif why := unbound(part, sentence):
         doubts.append(why)
     lent = set(context) if heading is None else heading  # what a title or heading may say
+    if why := displaced(part, sentence, sent_terms | lent):
+        doubts.append(why)
     if part.wants_figure:
         if part.kind in ("date", "duration") and (unsaid := _unsaid(part, sentence, lent)):
             doubts.append(f"it does not say {', '.join(unsaid)} in its sentence")  # "when"
@@ -342,7 +345,8 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     elif kind == "count":  # "one button": a lone "one" is not a figure, but spaCy counts it
         things = _HOW_MANY.search(part.label) and not any(  # "how many volunteers": not hours
             is_duration(Figure("", 0, "number", t)) for t in part.focus)
-        figs = [f for f in figs if f.kind == "number" and not (things and is_duration(f))]
+        figs = [f for f in figs if f.kind == "number" and not (things and is_duration(f))
+                and not _day_of_month(sentence, f)]
         return bool(figs) or bool(set(entities) & {"CARDINAL", "QUANTITY"}), figs
     elif kind in ENTITY_LABELS and strict:
         wanted = {"GPE"} if kind == "place" and _PLACE_NOUNS.search(part.label) else \
@@ -351,6 +355,20 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     else:
         return True, []
     return bool(figs), figs
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTH_BEFORE = re.compile(_MONTH + r"\s+$", re.I)
+_MONTH_AFTER = re.compile(r"^(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
+
+
+def _day_of_month(sentence: Sentence, fig: Figure) -> bool:
+    """"July 14, 2015" holds no count of 14."""
+    if not (fig.value == int(fig.value) and 1 <= fig.value <= 31):
+        return False
+    a, b = fig.start - sentence.start, fig.end - sentence.start
+    return bool(_MONTH_BEFORE.search(sentence.text[max(0, a - 12):a])
+                or _MONTH_AFTER.match(sentence.text[b:b + 14]))
 
 
 def _mentions(term: str, terms: set[str]) -> bool:
@@ -859,6 +877,74 @@ def unbound(part: Part, sentence: Sentence) -> str:
     return f"no {rel.thing or part.kind} is bound to {', '.join(rel.nouns)} in its clause"
 
 
+def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:
+    """Why what the sentence says is said of another subject than the question's, or "".
+
+    A subject nothing around the sentence says (`around`: its terms and its passage's title
+    and heading) is not the sentence's: "Why does *time* affect solar energy"
+    is not answered by "Cloud cover affects solar panels because ...". The asked verb with
+    another doer: "What shows what action *the rock* will trigger" is not answered by "... the
+    action *the button* will trigger", nor "When does *the Waker* take place" by "*The game*
+    takes place ... in a timeline from The Wind Waker" (a common noun may stand for a name the
+    sentence does not say: "the company" for Halvik Instruments). And a name, a place or a
+    date must stand in the clause that names the asked subject, or under it: "Where is *Link*"
+    is not answered by "After Link defeats Zant, *Midna* recovers ..."."""
+    if part.kind not in ("agent", "place", "date", "fact"):
+        return ""  # a figure is bound by its own checks
+    q = analysis.as_sentence(part.label).tokens
+    tokens = sentence.tokens
+    lead = WHOLE.match(part.label)  # "Of the 84,310 items the library lent, ...": context
+    asked = {k for k, t in enumerate(q) if t.lemma in _WH | {"how", "many", "much", "why"}}
+    # the clauses that ask: the question's own, and one holding a question word ("what
+    # action the rock will trigger"), not one that describes ("that had their trading ...")
+    asking = {_clause_root(q, k) for k in asked} | {k for k, t in enumerate(q) if t.head == k}
+    for s in (t for k, t in enumerate(q) if t.dep in ("nsubj", "nsubjpass")
+              and t.lemma.isalpha() and t.pos in ("NOUN", "PROPN") and t.head in asking
+              and not any(q[j].head == k for j in asked) and not (lead and t.start < lead.end())):
+        named = [k for k, t in enumerate(tokens) if _same_word(t, s)]
+        if not any(t.lemma == s.lemma for t in tokens) and not (
+                s.term and _mentions(s.term, around)):
+            return f"it does not say {s.lemma}"
+        if _WHY.match(part.label):
+            continue  # a reason is read by its words
+        v = q[s.head]
+        if s.dep == "nsubj" and v.pos == "VERB" and v.lemma not in _LIGHT:
+            doers = [k for k, u in enumerate(tokens) if u.dep == "nsubj" and u.pos in (
+                "NOUN", "PROPN") and tokens[u.head].lemma == v.lemma]
+            if doers and not any(_under(tokens, k, d) for k in named for d in doers) and (
+                    named or s.pos == "NOUN" or tokens[doers[0]].pos == "PROPN"):
+                return f"it says {tokens[doers[0]].lemma} {v.lemma}, not {s.lemma}"
+        wanted = ENTITY_LABELS.get(part.kind)
+        if named and wanted and (found := _candidates(part, sentence, wanted)) and not any(
+                _below(tokens, c, _clause_root(tokens, k)) for c in found for k in named):
+            return f"it names {s.lemma} in another clause than its answer"
+    return ""
+
+
+def _same_word(t: Token, s: Token) -> bool:
+    """A noun of the sentence is the question's noun (names by their folded spelling:
+    "Beyoncé" is "Beyonce"; nouns by lemma: "researchers" is not "research")."""
+    if t.pos not in ("NOUN", "PROPN"):
+        return False
+    return t.term == s.term if s.pos == "PROPN" else t.lemma == s.lemma
+
+
+def _below(tokens: list[Token], k: int, top: int) -> bool:
+    """Word k is in the clause headed by `top` or a clause under it ("X is a maker,
+    *headquartered in Y*"), in another clause describing the same phrase ("a youth named Link
+    *who is working in Ordon Village*"), or is what that clause describes."""
+    described = _phrase_head(tokens, tokens[top].head) if tokens[top].dep in _INNER else None
+    r = _clause_root(tokens, k)
+    for _ in tokens:
+        if r == top or (described is not None and tokens[r].dep in _INNER
+                        and _phrase_head(tokens, tokens[r].head) == described):
+            return True
+        if tokens[r].head == r:
+            break
+        r = _clause_root(tokens, tokens[r].head)
+    return _in_clause(tokens, k, top)
+
+
 # -- a description bound in one clause ---------------------------------------------------------
 
 
@@ -895,9 +981,29 @@ def untied(part: Part, sentence: Sentence, lent: set[str]) -> str:
                 tokens[k].pos == "PRON" and tokens[k].lemma not in _WH for k in group):
             continue  # the asked relation, but of someone else
         if any(tokens[k].pos == "NUM" or (tokens[k].term and tokens[k].pos in _CONTENT and
-                                          not _mentions(tokens[k].term, said)) for k in group):
+                                          not _mentions(tokens[k].term, said)
+                                          and not _elaborates(tokens, k, said))
+               for k in group):
             return ""
     return f"no clause ties {', '.join(needed or asked)} to an answer"
+
+
+def _elaborates(tokens: list[Token], k: int, said: set[str]) -> bool:
+    """Word k only qualifies a noun the question says ("Aside from electrolysis *driven by
+    photovoltaic cells*, several thermochemical processes have been explored" names no
+    process): it is no answer. A name built on the noun is another thing ("the Little Moose
+    River" for "the Kaskawan River")."""
+    if tokens[k].dep in ("compound", "flat"):
+        return False
+    j = tokens[k].head
+    for _ in tokens:
+        t = tokens[j]
+        if t.pos in ("NOUN", "PROPN") and t.term and _mentions(t.term, said):
+            return True
+        if t.head == j or t.pos in _VERBAL and _clause_root(tokens, j) == j:
+            return False
+        j = t.head
+    return False
 
 
 _CONTENT = {"NOUN", "PROPN", "ADJ", "VERB"}
@@ -926,7 +1032,7 @@ def _asked(part: Part, names: bool = False) -> list[str]:
     for k, t in enumerate(tokens):
         if t.dep in _CLAUSE_DEPS | {"xcomp", "pcomp"} and t.pos in _VERBAL and \
                 tokens[t.head].pos in ("VERB", "NOUN") and t.head != k and \
-                tokens[t.head].lemma not in _SAYING and \
+                tokens[t.head].lemma not in _SAYING | _FOR_PURPOSE and \
                 any(u.head == k and u.dep in _COMPLEMENTS for u in tokens):
             inside = {j for j in range(len(tokens)) if _within(tokens, j, k)}
             if wh not in inside:
@@ -945,6 +1051,7 @@ _MEASURED = re.compile(r"\bhow\s+(?!do|does|did|is|are|was|were|can|could|should
                        r"has|have|had)[a-z]+\b", re.I)
 _COMPLEMENTS = {"dobj", "ccomp", "prep", "attr", "xcomp", "acomp", "dative"}
 _SAYING = {"recommend", "suggest", "advise", "mention", "describe"}  # a document's own voice
+_FOR_PURPOSE = {"use"}  # "what can be used *to balance* the load": the purpose is asked
 _LIGHT_NOUNS = {"ability", "name", "kind", "type", "sort"}  # "the name of": the thing named
 
 

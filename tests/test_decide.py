@@ -444,3 +444,50 @@ def test_when_needs_every_asked_word_in_the_dates_own_sentence():
                  earlier) == ANSWERED
     # an earlier sentence of the passage cannot lend the asked place to another date
     assert bound(question, "The railway reached Kestrelford in 1846.", earlier) == UNCONFIRMED
+
+
+# -- the question's subject, bound where the answer stands ---------------------------------------
+
+
+@pytest.mark.parametrize("question, other, same", [
+    # the asked verb with another doer
+    ("When does the festival take place?",
+     "The parade takes place every August, after the festival.",
+     "The festival takes place every August."),
+    ("What shows what error the pump will report?",
+     "The panel shows what error, if any, the valve will report.",
+     "The panel shows what error, if any, the pump will report."),
+    # the asked subject in one clause, the answer of the asked kind in another
+    ("Where did Anna live after the war?",
+     "After Anna left the army at the end of the war, Marta lived in Vienna.",
+     "After the war, Anna lived in Vienna."),
+    # a reason given for another subject
+    ("Why does altitude affect the boiling point of water?",
+     "Air pressure affects the boiling point of water because lower pressure lets molecules "
+     "escape more easily.",
+     "Altitude affects the boiling point of water because the air pressure is lower."),
+])
+def test_an_answer_said_of_another_subject_is_not_confirmed(question, other, same):
+    (part,) = analyse(question)
+    assert decide(part, other).outcome == UNCONFIRMED
+    assert decide(part, same).ok
+
+
+def test_a_common_noun_may_stand_for_the_name_the_heading_gives():
+    (part,) = analyse("When did Halvik Instruments close its plant in Bergen?")
+    assert decide(part, "In 2021 the company closed its plant in Bergen.",
+                  "Halvik Instruments").ok
+
+
+def test_words_that_only_qualify_a_word_of_the_question_are_no_answer():
+    (part,) = analyse("What is one of the methods that have been tried besides filtering?")
+    verdict = decide(part, "Aside from filtering driven by sand beds, several methods have "
+                           "also been tried.")
+    assert verdict.outcome == UNCONFIRMED and "no clause ties" in verdict.reason
+
+
+def test_a_day_of_the_month_is_no_count():
+    (part,) = analyse("How many visitors came to the fair?")
+    assert decide(part, "The fair opened to visitors on May 12, 2019.").outcome == UNDOCUMENTED
+    (part,) = analyse("How many visitors did the fair draw?")
+    assert decide(part, "The fair drew 12,400 visitors on May 3.").ok

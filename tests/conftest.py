@@ -74,14 +74,32 @@ def make_settings(tmp_path):
 
 @pytest.fixture(scope="session")
 def demo_index(tmp_path_factory) -> Settings:
-    """The demo corpus ingested once per session into a temp index (embedded Chroma)."""
+    """The demo corpus ingested once per session into a temp index (embedded Chroma).
+
+    The xdist workers share the ingest (7 s of CPU): the first one here builds it, under a
+    file lock, in the session's folder above the workers' own; nothing opens that build
+    again, and each worker answers from a copy of its own, as if it had ingested the corpus
+    itself (asking stores analyses, and a copy of a store being written would be torn).
+    """
+    import shutil
+
+    from filelock import FileLock
+
     from assistant.ingest import ingest
 
-    settings = Settings.load(index_dir=tmp_path_factory.mktemp("demo") / "index")
-    report = ingest([CORPUS], settings, progress=False)
-    assert report.files_failed == [], report.summary()
-    assert report.files_ingested >= 10 and report.chunks_total > 0, report.summary()
-    return settings
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    built = shared / "demo-built"
+    with FileLock(str(shared / "demo-built.lock")):
+        if not (built / "done").exists():
+            report = ingest([CORPUS], Settings.load(index_dir=built / "index"), progress=False)
+            assert report.files_failed == [], report.summary()
+            assert report.files_ingested >= 10 and report.chunks_total > 0, report.summary()
+            (built / "done").write_text(report.summary())
+    index = tmp_path_factory.mktemp("demo") / "index"
+    shutil.copytree(built / "index", index)
+    return Settings.load(index_dir=index)
 
 
 @pytest.fixture(scope="session")

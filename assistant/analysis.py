@@ -84,6 +84,13 @@ def of(passage: Passage) -> Analysis:
     return passage.analysis
 
 
+@lru_cache(maxsize=1024)
+def parsed(text: str):
+    """A question's or a part's full parse, made once per distinct text: the question's
+    reader, its names and the table reader all read it."""
+    return nlp()(text)
+
+
 def tagged(text: str):
     """A short text's tokens, tags, lemmas and parse, without its named entities: the entity
     recogniser runs last, so nothing before it changes, and on a short text it costs about as

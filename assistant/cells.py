@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from assistant import analysis
 from assistant.figures import read as figures
@@ -57,6 +56,8 @@ def cells_of(passage: Passage) -> list[Cell]:
 def ground(part, passages: list[Passage]) -> Grounding | None:
     """The cell that answers `part` (a question.Part), or the one that shows it is not
     documented; None when no table row among the passages is what the part asks about."""
+    if not any(p.analysis is not None and p.analysis.table is not None for p in passages):
+        return None  # without reading the part's words
     asked = _plain_words(part.label)
     years = {t for t in asked if _YEAR.fullmatch(t)}
     nominal = set(getattr(part, "nominal", []) or part.terms) - years
@@ -125,13 +126,8 @@ _ACROSS = re.compile(r"\b(total|all|every|each|overall|together)\b", re.I)
 def _modifiers(text: str) -> set[str]:
     """Terms of the adjectives and names in a part: words that narrow what is counted
     ("electric ferry sailings"), which a row must state; other nouns may describe it."""
-    return {t for tok in _tagged(text) if tok.pos_ in ("ADJ", "PROPN")
+    return {t for tok in analysis.parsed(text) if tok.pos_ in ("ADJ", "PROPN")
             for t in analysis.terms(tok.text)}
-
-
-@lru_cache(maxsize=256)
-def _tagged(text: str):
-    return analysis.tagged(text)  # parts of speech only: no entities
 
 
 def _column(part, table: Table, r: int, asked: set[str], years: set[str],
@@ -284,10 +280,11 @@ def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Gro
     """The cell of a cited table chunk that a claim states: its figure (as shown, or with the
     header's unit applied) and words naming its row and, unless the table has one value
     column, its column. Every other figure of the claim must be a year or in those headers."""
-    claim_words = _plain_words(claim.text)
     stated = [f for f in claim.figures if f.kind != "year"]
-    if not stated:
-        return None
+    if not stated or not any(passages[i].analysis is not None and
+                             passages[i].analysis.table is not None for i in indexes):
+        return None  # without reading the claim's words
+    claim_words = _plain_words(claim.text)
     for i in indexes:
         p = passages[i]
         table = p.analysis.table if p.analysis is not None else None

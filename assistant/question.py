@@ -80,9 +80,9 @@ def _analysed(q: str) -> tuple[Part, ...]:
     """Parsed once per distinct question: the generator, the verifier and the follow-ups all
     ask. The parts are not changed after this."""
     clauses = [c for c in _PART_JOIN.split(q) if c.strip()]
-    analysis.keep_reading(q, _tagged(q))  # a one-part question's label is q: parsed once
+    analysis.keep_reading(q, analysis.parsed(q))  # a one-part question's label is q: parsed once
     analysis.read_terms([q, f"{q}?", *clauses, " ".join(_FRAME_WORDS),  # "?": as the caller
-                         *(t.text for t in _tagged(q))])  # asked, for its own terms() of it
+                         *(t.text for t in analysis.parsed(q))])  # asked, for its own terms() of it
     names = _names(q)
     parts: list[Part] = []
     for clause in clauses:
@@ -103,7 +103,7 @@ def _names(question: str) -> list[list[str]]:
     """The terms of each name the question mentions (its proper nouns, grouped as spaCy's
     entities group them): "Which Nintendo employee" -> [["nintendo"]]."""
     found = []
-    for ent in _tagged(question).ents:
+    for ent in analysis.parsed(question).ents:
         if ent.label_ in NAME_LABELS:
             name = [t for tok in ent if tok.pos_ == "PROPN" for t in analysis.terms(tok.text)]
             if name and name not in found:
@@ -114,7 +114,7 @@ def _names(question: str) -> list[list[str]]:
 def _split_pair(clause: str) -> list[tuple[str, list[str]]]:
     """"led to arrests or prosecutions" asks two things; each must be answered on its own.
     Only a pair of nouns does: "time-sensitive and sent to police" describes one thing."""
-    pos = {tok.idx: tok.pos_ for tok in _tagged(clause)}
+    pos = {tok.idx: tok.pos_ for tok in analysis.parsed(clause)}
     for m in _PAIR.finditer(clause):
         a, b = m.group(1), m.group(3)
         if a.lower() in STOPWORDS or b.lower() in STOPWORDS:
@@ -138,7 +138,7 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     frame = set(analysis.terms(" ".join(_FRAME_WORDS)))
     part_terms = [t for t in analysis.terms(text) if t not in frame]
     years = [t for t in part_terms if analysis.YEAR.fullmatch(t)]
-    tagged = _tagged(text)
+    tagged = analysis.parsed(text)
     nominal = {t for tok in tagged if tok.pos_ in ("NOUN", "PROPN", "ADJ")
                for t in analysis.terms(tok.text)}
     lead = WHOLE.match(text)  # "Of the 36.2 million reports it received, ...": not the relation
@@ -172,12 +172,6 @@ def _described(tagged) -> list[str]:
         phrase.append(tok)
     nouns = [tok for tok in phrase if tok.pos_ == "NOUN"]
     return found + (list(analysis.terms(nouns[-1].text)) if nouns else [])
-
-
-@lru_cache(maxsize=256)
-def _tagged(text: str):
-    """The question's tokens with parts of speech (spaCy), parsed once per distinct text."""
-    return analysis.nlp()(text)
 
 
 # Words that frame the kind of answer rather than say what it is about: "what share of",
@@ -217,7 +211,7 @@ def _counted_tokens(text: str) -> list:
         return []
     found = []
     seen_noun = False
-    for tok in _tagged(text):
+    for tok in analysis.parsed(text):
         if tok.idx < trigger.end():
             continue
         if tok.pos_ not in _PHRASE_POS or (tok.pos_ == "PUNCT" and tok.text != "-"):

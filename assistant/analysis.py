@@ -84,11 +84,26 @@ def of(passage: Passage) -> Analysis:
     return passage.analysis
 
 
-@lru_cache(maxsize=1024)
 def parsed(text: str):
     """A question's or a part's full parse, made once per distinct text: the question's
     reader, its names and the table reader all read it."""
-    return nlp()(text)
+    found = _PARSES.get(text)
+    if found is None:
+        found = _remember(_PARSES, PARSES_KEPT, text, nlp()(text))
+    return found
+
+
+def parse_all(texts) -> None:
+    """Parse texts not parsed before in one batch, for parsed() to find: a question takes
+    about 12 ms alone and 4 ms within a batch."""
+    new = [t for t in dict.fromkeys(texts) if t not in _PARSES]
+    if len(new) > 1:
+        for text, doc in zip(new, nlp().pipe(new, batch_size=64)):
+            _remember(_PARSES, PARSES_KEPT, text, doc)
+
+
+_PARSES: dict = {}  # text -> its spaCy Doc, oldest first (a bounded cache)
+PARSES_KEPT = 2048
 
 
 def tagged(text: str):

@@ -19,7 +19,7 @@ from pathlib import Path
 from assistant import evaluate_figures
 from assistant.analysis import as_sentences, terms
 from assistant.config import Settings
-from assistant.question import analyse
+from assistant.question import analyse, prepare
 from assistant.render import body, bottom_line, is_compact, quote, stated, unconfirmed_parts
 from assistant.tables import unit_of
 from assistant.text import clean, coverage, same_question
@@ -196,6 +196,7 @@ class Evaluator:
         from tqdm import tqdm
 
         results = []
+        prepare([case.question for case in cases])  # parsed in batches, not one by one
         history: dict[str, list[Answer]] = {}  # conversation -> its answers so far
         for case in tqdm(cases, desc="eval", unit="case", disable=not progress):
             earlier = history.setdefault(case.conversation, []) if case.conversation else []

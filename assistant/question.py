@@ -72,17 +72,39 @@ class Part:
 
 def analyse(question: str) -> list[Part]:
     """Split a compound question into parts ("arrests or prosecutions" -> two) and type each."""
-    return list(_analysed(" ".join(question.split()).rstrip("?. ")))
+    return list(_analysed(_plain(question)))
+
+
+def prepare(questions: list[str]) -> None:
+    """Read many questions in a few spaCy batches before they are asked, as the eval harness
+    does: a question parses in a third of the time within a batch, its words in a tenth."""
+    plain = [_plain(q) for q in questions]
+    analysis.parse_all(plain)
+    analysis.read_terms([t for q in plain for t in _read(q)])
+
+
+def _plain(question: str) -> str:
+    return " ".join(question.split()).rstrip("?. ")
+
+
+def _read(q: str) -> list[str]:
+    """The texts whose terms reading q takes: itself (with "?", as the caller asked it, for its
+    own terms() of it), its clauses, the frame words and each of its words."""
+    return [q, f"{q}?", *_clauses(q), " ".join(_FRAME_WORDS),
+            *(t.text for t in analysis.parsed(q))]
+
+
+def _clauses(q: str) -> list[str]:
+    return [c for c in _PART_JOIN.split(q) if c.strip()]
 
 
 @lru_cache(maxsize=1024)
 def _analysed(q: str) -> tuple[Part, ...]:
     """Parsed once per distinct question: the generator, the verifier and the follow-ups all
     ask. The parts are not changed after this."""
-    clauses = [c for c in _PART_JOIN.split(q) if c.strip()]
+    clauses = _clauses(q)
     analysis.keep_reading(q, analysis.parsed(q))  # a one-part question's label is q: parsed once
-    analysis.read_terms([q, f"{q}?", *clauses, " ".join(_FRAME_WORDS),  # "?": as the caller
-                         *(t.text for t in analysis.parsed(q))])  # asked, for its own terms() of it
+    analysis.read_terms(_read(q))
     names = _names(q)
     parts: list[Part] = []
     for clause in clauses:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant import evaluate_figures
-from assistant.analysis import as_sentences, terms
+from assistant.analysis import as_sentences, read_terms, terms
 from assistant.config import Settings
 from assistant.question import analyse, prepare
 from assistant.render import body, bottom_line, is_compact, quote, stated, unconfirmed_parts
@@ -219,9 +219,10 @@ def judge(case: Case, answer: Answer, asked_before: list[str] = ()) -> CaseResul
     invented = invented_numbers(answer)
     given = {p.id for p in retrieved}
     invalid = sum(c.passage_id not in given for c in answer.citations)
-    precise = sum(_citation_supports(c.text, [_quoted(answer.citations[n - 1])
-                                              for n in c.citations])
-                  for c in asserted if c.citations)
+    quoted = [(c.text, [_quoted(answer.citations[n - 1]) for n in c.citations])
+              for c in asserted if c.citations]
+    read_terms([t for claim, quotes in quoted for t in (claim, " ".join(quotes))])  # one batch
+    precise = sum(_citation_supports(claim, quotes) for claim, quotes in quoted)
     cited = sum(1 for c in asserted if c.citations)
     unit = _cell_unit(case.cell, retrieved)
     says_answer = any(c.citations and _states(c.text, a, unit)

@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -164,8 +165,28 @@ def record_to_passage(pid: str, text: str, metadata: dict, score: float = 0.0) -
     values = {k: v for k, v in metadata.items() if k in _PASSAGE_FIELDS}
     values["page"] = values.get("page") or None  # stored as 0: Chroma has no null
     current = values.get("analysis") and metadata.get("analysis_version") == ANALYSIS_VERSION
-    values["analysis"] = Analysis.from_json(values["analysis"], text) if current else None
+    values["analysis"] = _analysis(pid, values["analysis"], text) if current else None
     return Passage(id=pid, text=text, score=score, **values)
+
+
+def _analysis(pid: str, stored: str, text: str) -> Analysis:
+    """A chunk's stored analysis, read from its JSON once while the chunk and its analysis stay
+    the same: retrieval fetches the same chunks again and again, and reading one back costs
+    half a millisecond."""
+    key = (pid, stored)
+    found = _ANALYSES.get(key)
+    if found is None:
+        found = Analysis.from_json(stored, text)
+        with _ANALYSES_LOCK:
+            if len(_ANALYSES) >= ANALYSES_KEPT:
+                _ANALYSES.pop(next(iter(_ANALYSES)))
+            _ANALYSES[key] = found
+    return found
+
+
+_ANALYSES: dict[tuple[str, str], Analysis] = {}  # oldest first (a bounded cache)
+_ANALYSES_LOCK = threading.Lock()
+ANALYSES_KEPT = 4096
 
 
 def import_chromadb():

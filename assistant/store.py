@@ -173,7 +173,7 @@ def _analysis(pid: str, stored: str, text: str) -> Analysis:
     """A chunk's stored analysis, read from its JSON once while the chunk and its analysis stay
     the same: retrieval fetches the same chunks again and again, and reading one back costs
     half a millisecond."""
-    key = (pid, stored)
+    key = (pid, stored, text)
     found = _ANALYSES.get(key)
     if found is None:
         found = Analysis.from_json(stored, text)
@@ -184,7 +184,7 @@ def _analysis(pid: str, stored: str, text: str) -> Analysis:
     return found
 
 
-_ANALYSES: dict[tuple[str, str], Analysis] = {}  # oldest first (a bounded cache)
+_ANALYSES: dict[tuple[str, str, str], Analysis] = {}  # oldest first (a bounded cache)
 _ANALYSES_LOCK = threading.Lock()
 ANALYSES_KEPT = 4096
 

@@ -89,17 +89,14 @@ def parsed(text: str):
     reader, its names and the table reader all read it."""
     found = _PARSES.get(text)
     if found is None:
-        found = _remember(_PARSES, PARSES_KEPT, text, nlp()(text))
+        found = remember(_PARSES, PARSES_KEPT, text, nlp()(text))
     return found
 
 
 def parse_all(texts) -> None:
     """Parse texts not parsed before in one batch, for parsed() to find: a question takes
     about 12 ms alone and 4 ms within a batch."""
-    new = [t for t in dict.fromkeys(texts) if t not in _PARSES]
-    if len(new) > 1:
-        for text, doc in zip(new, nlp().pipe(new, batch_size=64)):
-            _remember(_PARSES, PARSES_KEPT, text, doc)
+    _read_batch(_PARSES, PARSES_KEPT, texts, lambda doc: doc)
 
 
 _PARSES: dict = {}  # text -> its spaCy Doc, oldest first (a bounded cache)
@@ -117,7 +114,7 @@ def terms(text: str) -> tuple[str, ...]:
     """Content terms of a short text (a claim, a label, a follow-up): lemma stems, in order."""
     found = _TERMS.get(text)
     if found is None:
-        found = _remember(_TERMS, TERMS_KEPT, text, tuple(_terms(tagged(text))))
+        found = remember(_TERMS, TERMS_KEPT, text, tuple(_terms(tagged(text))))
     return found
 
 
@@ -125,22 +122,28 @@ def read_terms(texts) -> None:
     """Read the terms of texts not read before in one batch, for terms() to find: spaCy takes
     about 5 ms for a short text on its own and 1 ms within a batch, and a question reads the
     terms of each of its words."""
-    new = [t for t in dict.fromkeys(texts) if t not in _TERMS]
-    if len(new) > 1:
-        for text, doc in zip(new, nlp().pipe(new, disable=["ner"], batch_size=64)):
-            _remember(_TERMS, TERMS_KEPT, text, tuple(_terms(doc)))
+    _read_batch(_TERMS, TERMS_KEPT, texts, lambda doc: tuple(_terms(doc)), disable=["ner"])
 
 
 _TERMS: dict[str, tuple[str, ...]] = {}  # text -> its terms, oldest first (a bounded cache)
 TERMS_KEPT = 16384
 
 
-def _remember(cache: dict, limit: int, text: str, found):
-    """Keep `found` for `text` in a cache of at most `limit` texts, the oldest dropped first."""
+def _read_batch(cache: dict, limit: int, texts, read, **options) -> None:
+    """Parse the texts `cache` does not hold in one spaCy batch and keep what `read` takes
+    from each parse (one text alone is left to its own reader)."""
+    new = [t for t in dict.fromkeys(texts) if t not in cache]
+    if len(new) > 1:
+        for text, doc in zip(new, nlp().pipe(new, batch_size=64, **options)):
+            remember(cache, limit, text, read(doc))
+
+
+def remember(cache: dict, limit: int, key, found):
+    """Keep `found` for `key` in a cache of at most `limit` entries, the oldest dropped first."""
     with _LOCK:
         if len(cache) >= limit:
             cache.pop(next(iter(cache)))
-        cache[text] = found
+        cache[key] = found
     return found
 
 
@@ -153,14 +156,14 @@ def as_sentences(texts: list[str]) -> list[Sentence]:
     before is not parsed again (the verifier and the harness read the same claims)."""
     new = [t for t in dict.fromkeys(texts) if t not in _READ]
     for text, found in zip(new, analyse(new)):
-        _remember(_READ, READINGS_KEPT, text, _merged(text, found.sentences))
+        remember(_READ, READINGS_KEPT, text, _merged(text, found.sentences))
     return [_READ[t] for t in texts]
 
 
 def keep_reading(text: str, doc) -> None:
     """Keep a full parse of `text` made elsewhere (the question's own) as its reading."""
     if text not in _READ:
-        _remember(_READ, READINGS_KEPT, text, _merged(text, _sentences(text, doc)))
+        remember(_READ, READINGS_KEPT, text, _merged(text, _sentences(text, doc)))
 
 
 _READ: dict[str, Sentence] = {}  # text -> its reading, oldest first (a bounded cache)

@@ -25,12 +25,12 @@ import logging
 import os
 import shutil
 import sys
-import threading
 import time
 from dataclasses import fields
 from pathlib import Path
 from urllib.parse import urlparse
 
+from assistant.analysis import remember
 from assistant.config import Settings
 from assistant.models import embedder_path, load_embedder
 from assistant.types import ANALYSIS_VERSION, Analysis, Passage
@@ -176,16 +176,11 @@ def _analysis(pid: str, stored: str, text: str) -> Analysis:
     key = (pid, stored, text)
     found = _ANALYSES.get(key)
     if found is None:
-        found = Analysis.from_json(stored, text)
-        with _ANALYSES_LOCK:
-            if len(_ANALYSES) >= ANALYSES_KEPT:
-                _ANALYSES.pop(next(iter(_ANALYSES)))
-            _ANALYSES[key] = found
+        found = remember(_ANALYSES, ANALYSES_KEPT, key, Analysis.from_json(stored, text))
     return found
 
 
 _ANALYSES: dict[tuple[str, str, str], Analysis] = {}  # oldest first (a bounded cache)
-_ANALYSES_LOCK = threading.Lock()
 ANALYSES_KEPT = 4096
 
 

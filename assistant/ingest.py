@@ -40,6 +40,7 @@ from pathlib import Path
 
 from assistant.config import Settings, hidden, import_past_inits
 from assistant.models import token_encoder
+from assistant.procs import file_lock
 from assistant.readers import PAGE_SEP, Extracted, Unreadable, extract
 from assistant.store import (
     BM25_DIR,
@@ -51,7 +52,6 @@ from assistant.store import (
     chroma_dir,
     drop_index,
     embed_model_id,
-    file_lock,
     local_dir,
     read_ingest_state,
     save_ingest_state,

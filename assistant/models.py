@@ -121,30 +121,36 @@ class Encoder:
         on a busy machine (load above its cores; two developers' bench runs contradicted each
         other's there) is measured again once the load is at most half what it was."""
         if self._batches is None:
+            from assistant.procs import file_lock
+
             choice = self._onnx_path.with_suffix(".batch-backend.json")
-            cached, load = _json(choice), os.getloadavg()[0]
-            if cached.get("rule") == CHOICE_RULE and not _measure_again(cached, load):
-                self._batches = cached["backend"]
-            else:
-                texts = sample[:AUTO_ONNX_TEXTS]
-                runs = {"onnx": self.onnx_encode, "torch": self.torch_encode}
-                measured = dict.fromkeys(runs, 0.0)
-                for run in runs.values():
-                    run(texts[:8], self.batch_size, True)
-                for name, run in [*runs.items()] * 3:
-                    started = time.perf_counter()
-                    run(texts, self.batch_size, True)
-                    rate = round(len(texts) / (time.perf_counter() - started), 1)
-                    measured[name] = max(measured[name], rate)
-                self._batches = ("torch" if measured["torch"] >= TORCH_MARGIN * measured["onnx"]
-                                 else "onnx")
-                tmp = choice.with_name(f"{choice.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps({"backend": self._batches, "rule": CHOICE_RULE,
-                                           "chunks_per_s": measured,
-                                           "texts": len(texts), "batch_size": self.batch_size,
-                                           "load": round(max(load, os.getloadavg()[0]), 2)}))
-                os.replace(tmp, choice)
+            # one process measures; the others starting beside it wait and read its choice
+            with file_lock(self._onnx_path.with_suffix(".lock"), exclusive=True):
+                self._batches = self._measured_choice(choice, sample)
         return self._batches
+
+    def _measured_choice(self, choice: Path, sample: list[str]) -> str:
+        cached, load = _json(choice), os.getloadavg()[0]
+        if cached.get("rule") == CHOICE_RULE and not _measure_again(cached, load):
+            return cached["backend"]
+        texts = sample[:AUTO_ONNX_TEXTS]
+        runs = {"onnx": self.onnx_encode, "torch": self.torch_encode}
+        measured = dict.fromkeys(runs, 0.0)
+        for run in runs.values():
+            run(texts[:8], self.batch_size, True)
+        for name, run in [*runs.items()] * 3:
+            started = time.perf_counter()
+            run(texts, self.batch_size, True)
+            rate = round(len(texts) / (time.perf_counter() - started), 1)
+            measured[name] = max(measured[name], rate)
+        backend = "torch" if measured["torch"] >= TORCH_MARGIN * measured["onnx"] else "onnx"
+        tmp = choice.with_name(f"{choice.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"backend": backend, "rule": CHOICE_RULE,
+                                   "chunks_per_s": measured,
+                                   "texts": len(texts), "batch_size": self.batch_size,
+                                   "load": round(max(load, os.getloadavg()[0]), 2)}))
+        os.replace(tmp, choice)
+        return backend
 
     def torch_encode(self, texts: list[str], batch_size: int, normalize: bool):
         return self.torch_model.encode(texts, batch_size=batch_size, prompt="",
@@ -195,6 +201,14 @@ class Encoder:
                                     for w in weights])
         if target.exists():
             return target
+        from assistant.procs import file_lock
+
+        with file_lock(target.with_suffix(".lock"), exclusive=True):
+            if not target.exists():  # another process may have exported it while this one waited
+                self._export(target)
+        return target
+
+    def _export(self, target: Path) -> None:
         import torch
 
         model = self.torch_model
@@ -213,7 +227,6 @@ class Encoder:
                                  return_tensors="pt")
         export_onnx(LastHiddenState(model[0].auto_model), tuple(sample[k] for k in inputs), inputs,
                     "hidden", target, "the encoder")
-        return target
 
 
 def _measure_again(cached: dict, load: float) -> bool:

@@ -1,5 +1,6 @@
-"""Servers in child processes, for the bench and the tests: a free port, a start that waits until
-the server answers (or says why it did not), and a stop that always ends the process."""
+"""Processes working side by side: a lock on a file shared between them, and, for the bench and
+the tests, servers in child processes (a free port, a start that waits until the server answers
+or says why it did not, and a stop that always ends the process)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,28 @@ import contextlib
 import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 
 class NotStarted(RuntimeError):
     """A server exited or stayed silent; the message ends with its log's last lines."""
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, exclusive: bool, wait: bool = True):
+    """flock(2) on `path`; BlockingIOError when `wait` is False and another holder conflicts.
+
+    Locks belong to the open file, so two opens conflict even inside one process, and the
+    kernel drops them when a holder dies: a killed ingest never leaves a stale lock.
+    """
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                    | (0 if wait else fcntl.LOCK_NB))
+        yield fh
 
 
 def free_port() -> int:
@@ -31,6 +47,8 @@ def tail(path: Path, chars: int = 1500) -> str:
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     try:
+        import urllib.request
+
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (loopback only)
             return 200 <= resp.status < 300
     except Exception:

@@ -33,6 +33,7 @@ from urllib.parse import urlparse
 from assistant.analysis import remember
 from assistant.config import Settings
 from assistant.models import embedder_path, load_embedder
+from assistant.procs import file_lock
 from assistant.types import ANALYSIS_VERSION, Analysis, Passage
 
 _PAGE_SIZE = 5000  # Chroma get() batch when reading the whole collection
@@ -96,22 +97,6 @@ def embed_model_id(settings: Settings) -> str:
 def forget_ingest_record(folder: Path) -> None:
     """Any write makes that note untrue; the next ingest then checks the store itself."""
     (folder / INGEST_RECORD).unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def file_lock(path: Path, exclusive: bool, wait: bool = True):
-    """flock(2) on `path`; BlockingIOError when `wait` is False and another holder conflicts.
-
-    Locks belong to the open file, so two opens conflict even inside one process, and the
-    kernel drops them when a holder dies: a killed ingest never leaves a stale lock.
-    """
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-                    | (0 if wait else fcntl.LOCK_NB))
-        yield fh
 
 
 def read_ingest_state(folder: Path) -> dict:

@@ -428,7 +428,7 @@ def metrics(results: list[CaseResult]) -> dict:
                                           lambda r: r.resolved),
         "duplicate_claims_per_answer": round(sum(r.duplicate_claims for r in results)
                                              / len(results), 3) if results else None,
-        "median_words_one_fact": statistics.median(words) if (words := [
+        "median_words_one_fact": statistics.median_low(words) if (words := [
             r.words for r in results if r.words is not None]) else None,
         "repeated_follow_ups": sum(r.repeated_follow_ups for r in results),
         "invented_numbers": sum(len(r.invented_numbers) for r in results),

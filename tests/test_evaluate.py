@@ -177,6 +177,9 @@ def test_only_answered_is_right_or_wrong():
     assert m["wrong_answers"] == 2 and m["answer_precision"] == round(1 / 3, 4)
     assert m["abstention_rate"] == 0.5 and m["false_abstention_rate"] == round(1 / 3, 4)
     assert m["unconfirmed"] == 0 and m["unconfirmed_parts"] == 0
+    # a count of words, shown as one (an even count's mean of two middles read "1650.0%")
+    words = metrics([replace(r, words=w) for r, w in zip(results, (12, 21), strict=False)])
+    assert words["median_words_one_fact"] == 12
 
 
 def test_unconfirmed_parts_have_their_own_column():

@@ -235,8 +235,24 @@ def _sentence(text: str, span) -> Sentence:
         entities=[(ent.label_, ent.text) for ent in span.ents],
         figures=[f.moved(s) for f in read(text[s:e])],
         negated=any(t.lower_ in NEGATIONS or t.lemma_.lower() in NEGATIONS for t in span),
-        tokens=[Token(t.idx, _term(t), t.dep_, t.head.i - span.start if t.head in span else i,
-                      t.pos_, t.lemma_.lower()) for i, t in enumerate(span)])
+        tokens=_reattached([Token(t.idx, _term(t), t.dep_,
+                                  t.head.i - span.start if t.head in span else i,
+                                  t.pos_, t.lemma_.lower()) for i, t in enumerate(span)]))
+
+
+def _reattached(tokens: list[Token]) -> list[Token]:
+    """A heading and the sentence under it are one sentence to spaCy, which may hang the
+    sentence's subject on the heading ("... a prosecution\nThe Stanford Internet Observatory
+    published a report"); cut from the heading, a lone noun before a verb with no subject is
+    that verb's subject again."""
+    verbs = [k for k, t in enumerate(tokens) if t.head == k and t.dep == "ROOT"
+             and t.pos in ("VERB", "AUX")]
+    if len(verbs) != 1 or any(t.head == verbs[0] and t.dep.startswith("nsubj") for t in tokens):
+        return tokens
+    cut = [k for k, t in enumerate(tokens[:verbs[0]]) if t.head == k and t.dep != "ROOT"]
+    if len(cut) == 1 and tokens[cut[0]].pos in ("NOUN", "PROPN", "PRON"):
+        tokens[cut[0]] = tokens[cut[0]]._replace(dep="nsubj", head=verbs[0])
+    return tokens
 
 
 def _terms(tokens) -> list[str]:

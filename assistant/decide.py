@@ -205,9 +205,12 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         # whole the sentence before names: "... 212,000 ballots cast. Mail ballots made up 41
         # percent of the total.")
         # "What was the population of Perth": the measure a figure is, in its own sentence
+        # The asked verb in the figure's own sentence: a heading names what a passage is about
+        # ("Reports and Urgent Escalations"), not what each of its figures counts.
         unsaid = missing + [t for t in part.predicate + part.described
                             if part.kind in ("count", "money") and t not in part.proper
-                            and t not in missing and not _mentions(t, own)]
+                            and t not in missing and not _mentions(
+                                t, sent_terms if t in part.predicate else own)]
         if unsaid:
             doubts.append(f"nothing states {', '.join(unsaid)}")
         if figures and part.focus and not any(_bound_to(part.focus, sentence, f)
@@ -347,7 +350,9 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
             is_duration(Figure("", 0, "number", t)) for t in part.focus)
         figs = [f for f in figs if f.kind == "number" and not (things and is_duration(f))
                 and not _day_of_month(sentence, f)]
-        return bool(figs) or bool(set(entities) & {"CARDINAL", "QUANTITY"}), figs
+        counted = {label for label, text in sentence.entities if text.lower() not in
+                   part.label.lower() and not _one_other(part, sentence, text)}
+        return bool(figs) or bool(counted & {"CARDINAL", "QUANTITY"}), figs
     elif kind in ENTITY_LABELS and strict:
         wanted = {"GPE"} if kind == "place" and _PLACE_NOUNS.search(part.label) else \
             ENTITY_LABELS[kind]
@@ -355,6 +360,17 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     else:
         return True, []
     return bool(figs), figs
+
+
+def _one_other(part: Part, sentence: Sentence, text: str) -> bool:
+    """"answers one question" counts no reports: a lone "one" (spaCy's number, not the figure
+    reader's) counts only the noun it stands before, and that must be the asked one."""
+    if text.lower() != "one" or not part.focus:
+        return False
+    at = [k for k, t in enumerate(sentence.tokens) if t.lemma == "one"]
+    nouns = {sentence.tokens[sentence.tokens[k].head].term for k in at
+             if sentence.tokens[k].dep == "nummod"}
+    return bool(nouns) and not any(_mentions(f, nouns) for f in part.focus)
 
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -761,6 +777,7 @@ class Relation:
     nouns: list[str]
     role: str  # subject | object | ""
     thing: str = ""  # "Which *company* did it acquire": the term of what the answer is
+    objects: list[str] = field(default_factory=list)  # "Who published *a report*"
 
 
 def relation(part: Part) -> Relation:
@@ -781,7 +798,23 @@ def relation(part: Part) -> Relation:
         role = {"nsubj": "subject", "dobj": "object"}.get(tokens[asked].dep, "")
     nouns = [t.term for k, t in enumerate(tokens) if not verbs and k not in (wh, asked)
              and t.term and t.pos == "NOUN" and t.dep in ("nsubj", "attr", "dobj")]
-    return Relation(verbs, nouns, role, thing)
+    objects = [t.term for k, t in enumerate(tokens) if k not in (wh, asked) and t.term
+               and t.dep == "dobj" and t.pos == "NOUN" and tokens[t.head] in verbs]
+    return Relation(verbs, nouns, role, thing, objects)
+
+
+def _object_kept(tokens: list[Token], verb: int, objects: list[str]) -> bool:
+    """The asked object, when the sentence says it, is what its verb acts on: "Who published a
+    report" is not answered by who "publish follow-through data on reports". (An object in
+    other words, "designed the tower" for "the building", is left to the other checks.)"""
+    said = [k for k, t in enumerate(tokens) if t.head == verb and t.dep == "dobj" and k != verb
+            and t.pos == "NOUN"]  # "wrote it": "it" may be the asked book
+    named = [o for o in objects if _mentions(o, {t.term for t in tokens if t.term})]
+    if not named or not said:
+        return True
+    heads = {tokens[j].term for j in range(len(tokens)) for k in said
+             if j == k or (tokens[j].head == k and tokens[j].dep in ("compound", "conj"))}
+    return any(_mentions(o, heads) for o in named)
 
 
 def _candidates(part: Part, sentence: Sentence, wanted: set[str]) -> list[int]:
@@ -859,7 +892,7 @@ def unbound(part: Part, sentence: Sentence) -> str:
             for v in rel.verbs)]
         verbs = [k for k in said if tokens[k].pos in _VERBAL]
         if any(_in_clause(tokens, c, v) and (not rel.role or _role(tokens, c, v) == rel.role)
-               for c in found for v in verbs):
+               and _object_kept(tokens, v, rel.objects) for c in found for v in verbs):
             return ""
         # the verb as a noun: "under the supervision of W. L. Bragg" binds what it governs
         if any(_under(tokens, c, n) for c in found for n in said if tokens[n].pos == "NOUN"):

@@ -149,9 +149,25 @@ def record_to_passage(pid: str, text: str, metadata: dict, score: float = 0.0) -
     (the analysis parsed back from its JSON, if this version made it)."""
     values = {k: v for k, v in metadata.items() if k in _PASSAGE_FIELDS}
     values["page"] = values.get("page") or None  # stored as 0: Chroma has no null
-    current = values.get("analysis") and metadata.get("analysis_version") == ANALYSIS_VERSION
-    values["analysis"] = _analysis(pid, values["analysis"], text) if current else None
+    stored = values.get("analysis")
+    if not stored:
+        values["analysis"] = None
+    elif metadata.get("analysis_version") == ANALYSIS_VERSION:
+        values["analysis"] = _analysis(pid, stored, text)
+    else:
+        values["analysis"] = _reader_table(stored, text)
     return Passage(id=pid, text=text, score=score, **values)
+
+
+def _reader_table(stored: str, text: str) -> Analysis | None:
+    """What another version's analysis still holds: a table chunk's table and cells come from
+    its reader, not from spaCy, and only ingest can make them again (redone from the text, the
+    chunk would be prose); its title's terms are read again."""
+    try:
+        found = Analysis.from_json(stored, text)
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+    return Analysis([], None, found.table, found.cells) if found.table else None
 
 
 def _analysis(pid: str, stored: str, text: str) -> Analysis:

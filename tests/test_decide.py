@@ -491,3 +491,35 @@ def test_a_day_of_the_month_is_no_count():
     assert decide(part, "The fair opened to visitors on May 12, 2019.").outcome == UNDOCUMENTED
     (part,) = analyse("How many visitors did the fair draw?")
     assert decide(part, "The fair drew 12,400 visitors on May 3.").ok
+
+
+def test_a_count_needs_the_asked_verb_in_its_own_sentence():
+    """A heading names what a passage is about, not what each of its figures counts."""
+    (part,) = analyse("How many claims did the insurer reject in 2022?")
+    heading = "Claims received and rejected by the insurer"
+    assert decide(part, "The 2022 total of 48,000 claims at the insurer is driven by storm "
+                        "damage.", heading).outcome == UNCONFIRMED
+    assert decide(part, "In 2022 the insurer rejected 1,200 claims.", heading).ok
+
+
+def test_a_lone_one_is_no_count():
+    (part,) = analyse("How many members does the club have?")
+    assert decide(part, "The club has one aim: to keep its members walking.").outcome \
+        == UNDOCUMENTED
+    assert decide(part, "The club has 340 members.").ok
+
+
+def test_the_asked_verb_must_act_on_the_asked_object():
+    """"Who published a guide" is not answered by who publishes updates on one."""
+    (part,) = analyse("Who published a guide to the lakes?")
+    assert decide(part, "The Lakes Trust rarely publishes updates on its guide to the "
+                        "lakes.").outcome == UNCONFIRMED
+    assert decide(part, "The Lakes Trust published a guide to the lakes in 1998.").ok
+
+
+def test_a_subject_spacy_hangs_on_the_heading_above_is_the_verbs_again():
+    text = ("Gaps between a claim and a payment\nThe Northern Audit Office (NAO) published a "
+            "study of flood insurance in 2019.")
+    sentence = analysis.sentences(text)[-1]
+    office = next(t for t in sentence.tokens if t.lemma == "office")
+    assert (office.dep, sentence.tokens[office.head].lemma) == ("nsubj", "publish")

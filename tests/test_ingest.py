@@ -20,6 +20,7 @@ from assistant.procs import free_port
 from assistant.readers import PAGE_SEP, Unreadable, extract
 from assistant.retrieve import Retriever
 from assistant.store import SYNC_THRESHOLD, Store, StoreError, StoreUnavailable
+from assistant.types import Analysis
 
 REPORT_KEYS = {"files_seen", "files_ingested", "files_unchanged", "files_failed", "chunks_added",
                "chunks_deleted", "chunks_embedded", "seconds"}
@@ -990,6 +991,15 @@ def test_table_chunks_carry_caption_headers_and_located_cells(tmp_path, builders
                 f"{p.analysis.table.columns[cell.column]}: {row[cell.column]}")
             seen[cell.address] = row[cell.column]
     assert seen["'Harbour 2026'!C41"] == "240" and len(seen) == 80  # every cell, once
+    # An index made by an earlier analysis version keeps its tables: only spaCy's part is
+    # redone (from the text alone, a table chunk would read as prose).
+    pid, text, meta = got["ids"][0], got["documents"][0], got["metadatas"][0]
+    older = record_to_passage(pid, text, {**meta, "analysis_version": "en_core_web_sm-3.8.0/1"})
+    assert older.analysis.table == passages[0].analysis.table
+    assert older.analysis.cells == passages[0].analysis.cells
+    assert older.analysis.title_terms is None  # read again when retrieved
+    prose = {**meta, "analysis": Analysis([], ["x"]).to_json(), "analysis_version": "old"}
+    assert record_to_passage(pid, text, prose).analysis is None  # made again when retrieved
 
 
 def test_a_row_wider_than_a_chunk_is_split_by_columns_keeping_its_label():

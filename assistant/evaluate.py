@@ -172,16 +172,19 @@ class Evaluator:
     def assistant_for(self, case: Case):
         from assistant.ingest import ingest
         from assistant.pipeline import Assistant
+        from assistant.retrieve import Retriever
+        from assistant.store import Store
 
         key = hashlib.sha256(json.dumps(case.passages or case.corpus, sort_keys=True)
                              .encode()).hexdigest()[:12]
         if key not in self._assistants:
             settings = self.settings.replace(collection=f"eval-{key}")
             root = Path(case.corpus) if case.corpus else self._write_passages(key, case.passages)
-            report = ingest([root], settings, progress=False)
+            store = Store(settings)  # opened once for the ingest and the answers (70 ms each)
+            report = ingest([root], settings, store=store, progress=False)
             if not report.chunks_total:
                 raise ValueError(f"case {case.id}: nothing could be ingested from {root}")
-            self._assistants[key] = Assistant(settings)
+            self._assistants[key] = Assistant(settings, Retriever(settings, store))
         return self._assistants[key]
 
     def _write_passages(self, key: str, passages: list[dict]) -> Path:

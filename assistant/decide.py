@@ -356,7 +356,7 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     elif kind in ENTITY_LABELS and strict:
         wanted = {"GPE"} if kind == "place" and _PLACE_NOUNS.search(part.label) else \
             ENTITY_LABELS[kind]
-        return bool(set(entities) & wanted), []
+        return bool(set(entities) & wanted) or bool(_named_doers(part, sentence)), []
     else:
         return True, []
     return bool(figs), figs
@@ -830,7 +830,19 @@ def _candidates(part: Part, sentence: Sentence, wanted: set[str]) -> list[int]:
         spans += [(f.start, f.end) for f in sentence.figures if f.kind == "year"
                   and f.text not in part.label]
     heads = (_span_head(sentence.tokens, a, b) for a, b in spans)
-    return [k for k in heads if k is not None]
+    return [k for k in heads if k is not None] + _named_doers(part, sentence)
+
+
+def _named_doers(part: Part, sentence: Sentence) -> list[int]:
+    """For "who": a doer named by a common noun and a name the question may hold ("funded
+    mainly *by the town of Millbrook*" for "Who funded the Millbrook library's budget"), the
+    by-phrase of a passive verb; the noun must be one the question does not say."""
+    if part.kind != "agent":
+        return []
+    tokens, said = sentence.tokens, set(part.terms)
+    return [k for k, t in enumerate(tokens) if t.dep == "pobj" and t.pos == "NOUN"
+            and tokens[t.head].dep == "agent" and t.term and not _mentions(t.term, said)
+            and any(u.pos == "PROPN" and _under(tokens, j, k) for j, u in enumerate(tokens))]
 
 
 def _figure_unbound(part: Part, sentence: Sentence, figures: list[Figure]) -> str:

@@ -523,3 +523,12 @@ def test_a_subject_spacy_hangs_on_the_heading_above_is_the_verbs_again():
     sentence = analysis.sentences(text)[-1]
     office = next(t for t in sentence.tokens if t.lemma == "office")
     assert (office.dep, sentence.tokens[office.head].lemma) == ("nsubj", "publish")
+
+
+def test_who_may_be_answered_by_a_passive_doer_named_with_a_common_noun():
+    """"funded by the town of Millbrook": a doer, named, though not a name alone."""
+    (part,) = analyse("Who funded the new wing of the Halvik Museum?")
+    assert decide(part, "The new wing of the Halvik Museum was funded mainly by the county of "
+                        "Nordland.").ok
+    assert decide(part, "The new wing of the Halvik Museum was funded mainly by its "
+                        "friends.").outcome == UNCONFIRMED  # no one named

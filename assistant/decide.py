@@ -135,7 +135,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     found, figures = _answers_of_kind(part, sentence, strict)
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
-    sent_terms = set(sentence.terms)
+    sent_terms = set(sentence.terms) | _unit_terms(sentence)
     all_terms = sent_terms | set(context)
     cov = coverage(part.terms, all_terms)
     if not strict:
@@ -191,7 +191,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         doubts.append(f"it names no {part.kind} the question does not already give")
     elif why := unbound(part, sentence):
         doubts.append(why)
-    lent = set(context) if heading is None else heading  # what a title or heading may say
+    lent = (set(context) if heading is None else heading) | _unit_terms(sentence)
     if why := displaced(part, sentence, sent_terms | lent):
         doubts.append(why)
     if part.wants_figure:
@@ -376,6 +376,19 @@ def _one_other(part: Part, sentence: Sentence, text: str) -> bool:
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _MONTH_BEFORE = re.compile(_MONTH + r"\s+$", re.I)
 _MONTH_AFTER = re.compile(r"^(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
+
+
+# A figure's unit says what it measures: "25 to 35 psi" is a pressure ("what tyre pressure").
+_UNIT_MEASURES = {"psi": "pressure", "bar": "pressure", "kpa": "pressure", "pa": "pressure",
+                  "newton": "torque", "nm": "torque", "km/h": "speed", "mph": "speed"}
+
+
+def _unit_terms(sentence: Sentence) -> set[str]:
+    """The terms of the measures the sentence's figures are in: what its units say."""
+    words = {"temperature" for f in sentence.figures if f.kind == "temperature"} | {
+        _UNIT_MEASURES[f.unit.lower()] for f in sentence.figures
+        if f.unit.lower() in _UNIT_MEASURES}
+    return set(analysis.terms(" ".join(sorted(words)))) if words else set()
 
 
 def _day_of_month(sentence: Sentence, fig: Figure) -> bool:

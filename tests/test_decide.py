@@ -532,3 +532,11 @@ def test_who_may_be_answered_by_a_passive_doer_named_with_a_common_noun():
                         "Nordland.").ok
     assert decide(part, "The new wing of the Halvik Museum was funded mainly by its "
                         "friends.").outcome == UNCONFIRMED  # no one named
+
+
+def test_a_figures_unit_says_what_it_measures():
+    """"What tyre pressure": 80 to 100 psi is one, 25 millimetres is not."""
+    (part,) = analyse("What tyre pressure does the guide recommend for road bikes?")
+    assert decide(part, "For road bikes, the guide recommends 80 to 100 psi.", "Tyres").ok
+    assert not decide(part, "For road bikes, the guide recommends tyres 25 millimetres "
+                            "wide.", "Tyres").ok

@@ -53,10 +53,14 @@ def cells_of(passage: Passage) -> list[Cell]:
     return found.cells if found is not None and found.table is not None else []
 
 
+def _any_table(passages: list[Passage]) -> bool:
+    return any(p.analysis is not None and p.analysis.table is not None for p in passages)
+
+
 def ground(part, passages: list[Passage]) -> Grounding | None:
     """The cell that answers `part` (a question.Part), or the one that shows it is not
     documented; None when no table row among the passages is what the part asks about."""
-    if not any(p.analysis is not None and p.analysis.table is not None for p in passages):
+    if not _any_table(passages):
         return None  # without reading the part's words
     asked = _plain_words(part.label)
     years = {t for t in asked if _YEAR.fullmatch(t)}
@@ -281,8 +285,7 @@ def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Gro
     header's unit applied) and words naming its row and, unless the table has one value
     column, its column. Every other figure of the claim must be a year or in those headers."""
     stated = [f for f in claim.figures if f.kind != "year"]
-    if not stated or not any(passages[i].analysis is not None and
-                             passages[i].analysis.table is not None for i in indexes):
+    if not stated or not _any_table([passages[i] for i in indexes]):
         return None  # without reading the claim's words
     claim_words = _plain_words(claim.text)
     for i in indexes:

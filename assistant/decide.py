@@ -135,7 +135,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     found, figures = _answers_of_kind(part, sentence, strict)
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
-    sent_terms = set(sentence.terms) | _unit_terms(sentence)
+    units = _unit_terms(sentence)  # "psi" says pressure
+    sent_terms = set(sentence.terms) | units
     all_terms = sent_terms | set(context)
     cov = coverage(part.terms, all_terms)
     if not strict:
@@ -191,7 +192,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         doubts.append(f"it names no {part.kind} the question does not already give")
     elif why := unbound(part, sentence):
         doubts.append(why)
-    lent = (set(context) if heading is None else heading) | _unit_terms(sentence)
+    lent = (set(context) if heading is None else heading) | units  # what a heading may say
     if why := displaced(part, sentence, sent_terms | lent):
         doubts.append(why)
     if part.wants_figure:
@@ -378,6 +379,15 @@ _MONTH_BEFORE = re.compile(_MONTH + r"\s+$", re.I)
 _MONTH_AFTER = re.compile(r"^(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
 
 
+def _day_of_month(sentence: Sentence, fig: Figure) -> bool:
+    """"July 14, 2015" holds no count of 14."""
+    if not (fig.value == int(fig.value) and 1 <= fig.value <= 31):
+        return False
+    a, b = fig.start - sentence.start, fig.end - sentence.start
+    return bool(_MONTH_BEFORE.search(sentence.text[max(0, a - 12):a])
+                or _MONTH_AFTER.match(sentence.text[b:b + 14]))
+
+
 # A figure's unit says what it measures: "25 to 35 psi" is a pressure ("what tyre pressure").
 _UNIT_MEASURES = {"psi": "pressure", "bar": "pressure", "kpa": "pressure", "pa": "pressure",
                   "newton": "torque", "nm": "torque", "km/h": "speed", "mph": "speed"}
@@ -389,15 +399,6 @@ def _unit_terms(sentence: Sentence) -> set[str]:
         _UNIT_MEASURES[f.unit.lower()] for f in sentence.figures
         if f.unit.lower() in _UNIT_MEASURES}
     return set(analysis.terms(" ".join(sorted(words)))) if words else set()
-
-
-def _day_of_month(sentence: Sentence, fig: Figure) -> bool:
-    """"July 14, 2015" holds no count of 14."""
-    if not (fig.value == int(fig.value) and 1 <= fig.value <= 31):
-        return False
-    a, b = fig.start - sentence.start, fig.end - sentence.start
-    return bool(_MONTH_BEFORE.search(sentence.text[max(0, a - 12):a])
-                or _MONTH_AFTER.match(sentence.text[b:b + 14]))
 
 
 def _mentions(term: str, terms: set[str]) -> bool:

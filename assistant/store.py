@@ -155,16 +155,16 @@ def record_to_passage(pid: str, text: str, metadata: dict, score: float = 0.0) -
     elif metadata.get("analysis_version") == ANALYSIS_VERSION:
         values["analysis"] = _analysis(pid, stored, text)
     else:
-        values["analysis"] = _reader_table(stored, text)
+        values["analysis"] = _reader_table(pid, stored, text)
     return Passage(id=pid, text=text, score=score, **values)
 
 
-def _reader_table(stored: str, text: str) -> Analysis | None:
+def _reader_table(pid: str, stored: str, text: str) -> Analysis | None:
     """What another version's analysis still holds: a table chunk's table and cells come from
     its reader, not from spaCy, and only ingest can make them again (redone from the text, the
     chunk would be prose); its title's terms are read again."""
     try:
-        found = Analysis.from_json(stored, text)
+        found = _analysis(pid, stored, text)
     except (ValueError, KeyError, TypeError, IndexError):
         return None
     return Analysis([], None, found.table, found.cells) if found.table else None

@@ -83,15 +83,14 @@ def demo_index(tmp_path_factory) -> Settings:
     """
     import shutil
 
-    from filelock import FileLock
-
     from assistant.ingest import ingest
+    from assistant.procs import file_lock
 
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
     built = shared / "demo-built"
-    with FileLock(str(shared / "demo-built.lock")):
+    with file_lock(shared / "demo-built.lock", exclusive=True):
         if not (built / "done").exists():
             report = ingest([CORPUS], Settings.load(index_dir=built / "index"), progress=False)
             assert report.files_failed == [], report.summary()

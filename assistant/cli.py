@@ -1,4 +1,5 @@
-"""`groundwork ingest / search / ask / chat / eval / serve / bench`: a thin layer over the API."""
+"""`groundwork ingest / search / ask / chat / eval / serve / prepare / bench`: a thin layer
+over the API."""
 
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--corpus", type=Path, default=Path("corpus"), help="where uploads are stored")
+
+    sub.add_parser("prepare", parents=[common], help="make the models' one-time files now (the "
+                   "encoder's ONNX export and batch-backend choice); `make install` runs it")
 
     p = sub.add_parser("bench", parents=[common], help="measure speed and scale")
     p.add_argument("--sizes", default="1000,10000,100000")
@@ -174,6 +178,19 @@ def _serve(args, settings: Settings) -> int:
     return 0
 
 
+def _prepare(args, settings: Settings) -> int:
+    """A new install exports the encoder once (about 20 s of CPU): better in the set-up than in
+    a user's first ingest, or in every process of a first test run waiting for one to do it."""
+    from assistant.bench.corpus import synthetic_texts
+    from assistant.models import AUTO_ONNX_TEXTS, load_embedder
+
+    encoder = load_embedder(settings.embed_model, settings.embed_batch_size,
+                            settings.embed_backend)
+    for key, value in encoder.prepare(synthetic_texts(AUTO_ONNX_TEXTS, seed=0)).items():
+        print(f"{key}: {value}")
+    return 0
+
+
 def _bench(args, settings: Settings) -> int:
     if args.soak:
         from assistant.bench.soak import run_cli
@@ -184,7 +201,7 @@ def _bench(args, settings: Settings) -> int:
 
 
 COMMANDS = {"ingest": _ingest, "search": _search, "ask": _ask, "chat": _chat, "eval": _eval,
-            "serve": _serve, "bench": _bench}
+            "serve": _serve, "prepare": _prepare, "bench": _bench}
 
 if __name__ == "__main__":
     sys.exit(main())

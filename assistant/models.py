@@ -112,6 +112,16 @@ class Encoder:
             return self.torch_encode(texts, batch_size, normalize_embeddings)
         return self.onnx_encode(texts, batch_size, normalize_embeddings)
 
+    def prepare(self, sample: list[str]) -> dict:
+        """Make this encoder's one-time files now (made when it loaded: the ONNX export; made
+        here: the batch-backend choice), so that no first ingest waits for them."""
+        made = {"encoder": self.path, "backend": self.backend}
+        if self._session is not None:
+            made["onnx_export"] = str(self._onnx_path)
+        if self.backend == "auto":
+            made["batch_backend"] = self.batch_backend(sample)
+        return made
+
     def batch_backend(self, sample: list[str]) -> str:
         """"onnx" or "torch": which ran ingest-sized batches faster here, measured on `sample`
         and kept in a `.batch-backend.json` file beside the export with the load average it was

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,6 +126,18 @@ def test_tokenizer_matches_sentence_transformers_including_truncation(texts):
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="embed_backend must be one of auto, onnx, torch"):
         load_embedder(backend="tensorflow")
+
+
+def test_prepare_leaves_the_export_and_the_batch_choice_in_the_cache(capsys):
+    """`groundwork prepare` (`make install` runs it): a first ingest then waits for neither."""
+    from assistant.cli import main
+
+    assert main(["prepare"]) == 0
+    made = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    export = Path(made["onnx_export"])
+    assert export.is_file() and export.stat().st_size > 1e7
+    choice = json.loads(export.with_suffix(".batch-backend.json").read_text())
+    assert made["batch_backend"] == choice["backend"] in ("onnx", "torch")
 
 
 def test_export_is_made_once_per_user_then_loads_without_torch(tmp_path, monkeypatch):

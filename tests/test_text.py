@@ -63,3 +63,19 @@ def test_sentence_spans_cut_where_sentences_cut():
             "The U.S. figures follow. See p. 4 for more.")
     assert sentence_spans(text) == [(s.start, s.end) for s in sentences(text)]
     assert len(sentence_spans(text)) >= 4
+
+
+def test_the_attribute_rules_looked_up_by_tag_match_as_spacy_s_matcher():
+    """analysis._match_by_tag replaces the Matcher's search for the rules a tag and a word
+    decide, and keeps a Matcher for the rest (no tag, two tokens, a pattern)."""
+    from spacy.pipeline.attributeruler import AttributeRuler
+
+    from assistant.analysis import nlp
+
+    ruler = nlp().get_pipe("attribute_ruler")
+    assert "match" in vars(ruler)  # the lookup is in place
+    text = ("I ain't gonna say that it's theirs, but nothing here was done by them; she'd "
+            "rather not. Somethin' ol' is goin' on: the 2023 report, which we read, was late.")
+    doc = nlp()(text, disable=["attribute_ruler", "lemmatizer", "ner"])
+    assert ruler.match(doc) == AttributeRuler.match(ruler, doc)
+    assert len({rule for rule, *_ in ruler.match(doc)}) > 15

@@ -7,7 +7,14 @@ import pytest
 from conftest import HEADLINE, scripted_llm
 
 from assistant import analysis
-from assistant.decide import ANSWERED, UNCONFIRMED, UNDOCUMENTED, decide, support
+from assistant.decide import (
+    ANSWERED,
+    UNCONFIRMED,
+    UNDOCUMENTED,
+    decide,
+    roles_changed,
+    support,
+)
 from assistant.question import analyse
 from assistant.types import Passage
 
@@ -540,3 +547,33 @@ def test_a_figures_unit_says_what_it_measures():
     assert decide(part, "For road bikes, the guide recommends 80 to 100 psi.", "Tyres").ok
     assert not decide(part, "For road bikes, the guide recommends tyres 25 millimetres "
                             "wide.", "Tyres").ok
+
+
+@pytest.mark.parametrize("question, swapped, kept", [
+    # the doer made the one acted on
+    ("Who did the Vandals invite to settle in the valley?",
+     "The Vandals were invited to settle in the valley by the Alemanni.",
+     "The Vandals invited the Alemanni to settle in the valley."),
+    # another name after the same preposition
+    ("What was merged into the Kessel Line?",
+     "The Kessel Line was merged into the Ostbahn in 1921.",
+     "The Harz Railway was merged into the Kessel Line in 1921."),
+    # the opposite direction
+    ("Who moved from northern Sweden?",
+     "Under the reformer Anna Berg, the weaver Karin Holm moved to northern Sweden.",
+     "Under the reformer Anna Berg, the weaver Karin Holm moved from northern Sweden."),
+    # another named object, the asked one said elsewhere
+    ("What precedes the period of Baroque music?",
+     "In Vienna, the period of Classical music follows that of the Baroque and precedes the "
+     "Early Romantic.",
+     "In Vienna, the period of Renaissance music precedes the period of Baroque music."),
+])
+def test_words_of_the_question_in_other_roles_do_not_answer(question, swapped, kept):
+    """SQuAD's unanswerable questions swap the roles of a sentence's words: the sentence
+    that keeps them answers, the one that swaps them is not confirmed."""
+    (part,) = analyse(question)
+    why = roles_changed(part, analysis.as_sentence(swapped))
+    assert why.startswith(("it says", "what it says")), why
+    assert decide(part, swapped, "History").outcome == UNCONFIRMED
+    assert roles_changed(part, analysis.as_sentence(kept)) == ""
+    assert decide(part, kept, "History").ok

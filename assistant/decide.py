@@ -858,7 +858,7 @@ def _named_doers(part: Part, sentence: Sentence) -> list[int]:
     tokens, said = sentence.tokens, set(part.terms)
     return [k for k, t in enumerate(tokens) if t.dep == "pobj" and t.pos == "NOUN"
             and tokens[t.head].dep == "agent" and t.term and not _mentions(t.term, said)
-            and any(u.pos == "PROPN" and _under(tokens, j, k) for j, u in enumerate(tokens))]
+            and _named(tokens, [k])]
 
 
 def _figure_unbound(part: Part, sentence: Sentence, figures: list[Figure]) -> str:
@@ -1020,16 +1020,17 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
         if any(_in_phrase(q[doer], tokens, o) for o in acted_on) and not (
                 "nsubj" in stated and _in_phrase(q[doer], tokens, stated["nsubj"])):
             return f"it says {q[doer].lemma} is what {verb} acts on, not its doer"
+    preps = {key[5:]: z for key, z in stated.items() if key.startswith("prep:")}
     for key, x in asked.items():
         if not key.startswith("prep:"):
             continue
-        prep, names, y = key[5:], _phrase_nouns(q, x), stated.get(key)
+        prep, y = key[5:], preps.get(key[5:])
         # another name after the same preposition ("in the same location" may be the asked
         # place, "for 45 minutes" another sense of "for")
-        if y is not None and not names <= _phrase_nouns(tokens, y) and _named(tokens, [y]):
-            unsaid = names - _phrase_nouns(tokens, y)
+        if y is not None and _named(tokens, [y]) and (
+                unsaid := _phrase_nouns(q, x) - _phrase_nouns(tokens, y)):
             return f"what it says {verb} {prep} is not {', '.join(sorted(unsaid))}"
-        turned = [key2[5:] for key2, z in stated.items() if key2[5:] in _OPPOSITE.get(prep, ())
+        turned = [p for p, z in preps.items() if p in _OPPOSITE.get(prep, ())
                   and _in_phrase(q[x], tokens, z)]
         if turned and y is None:
             return f"it says {verb} {turned[0]} {q[x].lemma}, not {prep}"

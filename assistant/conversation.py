@@ -216,7 +216,7 @@ def _changed_detail(doc, before: Turn) -> str:
     for phrase, is_name in _noun_phrases(doc, skip=dated):
         # A changed measure replaces the noun it is closest to ("what about prosecutions?"
         # after "... arrests"); a name is added, never swapped: which one it replaces is a guess.
-        target = None if is_name else _closest(phrase, before.nouns)
+        target = None if is_name else _closest(phrase, before.nouns, before.counted)
         if target:  # "And glass?" after "paper and card": the pair is one measure
             target = next((pair for other in before.nouns for pair in (
                 f"{target} and {other}", f"{target} or {other}", f"{other} and {target}",
@@ -467,8 +467,9 @@ def _plural_subject(doc, counted: str) -> str:
     for tok in doc:
         if (tok.dep_ in ("nsubj", "nsubjpass") and tok.tag_ == "NNS"
                 and tok.lemma_.lower() not in {t.lemma_.lower() for t in analysis.nlp()(counted)}):
-            start = tok.left_edge.i + (tok.left_edge.pos_ in ("DET", "PRON"))
-            return f"the {doc[start:tok.i + 1].text}"  # "disc" too, which it calls a verb
+            words = "".join(t.text_with_ws for t in doc[tok.left_edge.i:tok.i + 1]  # "disc"
+                            if t.pos_ not in ("DET", "PRON", "NUM"))  # too; not a count
+            return f"the {words.strip()}"
     return ""
 
 
@@ -493,11 +494,7 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     if k == 2 or doc[k - 1].pos_ not in ("NOUN", "PROPN") or k >= end:
         return "", ""
     first = doc[k]
-    # The asked verb; the small tagger reads some as nouns ("did NCMEC escalate"): a word the
-    # answer wrote as a verb is one.
-    said = {t.lemma_ for sent in stated for t in sent if t.tag_ in ("VBD", "VBN")}
-    verb = next((t for t in doc[k + 2:end] if t.pos_ in ("VERB", "AUX") or t.lemma_ in said),
-                None) or _do_slot(doc, k, end)  # "did public swimming have": an auxiliary
+    verb = next((t for t in doc[k + 2:end] if t.pos_ in ("VERB", "AUX")), None)
     if first.lemma_ == "do" and verb is not None:  # "did the library lend in 2023"
         clause = " ".join(x for x in (doc[k + 1:verb.i].text, _past(verb, stated),
                                       doc[verb.i + 1:end].text) if x)
@@ -508,19 +505,6 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     else:
         return "", ""
     return f"the {doc[2:k].text} {clause}", doc[unit - 1].lemma_.lower()
-
-
-def _do_slot(doc, k: int, end: int):
-    """"did staff escalate as urgent": after "did" and its subject the verb must come, and the
-    small tagger reads some as nouns; the last noun of the run after "did" is that verb (None
-    when the run is a single word, the subject alone, or no "did" leads it)."""
-    if doc[k].lemma_ != "do":
-        return None
-    j = k + 1 + (k + 1 < end and doc[k + 1].pos_ == "DET")
-    run = j
-    while run < end and doc[run].pos_ in ("NOUN", "PROPN"):
-        run += 1
-    return doc[run - 1] if run - j >= 2 and doc[run - 1].pos_ == "NOUN" else None
 
 
 def _counted_figure(claims: list[str], head: str) -> Figure | None:
@@ -689,13 +673,9 @@ def _name_spans(doc) -> list[tuple]:
                 doc[k + 1].lower_ in ("of", "&") and k + 2 < len(doc)
                 and _proper(doc[k + 2]))):
             k += 1
-        name_end = k
         while k + 1 < len(doc) and (doc[k + 1].pos_ == "NOUN" or (
                 doc[k + 1].tag_ == "VBG" and k + 2 < len(doc) and doc[k + 2].pos_ == "NOUN")):
             k += 1  # "Dunmore County library levy": the name's own nouns
-        if k > name_end and any(t.lemma_ == "do" for t in doc[:start]) and not any(
-                t.pos_ == "VERB" for t in doc[k + 1:]):
-            k -= 1  # "did the museum host in 2024": the tagger read the verb as a noun
         the = "the " if start and doc[start - 1].lower_ == "the" else ""
         found.append((doc[start:k + 1], the + doc[start:k + 1].text))
         k += 1
@@ -762,9 +742,11 @@ def _noun_phrases(doc, possessive: bool = True, skip=frozenset()) -> list[tuple[
     return phrases
 
 
-def _closest(noun: str, candidates: list[str]) -> str | None:
+def _closest(noun: str, candidates: list[str], asked: str = "") -> str | None:
     """The previous question's noun phrase the new one replaces: one sharing a word with it,
-    else the one closest in meaning (the packaged sentence encoder, onnxruntime)."""
+    else the one closest in meaning (the packaged sentence encoder, onnxruntime); within a
+    hair of that, the phrase the question asked for ("What about starter?" after "How much
+    salt does the basic sourdough loaf use?": 0.32 to the loaf, 0.32 to salt)."""
     if not candidates:
         return None
     head = set(analysis.terms(noun))
@@ -777,7 +759,12 @@ def _closest(noun: str, candidates: list[str]) -> str | None:
 
     vectors = np.asarray(load_embedder().get_text_embedding_batch([noun] + candidates))
     sims = vectors[1:] @ vectors[0]
+    if asked in candidates and sims[candidates.index(asked)] >= sims.max() - _HAIR:
+        return asked
     return candidates[int(np.argmax(sims))]
+
+
+_HAIR = 0.02  # a difference in cosine similarity that says nothing of meaning
 
 
 def _replace(text: str, old: str, new: str) -> str:

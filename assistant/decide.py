@@ -959,9 +959,10 @@ def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:
     # the clauses that ask: the question's own, and one holding a question word ("what
     # action the rock will trigger"), not one that describes ("that had their trading ...")
     asking = {_clause_root(q, k) for k in asked} | {k for k, t in enumerate(q) if t.head == k}
-    for s in (t for k, t in enumerate(q) if t.dep in ("nsubj", "nsubjpass")
-              and t.lemma.isalpha() and t.pos in ("NOUN", "PROPN") and t.head in asking
-              and not any(q[j].head == k for j in asked) and not (lead and t.start < lead.end())):
+    for i, s in ((k, t) for k, t in enumerate(q) if t.dep in ("nsubj", "nsubjpass")
+                 and t.lemma.isalpha() and t.pos in ("NOUN", "PROPN") and t.head in asking
+                 and not any(q[j].head == k for j in asked)
+                 and not (lead and t.start < lead.end())):
         named = [k for k, t in enumerate(tokens) if _same_word(t, s)]
         if not any(t.lemma == s.lemma for t in tokens) and not (
                 s.term and _mentions(s.term, around)):
@@ -972,9 +973,12 @@ def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:
         if s.dep == "nsubj" and v.pos == "VERB" and v.lemma not in _LIGHT:
             doers = [k for k, u in enumerate(tokens) if u.dep == "nsubj" and u.pos in (
                 "NOUN", "PROPN") and tokens[u.head].lemma == v.lemma]
-            if doers and not any(_under(tokens, k, d) for k in named for d in doers) and (
+            whole = _phrase_nouns(q, i)  # "King Harold II" is not "Duke William II"
+            if doers and not any(_under(tokens, k, d) and (
+                    _phrase_nouns(tokens, d) <= whole or whole <= _subtree_terms(tokens, [d]))
+                    for k in named for d in doers) and (
                     named or s.pos == "NOUN" or tokens[doers[0]].pos == "PROPN"):
-                return f"it says {tokens[doers[0]].lemma} {v.lemma}, not {s.lemma}"
+                return f"it says {_name(tokens, doers[0])} {v.lemma}, not {_name(q, i)}"
         wanted = ENTITY_LABELS.get(part.kind)
         if named and wanted and (found := _candidates(part, sentence, wanted)) and not any(
                 _below(tokens, c, _clause_root(tokens, k)) for c in found for k in named):
@@ -1016,10 +1020,12 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
     doer = asked.get("nsubj")
     # "was Beyoncé nominated", "Where was the start moved": spaCy may miss the passive
     if doer is not None and not any(t.lemma == "be" for t in q):
-        acted_on = [stated["nsubjpass"]] if "nsubjpass" in stated else _objects(tokens, j)
+        # or the one it is done to or with ("swear fealty to King Charles III")
+        acted_on = ([stated["nsubjpass"]] if "nsubjpass" in stated else _objects(tokens, j)) + [
+            z for key, z in stated.items() if key.startswith("prep:")]
         if any(_in_phrase(q[doer], tokens, o) for o in acted_on) and not (
                 "nsubj" in stated and _in_phrase(q[doer], tokens, stated["nsubj"])):
-            return f"it says {q[doer].lemma} is what {verb} acts on, not its doer"
+            return f"it says {_name(q, doer)} is what {verb} acts on, not its doer"
     preps = {key[5:]: z for key, z in stated.items() if key.startswith("prep:")}
     for key, x in asked.items():
         if not key.startswith("prep:"):
@@ -1041,6 +1047,12 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
             _same_word(t, q[o]) for o in things for t in tokens):
         return f"it says {verb} {tokens[others[0]].lemma}, not {q[things[0]].lemma}"
     return ""
+
+
+def _name(tokens: list[Token], k: int) -> str:
+    """Word k with the words compounded into it: "king harold ii"."""
+    return " ".join(t.lemma for j, t in enumerate(tokens)
+                    if j == k or t.head == k and t.dep in ("compound", "flat"))
 
 
 def _objects(tokens: list[Token], verb: int) -> list[int]:

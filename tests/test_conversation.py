@@ -203,6 +203,9 @@ def test_a_table_follow_up_changes_the_period_or_measure_in_place(previous, foll
     ("How many households did Northgate Community Food Bank serve in 2023?",
      "What about volunteers?",
      "How many volunteers did Northgate Community Food Bank serve in 2023?"),
+    # as close to the loaf as to salt (a coin toss of the encoder): the asked measure goes
+    ("How much salt does the basic sourdough loaf use?", "What about starter?",
+     "How much starter does the basic sourdough loaf use?"),
 ])
 def test_a_changed_measure_replaces_a_common_noun(previous, follow_up, expected):
     assert condense(follow_up, previous) == expected

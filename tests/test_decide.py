@@ -468,6 +468,10 @@ def test_when_needs_every_asked_word_in_the_dates_own_sentence():
     ("Where did Anna live after the war?",
      "After Anna left the army at the end of the war, Marta lived in Vienna.",
      "After the war, Anna lived in Vienna."),
+    # another doer that shares a word with the asked one
+    ("When did King Harold II conquer Wessex?",
+     "In 1066, Duke William II of Normandy conquered Wessex, killing King Harold II.",
+     "In 1066, King Harold II conquered Wessex."),
     # a reason given for another subject
     ("Why does altitude affect the boiling point of water?",
      "Air pressure affects the boiling point of water because lower pressure lets molecules "
@@ -554,6 +558,10 @@ def test_a_figures_unit_says_what_it_measures():
     ("Who did the Vandals invite to settle in the valley?",
      "The Vandals were invited to settle in the valley by the Alemanni.",
      "The Vandals invited the Alemanni to settle in the valley."),
+    # the doer made the one it is done to
+    ("Who did King Charles III swear fealty to?",
+     "Under their leader Rollo, the raiders agreed to swear fealty to King Charles III.",
+     "In 911, King Charles III swore fealty to the emperor Arnulf of Carinthia."),
     # another name after the same preposition
     ("What was merged into the Kessel Line?",
      "The Kessel Line was merged into the Ostbahn in 1921.",

@@ -1,8 +1,9 @@
 """The lexical primitives and the analysis: sentences split where a reader would, lemmas join
 inflected forms (figures: test_figures.py)."""
 
+import pytest
 
-from assistant.analysis import as_sentence, terms
+from assistant.analysis import as_sentence, nlp, parsed, terms
 from assistant.text import clean
 
 
@@ -79,3 +80,29 @@ def test_the_attribute_rules_looked_up_by_tag_match_as_spacy_s_matcher():
     doc = nlp()(text, disable=["attribute_ruler", "lemmatizer", "ner"])
     assert ruler.match(doc) == AttributeRuler.match(ruler, doc)
     assert len({rule for rule, *_ in ruler.match(doc)}) > 15
+
+
+@pytest.mark.parametrize("question, verb, subject, wh, role, head", [
+    ("When did King Harold II conquer Wessex?", "conquer", "II", "When", "advmod", "conquer"),
+    ("Who did King Charles III swear fealty to?", "swear", "III", "Who", "pobj", "to"),
+    ("How many reports did NCMEC escalate as urgent in 2023?", "escalate", "NCMEC", "reports",
+     "dobj", "escalate"),
+    ("Who did the Normans fight in Italy?", "fight", "Normans", "Who", "dobj", "fight"),
+])
+def test_a_do_support_question_is_parsed_in_its_declarative_order(question, verb, subject, wh,
+                                                                  role, head):
+    """spaCy reads the verb after "did" and a name as a noun ("conquer"): the question takes
+    the parse of "King Harold II did conquer Wessex", and its wh-phrase the role it asks."""
+    doc = parsed(question)
+    words = {t.text: t for t in doc}
+    assert (words[verb].pos_, words[verb].dep_) == ("VERB", "ROOT")
+    assert (words[subject].dep_, words[subject].head.text) == ("nsubj", verb)
+    assert (words[wh].dep_, words[wh].head.text) == (role, head)
+
+
+def test_a_question_parsed_right_and_a_statement_keep_their_parse():
+    for text in ("What did the Normans do in Italy?", "The Normans did fight in Italy."):
+        doc = parsed(text)
+        plain = nlp()(text, disable=["do_support"])
+        assert [(t.pos_, t.dep_, t.head.i) for t in doc] == [
+            (t.pos_, t.dep_, t.head.i) for t in plain]

@@ -1,0 +1,44 @@
+"""Writes evals/dev/squad_<title>.jsonl: every question of one article of the SQuAD 2.0 dev set,
+each with its own paragraph. The other dev files hold few unanswerable questions, while the
+held-out file's wrong answers are mostly unanswerable questions answered: these files are where
+the answer decision may be tuned against them.
+
+- `squad_normans.jsonl`: *Normans* (208, 112 unanswerable), from `dev-v2.0.json` of
+  rabinadk1/ReadIt, which holds the first article of the dev set only;
+- `squad_rhine.jsonl`: *Rhine* (498, 208 unanswerable), from `dev-v2.0.json` of
+  appcoreopc/squad2controlled, which holds the Normans and the Rhine.
+
+SQuAD 2.0 is CC BY-SA 4.0 (Rajpurkar, Jia and Liang, 2018).
+
+    python evals/dev/build_squad_article.py PATH/dev-v2.0.json Rhine
+"""
+
+import json
+import sys
+from pathlib import Path
+
+
+def main(raw: str, title: str) -> None:
+    out = Path(__file__).with_name(f"squad_{title.lower()}.jsonl")
+    rows = []
+    for article in json.loads(Path(raw).read_text(encoding="utf-8"))["data"]:
+        if article["title"] != title:
+            continue
+        for k, paragraph in enumerate(article["paragraphs"]):
+            for q in paragraph["qas"]:
+                rows.append({"id": f"squad2-{q['id']}", "question": q["question"].strip(),
+                             "answers": sorted({a["text"] for a in q["answers"]}),
+                             "answerable": not q["is_impossible"],
+                             "passages": [{"id": f"{article['title']}-p{k}",
+                                           "title": article["title"],
+                                           "text": paragraph["context"]}],
+                             "source": f"squad2-dev:{article['title']}"})
+    if not rows:
+        sys.exit(f"{raw}: no article titled {title!r}")
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                   encoding="utf-8")
+    print(f"{out}: {len(rows)} cases")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

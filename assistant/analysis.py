@@ -406,17 +406,28 @@ def _sentence(text: str, span) -> Sentence:
 
 def _reattached(tokens: list[Token]) -> list[Token]:
     """A heading and the sentence under it are one sentence to spaCy, which may hang the
-    sentence's subject on the heading ("... a prosecution\nThe Stanford Internet Observatory
-    published a report"); cut from the heading, a lone noun before a verb with no subject is
-    that verb's subject again."""
+    sentence's first words on the heading ("... a prosecution\nThe Stanford Internet
+    Observatory published a report", "# Rhine\n\nBetween Bingen and Bonn, the Middle Rhine
+    flows ..."); cut from the heading, a phrase that modifies ("between ...") modifies the
+    verb, and a lone noun before a verb with no subject is that verb's subject again."""
     verbs = [k for k, t in enumerate(tokens) if t.head == k and t.dep == "ROOT"
              and t.pos in ("VERB", "AUX")]
-    if len(verbs) != 1 or any(t.head == verbs[0] and t.dep.startswith("nsubj") for t in tokens):
+    if len(verbs) != 1:
         return tokens
-    cut = [k for k, t in enumerate(tokens[:verbs[0]]) if t.head == k and t.dep != "ROOT"]
-    if len(cut) == 1 and tokens[cut[0]].pos in ("NOUN", "PROPN", "PRON"):
-        tokens[cut[0]] = tokens[cut[0]]._replace(dep="nsubj", head=verbs[0])
+    v = verbs[0]
+    cut = [k for k, t in enumerate(tokens[:v]) if t.head == k and t.dep != "ROOT"]
+    for k in cut:
+        if tokens[k].dep in _MODIFIERS:
+            tokens[k] = tokens[k]._replace(head=v)
+    cut = [k for k in cut if tokens[k].dep not in _MODIFIERS and tokens[k].pos != "PUNCT"]
+    if len(cut) == 1 and tokens[cut[0]].pos in ("NOUN", "PROPN", "PRON") and not any(
+            t.head == v and t.dep.startswith("nsubj") for t in tokens):
+        passive = any(t.head == v and t.dep == "auxpass" for t in tokens)
+        tokens[cut[0]] = tokens[cut[0]]._replace(dep="nsubjpass" if passive else "nsubj", head=v)
     return tokens
+
+
+_MODIFIERS = {"prep", "advmod", "npadvmod"}
 
 
 def _terms(tokens) -> list[str]:

@@ -989,6 +989,7 @@ def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:
 _TOWARD = {"to", "into", "onto", "toward", "towards"}
 _OPPOSITE = {"from": _TOWARD, **{p: {"from"} for p in _TOWARD}}
 _NOUNS = {"NOUN", "PROPN"}
+_AT = {"in", "at", "on", "within", "inside", "into", "onto"}
 
 
 def roles_changed(part: Part, sentence: Sentence) -> str:
@@ -998,8 +999,11 @@ def roles_changed(part: Part, sentence: Sentence) -> str:
     encourage" for "Norman mercenaries were encouraged by the Lombards"), another phrase after
     the same preposition ("What was absorbed into the Anglo-Norman language" for "The
     Anglo-Norman language was absorbed into the Anglo-Saxon language"), the opposite
-    direction ("fled from" for "fled to"), another object ("What precedes the Anglo-Saxon
-    period" for "... succeeds that of the Anglo-Saxon and precedes the Early Gothic")."""
+    direction ("fled from" for "fled to") or another preposition before a name ("between
+    Bingen" for "after Bingen"), another object ("What precedes the Anglo-Saxon period" for
+    "... succeeds that of the Anglo-Saxon and precedes the Early Gothic"), the one acted on
+    made what a preposition governs, and the asked noun of another owner ("its major
+    tributary" for "the major tributary of Lake Constance")."""
     # a follow-up's rewrite adds its context in brackets: "What did its researchers call for
     # (The Stanford Internet Observatory)"; that is not what the verb governs
     q = analysis.as_sentence(re.sub(r"\s*\([^)]*\)", "", part.label)).tokens
@@ -1011,22 +1015,62 @@ def roles_changed(part: Part, sentence: Sentence) -> str:
         whys = [_roles_of(q, k, tokens, j) for j in said]
         if whys and all(whys):
             return whys[0]
+    return _owner_changed(q, tokens)
+
+
+def _owner_changed(q: list[Token], tokens: list[Token]) -> str:
+    """"the major tributary of Lake Constance" is not "its major tributary" when "its" is
+    another's (Lake Constance not the subject of its clause), nor "the tributary of the Aare":
+    each time the sentence says the asked noun, with an owner, the owner is another."""
+    for k, n in enumerate(q):
+        owner = next((x for x, t in enumerate(q) if t.dep == "pobj" and q[t.head].lemma == "of"
+                      and q[t.head].head == k and t.pos == "PROPN"), None)
+        if n.pos != "NOUN" or owner is None:
+            continue
+        names = _phrase_nouns(q, owner)
+        said = [j for j, t in enumerate(tokens) if t.pos == "NOUN" and t.lemma == n.lemma]
+        if said and all(_another_owner(tokens, j, names) for j in said):
+            return f"it says the {n.lemma} of another than {_name(q, owner)}"
     return ""
+
+
+def _another_owner(tokens: list[Token], k: int, names: set[str]) -> bool:
+    """Word k belongs to another than the name: to another name, or to "its" in a sentence
+    that says the name outside its clause's subject. A common noun ("the town") may stand for
+    the name."""
+    o = next((j for j, t in enumerate(tokens) if t.head == k and j != k and t.dep == "poss"
+              or t.dep == "pobj" and tokens[t.head].lemma == "of" and tokens[t.head].head == k),
+             None)
+    if o is None or any(t.pos == "NUM" and _under(tokens, j, o) for j, t in enumerate(tokens)):
+        return False  # "a discharge of 300 m3/s": a measure, not an owner
+    if tokens[o].pos == "PROPN":
+        return not names & _subtree_terms(tokens, [o])
+    if tokens[o].pos != "PRON" or not names <= {t.term for t in tokens}:
+        return False
+    root = _clause_root(tokens, k)
+    return not names & _subtree_terms(tokens, [j for j, t in enumerate(tokens) if t.head == root
+                                               and j != root and t.dep.startswith("nsubj")])
 
 
 def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
     verb = q[k].lemma
     asked, stated = _arguments(q, k), _arguments(tokens, j)
-    doer = asked.get("nsubj")
-    # "was Beyoncé nominated", "Where was the start moved": spaCy may miss the passive
-    if doer is not None and not any(t.lemma == "be" for t in q):
-        # or the one it is done to or with ("swear fealty to King Charles III")
-        acted_on = ([stated["nsubjpass"]] if "nsubjpass" in stated else _objects(tokens, j)) + [
-            z for key, z in stated.items() if key.startswith("prep:")]
-        if any(_in_phrase(q[doer], tokens, o) for o in acted_on) and not (
-                "nsubj" in stated and _in_phrase(q[doer], tokens, stated["nsubj"])):
-            return f"it says {_name(q, doer)} is what {verb} acts on, not its doer"
     preps = {key[5:]: z for key, z in stated.items() if key.startswith("prep:")}
+    acted_on = [stated["nsubjpass"]] if "nsubjpass" in stated else _objects(tokens, j)
+    doer = asked.get("nsubj")
+    # the doer made the one acted on, or done to or with ("swear fealty to King Charles III");
+    # "was Beyoncé nominated", "Where was the start moved": spaCy may miss the passive
+    if doer is not None and not any(t.lemma == "be" for t in q) and any(
+            _in_phrase(q[doer], tokens, o) for o in acted_on + list(preps.values())) and not (
+            "nsubj" in stated and _in_phrase(q[doer], tokens, stated["nsubj"])):
+        return f"it says {_name(q, doer)} is what {verb} acts on, not its doer"
+    # the one acted on made what a preposition governs: "What are the smaller streams used
+    # for" is not "The name is used for smaller streams"
+    done = asked.get("nsubjpass")
+    if done is not None and acted_on and not any(
+            _in_phrase(q[done], tokens, o) for o in acted_on) and (moved := [
+                p for p, z in preps.items() if _in_phrase(q[done], tokens, z)]):
+        return f"it says {_name(q, done)} after {moved[0]}, not as what {verb} acts on"
     for key, x in asked.items():
         if not key.startswith("prep:"):
             continue
@@ -1036,8 +1080,11 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
         if y is not None and _named(tokens, [y]) and (
                 unsaid := _phrase_nouns(q, x) - _phrase_nouns(tokens, y)):
             return f"what it says {verb} {prep} is not {', '.join(sorted(unsaid))}"
-        turned = [p for p, z in preps.items() if p in _OPPOSITE.get(prep, ())
-                  and _in_phrase(q[x], tokens, z)]
+        # the asked name after another preposition: "from" for "to", "from the Eocene" for
+        # "before the Eocene" (in, at and on may say the same place)
+        turned = [p for p, z in preps.items() if p != prep and _in_phrase(q[x], tokens, z) and (
+            p in _OPPOSITE.get(prep, ()) or (_named(q, [x]) or _named(tokens, [z]))
+            and not {p, prep} <= _AT)]
         if turned and y is None:
             return f"it says {verb} {turned[0]} {q[x].lemma}, not {prep}"
     # another named object, the asked one said elsewhere; spaCy may give a verb two objects

@@ -534,6 +534,11 @@ def test_a_subject_spacy_hangs_on_the_heading_above_is_the_verbs_again():
     sentence = analysis.sentences(text)[-1]
     office = next(t for t in sentence.tokens if t.lemma == "office")
     assert (office.dep, sentence.tokens[office.head].lemma) == ("nsubj", "publish")
+    # a phrase cut from the heading modifies the verb again
+    sentence = analysis.sentences("# Rhine\n\nBetween Bingen and Bonn, the Middle Rhine flows "
+                                  "through the Rhine Gorge.")[-1]
+    between = next(t for t in sentence.tokens if t.lemma == "between")
+    assert sentence.tokens[between.head].lemma == "flow"
 
 
 def test_who_may_be_answered_by_a_passive_doer_named_with_a_common_noun():
@@ -570,6 +575,18 @@ def test_a_figures_unit_says_what_it_measures():
     ("Who moved from northern Sweden?",
      "Under the reformer Anna Berg, the weaver Karin Holm moved to northern Sweden.",
      "Under the reformer Anna Berg, the weaver Karin Holm moved from northern Sweden."),
+    # the asked name after another preposition
+    ("What flows after Bingen?",
+     "Between Bingen and Bonn, the Middle Rhine flows through the Rhine Gorge.",
+     "After Bingen, the Middle Rhine flows through the Rhine Gorge."),
+    # the one acted on made what a preposition governs
+    ("The smaller streams are used for what?",
+     "The name Rijn is used only for smaller streams farther to the north.",
+     "The smaller streams are used for draining the polders."),
+    # the asked noun of another owner
+    ("What is the major tributary of Lake Constance?",
+     "The Rhine emerges from Lake Constance and is joined by its major tributary, the Aare.",
+     "The major tributary of Lake Constance is the Alpine Rhine."),
     # another named object, the asked one said elsewhere
     ("What precedes the period of Baroque music?",
      "In Vienna, the period of Classical music follows that of the Baroque and precedes the "

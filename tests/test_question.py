@@ -3,6 +3,7 @@
 import pytest
 from conftest import HEADLINE
 
+from assistant.decide import decide
 from assistant.question import analyse
 
 
@@ -27,3 +28,11 @@ def test_compound_question_splits_into_its_parts():
 ])
 def test_kind_of_answer(question, kind):
     assert analyse(question)[0].kind == kind
+
+
+def test_what_century_asks_a_date():
+    (part,) = analyse("In what century did the dead branches dry up?")
+    assert part.kind == "date"
+    assert not decide(part, "Dead branches dried up and the forests on the flood plains "
+                            "decreased sharply.").ok
+    assert decide(part, "In the 19th century the dead branches dried up.").ok

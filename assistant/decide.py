@@ -1001,7 +1001,8 @@ def roles_changed(part: Part, sentence: Sentence) -> str:
     Anglo-Norman language was absorbed into the Anglo-Saxon language"), the opposite
     direction ("fled from" for "fled to") or another preposition before a name ("between
     Bingen" for "after Bingen"), another object ("What precedes the Anglo-Saxon period" for
-    "... succeeds that of the Anglo-Saxon and precedes the Early Gothic"), the one acted on
+    "... succeeds that of the Anglo-Saxon and precedes the Early Gothic") or the asked object
+    said in the verb's clause while the verb acts on another thing, the one acted on
     made what a preposition governs, and the asked noun of another owner ("its major
     tributary" for "the major tributary of Lake Constance")."""
     # a follow-up's rewrite adds its context in brackets: "What did its researchers call for
@@ -1089,6 +1090,14 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
             return f"it says {verb} {turned[0]} {q[x].lemma}, not {prep}"
     # another named object, the asked one said elsewhere; spaCy may give a verb two objects
     things, others = _objects(q, k), _objects(tokens, j)
+    # or the asked name said in the verb's clause, which acts on another thing ("captured
+    # streams down to the Vosges Mountains" for "captured the Vosges Mountains")
+    if things and others and _named(q, things) and not (
+            _subtree_terms(q, things) & _subtree_terms(tokens, others)) and any(
+            _same_word(t, q[o]) and _under(tokens, i, j) and _clause_root(tokens, i) == j
+            and not any(_under(tokens, i, a) for a in others + [stated.get("nsubj", j)]
+                        if a != j) for o in things for i, t in enumerate(tokens)):
+        return f"it says {verb} {tokens[others[0]].lemma}, not {_name(q, things[0])}"
     if things and _named(tokens, others) and not (
             _subtree_terms(q, things) & _subtree_terms(tokens, others)) and any(
             _same_word(t, q[o]) for o in things for t in tokens):

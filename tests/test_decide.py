@@ -587,6 +587,10 @@ def test_a_figures_unit_says_what_it_measures():
     ("What is the major tributary of Lake Constance?",
      "The Rhine emerges from Lake Constance and is joined by its major tributary, the Aare.",
      "The major tributary of Lake Constance is the Alpine Rhine."),
+    # the asked name said in the verb's clause, the verb acting on another thing
+    ("What captured the Vosges Mountains?",
+     "By the Pliocene, the Rhine had captured streams down to the Vosges Mountains.",
+     "By the Pliocene, the Rhine had captured the Vosges Mountains."),
     # another named object, the asked one said elsewhere
     ("What precedes the period of Baroque music?",
      "In Vienna, the period of Classical music follows that of the Baroque and precedes the "

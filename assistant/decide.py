@@ -1088,19 +1088,19 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
             and not {p, prep} <= _AT)]
         if turned and y is None:
             return f"it says {verb} {turned[0]} {q[x].lemma}, not {prep}"
-    # another named object, the asked one said elsewhere; spaCy may give a verb two objects
+    # another object: the asked one, a name, said in the verb's clause outside its subject and
+    # object ("captured streams down to the Vosges Mountains" for "captured the Vosges
+    # Mountains"), or, the other object named, said anywhere; spaCy may give a verb two objects
     things, others = _objects(q, k), _objects(tokens, j)
-    # or the asked name said in the verb's clause, which acts on another thing ("captured
-    # streams down to the Vosges Mountains" for "captured the Vosges Mountains")
-    if things and others and _named(q, things) and not (
-            _subtree_terms(q, things) & _subtree_terms(tokens, others)) and any(
-            _same_word(t, q[o]) and _under(tokens, i, j) and _clause_root(tokens, i) == j
-            and not any(_under(tokens, i, a) for a in others + [stated.get("nsubj", j)]
-                        if a != j) for o in things for i, t in enumerate(tokens)):
+    if not things or not others or _subtree_terms(q, things) & _subtree_terms(tokens, others):
+        return ""
+    taken = others + ([stated["nsubj"]] if "nsubj" in stated else [])
+    if _named(q, things) and any(
+            _same_word(t, q[o]) and _clause_root(tokens, i) == j
+            and not any(_under(tokens, i, a) for a in taken)
+            for o in things for i, t in enumerate(tokens)):
         return f"it says {verb} {tokens[others[0]].lemma}, not {_name(q, things[0])}"
-    if things and _named(tokens, others) and not (
-            _subtree_terms(q, things) & _subtree_terms(tokens, others)) and any(
-            _same_word(t, q[o]) for o in things for t in tokens):
+    if _named(tokens, others) and any(_same_word(t, q[o]) for o in things for t in tokens):
         return f"it says {verb} {tokens[others[0]].lemma}, not {q[things[0]].lemma}"
     return ""
 

@@ -73,6 +73,9 @@ class Turn:
     subject: str = ""  # a plural subject that is not what was counted: "the brake pads"
     object: str = ""  # the common thing the question was about: "the repair of its roof"
     possessed: str = ""  # "the Millbrook Public Library's operating budget": what a name owns
+    # the possessed, when the turn's own "it" already meant it ("Who funded it?"): the topic
+    # now, so the next "its" is the budget's too ("What was its largest part?")
+    topic: str = ""
 
 
 def condense(asked: str, previous: Answer | str | None,
@@ -270,7 +273,7 @@ def _resolved(doc, before: Turn) -> str:
     out = []
     plural_done = False
     skip = -1
-    it = before.answer_name or before.answer_thing or before.thing
+    it = before.topic or before.answer_name or before.answer_thing or before.thing
     amount = _asks_amount_of(doc)
     the_set = "" if analyse(doc.text)[0].wants_figure else before.counted_set
     for tok in doc:
@@ -409,7 +412,8 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                                 for t in analysis.terms(c.text)),
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
                 else "", subject=_plural_subject(doc, counted), object=_object(doc),
-                possessed=_possessed(doc))
+                possessed=_possessed(doc), topic=_possessed(doc) if answer and re.search(
+                    r"\bit\b", answer.asked, re.I) and _possessed(doc) in question else "")
 
 
 def _possessed(doc) -> str:

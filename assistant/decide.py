@@ -78,7 +78,10 @@ _QUALIFIERS = {
 }
 # "Which law ...": the answer names a thing of that kind (spaCy's label), not only the topic.
 _WHICH = re.compile(r"^\s*(?:which|what)\s+(law|statute|act|company|organi[sz]ation|agency|"
-                    r"group|person)\b", re.I)
+                    r"group|person|colou?r)\b", re.I)
+_COLOURS = {"red", "orange", "yellow", "green", "blue", "purple", "violet", "pink", "brown",
+            "black", "white", "grey", "gray", "olive", "amber", "golden", "silver", "scarlet",
+            "crimson", "maroon", "turquoise", "chestnut", "buff", "tawny", "ochre", "beige"}
 _WHICH_LABELS = {"law": {"LAW"}, "statu": {"LAW"}, "act": {"LAW"}, "compa": {"ORG"},
                  "organ": {"ORG"}, "agenc": {"ORG"}, "group": {"ORG"}, "perso": {"PERSON"}}
 _HOW_MANY = re.compile(r"\bhow\s+many\b", re.I)
@@ -167,7 +170,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         if not figures:
             return Verdict(UNDOCUMENTED, f"its figures are for another year than "
                            f"{', '.join(part.years)}", cov)
-    asked, stated = _signs(part.label), _signs(sentence.text)
+    question = analysis.as_sentence(part.label)
+    asked, stated = _signs(question, sentence), _signs(sentence, question)
     opposite = [axis for axis, sides in asked.items() if not sides & stated.get(axis, set())
                 and stated.get(axis)]
     if opposite:
@@ -247,15 +251,16 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
                                             analysis.YEAR.fullmatch(t)) and not _mentions(t, own)]
         if unheld:
             doubts.append(f"it does not say {', '.join(unheld)}")
-        unsaid = [t for t in part.described if part.kind == "fact" and not _mentions(
+        wanted = _WHICH.search(part.label)
+        named = wanted and _names_kind(part, sentence, wanted.group(1).lower())
+        if part.kind == "fact" and wanted and not named:
+            doubts.append(f"it names no {wanted.group(1)}")
+        # "which company": a company's name says it; a description states its own words
+        unsaid = [t for t in part.described if part.kind == "fact" and not (
+            named and t in analysis.terms(wanted.group(1))) and not _mentions(
             t, sent_terms if t in part.qualifying else own)]  # a heading names, not qualifies
         if unsaid:
             doubts.append(f"it does not say {', '.join(unsaid)}")
-        wanted = _WHICH.search(part.label)
-        if part.kind == "fact" and wanted and not any(
-                label in _WHICH_LABELS[wanted.group(1)[:5]] for label, text in sentence.entities
-                if text.lower() not in part.label.lower()):
-            doubts.append(f"it names no {wanted.group(1)}")
         if re.match(r"\s*why\b", part.label, re.I) and not _REASON.search(sentence.text):
             doubts.append("it gives no reason")
     if doubts:
@@ -507,10 +512,10 @@ def support(claim: Sentence, indexes: list[int], passages: list[Passage], *,
 def _unbound(claim: Sentence, sentence: Sentence, subject: set[str], figures: list[Figure],
              names: set[str]) -> str:
     """How the sentence fails to state what the claim binds together, or ""."""
-    stated = _signs(sentence.text)
+    stated = _signs(sentence, claim)
     if any(g.value < 0 for g in sentence.figures):  # "-5.2%" states a fall
         stated.setdefault("direction", set()).add(1)
-    for axis, sides in _signs(claim.text).items():
+    for axis, sides in _signs(claim, sentence).items():
         if not sides & stated.get(axis, set()):
             return (f"the source states the opposite {axis}" if stated.get(axis) else
                     f"the source does not state its {axis}")
@@ -692,9 +697,34 @@ def _signs_of(text: str) -> tuple[tuple[str, frozenset[int]], ...]:
     return tuple(found)
 
 
-def _signs(text: str) -> dict[str, set[int]]:
-    """The qualifiers a text states: axis -> the sides it takes (0, 1 or both)."""
+def _signs(sentence: Sentence, other: Sentence) -> dict[str, set[int]]:
+    """The qualifiers a sentence states: axis -> the sides it takes (0, 1 or both). A word of a
+    name qualifies nothing ("Limestone Falls"), nor the verb "last" ("how long did it last");
+    the names of the `other` sentence it is compared with count too: a name one parse misses
+    is still a name."""
+    text = sentence.text
+    for t in sentence.tokens:  # blanked in place: the offsets hold
+        if t.lemma == "last" and t.pos == "VERB":
+            at = t.start - sentence.start
+            text = text[:at] + re.sub(r"^\w+", lambda m: " " * len(m.group()), text[at:])
+    names = {name for label, name in sentence.entities + other.entities if label in NAME_LABELS}
+    for name in sorted(names, key=len, reverse=True):  # "Rhine Falls" before "Rhine"
+        text = text.replace(name, " ")
     return {axis: set(signs) for axis, signs in _signs_of(text)}
+
+
+def _names_kind(part: Part, sentence: Sentence, kind: str) -> bool:
+    """Whether the sentence names a thing of the kind "which X" asks for that the question
+    does not already name: a company by an organisation's name, a colour by a colour word."""
+    if kind.startswith("colo"):
+        return any(_is_colour(t) and t.lemma.lower() not in part.label.lower()
+                   for t in sentence.tokens)
+    return any(label in _WHICH_LABELS[kind[:5]] for label, text in sentence.entities
+               if text.lower() not in part.label.lower())
+
+
+def _is_colour(token: Token) -> bool:
+    return bool(set(re.split(r"\W+", token.lemma.lower())) & _COLOURS)  # "orange-yellow" too
 
 
 # -- what binds an answer to the asked relation (the dependency parse) --------------------------
@@ -1217,6 +1247,7 @@ def untied(part: Part, sentence: Sentence, lent: set[str]) -> str:
     names = [t for t in _asked(part, names=True) if t in part.proper and t not in lent
              and t in sentence.terms]
     said = set(part.terms) | {t.term for t in analysis.as_sentence(part.label).tokens}
+    colour = re.match(r"\s*what\s+colou?r\b", part.label, re.I)  # "a scarlet breast": the answer
     for group in _clause_groups(tokens) + _text_clauses(sentence):
         words = {tokens[k].term for k in group if tokens[k].term}
         if not all(_mentions(t, words) for t in needed) or not any(
@@ -1227,7 +1258,8 @@ def untied(part: Part, sentence: Sentence, lent: set[str]) -> str:
             continue  # the asked relation, but of someone else
         if any(tokens[k].pos == "NUM" or (tokens[k].term and tokens[k].pos in _CONTENT and
                                           not _mentions(tokens[k].term, said)
-                                          and not _elaborates(tokens, k, said))
+                                          and (colour and _is_colour(tokens[k])
+                                               or not _elaborates(tokens, k, said)))
                for k in group):
             return ""
     return f"no clause ties {', '.join(needed or asked)} to an answer"

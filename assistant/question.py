@@ -15,7 +15,7 @@ from assistant import analysis
 from assistant.text import STOPWORDS
 
 _KINDS = [  # first match wins
-    ("share", r"^(what|which)\b.*\b(share|percentage|percent|proportion|fraction|rate)\b|"
+    ("share", r"^(what|which)\b.*\b(share|percentage|percent|proportion|fraction|rate)\b(?!'s)|"
               r"\bhow\s+large\s+a\s+share\b"),
     ("date", r"^\s*when\b|\b(what|which)\s+(year|date|month|day|century|decade)\b|"
              r"\bsince\s+when\b"),
@@ -23,11 +23,11 @@ _KINDS = [  # first match wins
     ("money", r"\bhow\s+much\b.*\b(spend|spent|cost|costs|pay|paid|price|budget|revenue|fund|"
               r"funding|raise|raised|earn|earned|charge|charged|worth|money)\b|"
               r"^(what|which)\b.*\b(cost|price|budget|revenue|profit|spending|expenditure|"
-              r"funding|income|salary|fee|turnover)s?\b"),
+              r"funding|income|salary|fee|turnover)s?\b(?!'s)"),
     ("count", r"\bhow\s+(many|much|large|big|wide|tall|high|deep|far|old|heavy)\b|"
-              r"^(what|which)\b.*\b(number|total|count|amount|"
+              r"^(?:(?:at|to|by|of)\s+)?(what|which)\b.*\b(number|total|count|amount|"
               r"median|average|mean|size|attendance|population|tally|time|distance|length|"
-              r"weight|height|age|temperature|speed|score)\b"),
+              r"weight|height|age|temperature|speed|score)\b(?!'s)"),
     ("agent", r"^\s*(who|whom|whose)\b"),
     ("place", r"^\s*where\b|\b(what|which)\s+(country|city|town|state|region|place|county)\b"),
 ]
@@ -165,8 +165,9 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     nominal = {t for tok in tagged if tok.pos_ in ("NOUN", "PROPN", "ADJ")
                for t in analysis.terms(tok.text)}
     lead = WHOLE.match(text)  # "Of the 36.2 million reports it received, ...": not the relation
+    # a verb modifying a noun ("the operating budget") is no relation asked
     verbs = {t for tok in tagged if tok.pos_ == "VERB" and (not lead or tok.idx >= lead.end())
-             for t in analysis.terms(tok.text)}
+             and tok.dep_ not in ("compound", "amod") for t in analysis.terms(tok.text)}
     proper = {t for tok in tagged if tok.pos_ == "PROPN" for t in analysis.terms(tok.text)}
     return Part(label=text.strip(), kind=kind, terms=part_terms, focus=focus,
                 distinct=list(distinguishing), years=years,

@@ -482,6 +482,18 @@ def test_it_as_an_object_is_what_the_name_owned(previous, follow_up, expected):
     assert condense(follow_up, previous) == expected
 
 
+def test_its_after_it_meant_what_the_name_owned_is_that_thing_again():
+    """"Who funded it?" was about the budget, so "its largest part" is the budget's."""
+    previous = answered("Who mainly funded the Millbrook Public Library's operating budget?",
+                        "The budget was funded mainly by the town of Millbrook.")
+    previous.asked = "Who mainly funded it?"
+    assert condense("What was its largest part?", previous) == \
+        "What was the Millbrook Public Library's operating budget's largest part?"
+    previous.asked = ""  # asked in full: "its" is the library's
+    assert condense("What was its largest part?", previous).startswith(
+        "What was the Millbrook Public Library's largest part")
+
+
 def test_a_verb_the_tagger_reads_as_a_noun_still_names_the_counted_set():
     """"did staff escalate": the small tagger calls "escalate" a noun; after "did" and its
     subject it is the verb, so the set counted keeps the measure (the answer says "sent")."""

@@ -606,3 +606,30 @@ def test_words_of_the_question_in_other_roles_do_not_answer(question, swapped, k
     assert decide(part, swapped, "History").outcome == UNCONFIRMED
     assert roles_changed(part, analysis.as_sentence(kept)) == ""
     assert decide(part, kept, "History").ok
+
+
+def test_a_word_of_a_name_or_the_verb_last_qualifies_nothing():
+    """"Limestone Falls" states no fall, "how long did it last" asks no last one; "finished
+    last" still does."""
+    (part,) = analyse("How long did the shoot of The Northern Road last?")
+    assert decide(part, "The shoot of The Northern Road lasted eleven weeks.").ok
+    (part,) = analyse("How high is the weir at Limestone Falls?")
+    assert decide(part, "The weir at Limestone Falls is 12 metres high.").ok
+    (part,) = analyse("Who finished last in the Ashby relay?")
+    assert not decide(part, "Harriet Lowe finished first in the Ashby relay.").ok
+
+
+@pytest.mark.parametrize("question, named, unnamed", [
+    ("Which company did Halvik Instruments buy in 2016?",
+     "In 2016 Halvik Instruments bought the Danish sonar maker Nordsonic.",
+     "In 2016 Halvik Instruments bought a small sonar maker."),
+    ("What colour is the breast of the male rock finch?",
+     "The male rock finch has a scarlet breast and a grey back.",
+     "The male rock finch has a large breast and a long back."),
+])
+def test_which_x_is_answered_by_a_thing_of_that_kind(question, named, unnamed):
+    """"Which company": a company's name answers without the word "company"; "what colour" a
+    colour word."""
+    (part,) = analyse(question)
+    assert decide(part, named).ok
+    assert not decide(part, unnamed).ok

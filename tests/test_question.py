@@ -30,6 +30,20 @@ def test_kind_of_answer(question, kind):
     assert analyse(question)[0].kind == kind
 
 
+def test_the_kind_is_read_through_a_preposition_and_not_from_an_owner():
+    """"At what temperature" asks a figure as "what temperature" does; "the budget's largest
+    item" asks an item, not the budget."""
+    assert analyse("At what temperature is the glaze fired?")[0].kind == "count"
+    assert analyse("What was the Ashby Museum's budget's largest item?")[0].kind == "fact"
+    assert analyse("What was the Ashby Museum's budget?")[0].kind == "money"
+
+
+def test_a_verb_modifying_a_noun_is_no_asked_relation():
+    (part,) = analyse("What is the operating budget of the Ashby Museum?")
+    assert part.predicate == []
+    assert analyse("Who operates the Ashby Museum?")[0].predicate == ["oper"]
+
+
 def test_what_century_asks_a_date():
     (part,) = analyse("In what century did the dead branches dry up?")
     assert part.kind == "date"

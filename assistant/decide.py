@@ -135,6 +135,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         context = {t for s in analysis.sentences(context) if not s.negated for t in s.terms}
     if sentence.negated and part.kind != "fact" and not _NEGATION.search(part.label):
         return Verdict(UNDOCUMENTED, "the sentence says what is not, or is not known")
+    if not sentence.negated and not _WHY.match(part.label) and \
+            analysis.as_sentence(part.label).negated:  # "what was not shaped by ..."
+        return Verdict(UNDOCUMENTED, "the question asks what is not; the sentence says what is")
     found, figures = _answers_of_kind(part, sentence, strict)
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
@@ -763,6 +766,33 @@ def _phrase_head(tokens: list[Token], i: int) -> int:
     return i
 
 
+# Prepositions that say where ("in Basel", "near the mouth"), not "such as" or "of".
+_LOCATIVE = {"in", "at", "near", "on", "from", "to", "into", "through", "across", "along",
+             "between", "within", "outside", "inside", "around", "off", "beside", "above", "below",
+             "under", "over", "by", "past", "towards", "toward", "upstream", "downstream", "via",
+             "throughout", "beyond", "behind", "opposite", "onto", "north", "south", "east", "west"}
+
+
+def _locative(tokens: list[Token], k: int) -> bool:
+    """Whether the place named at word k says where: the object of a preposition of place
+    ("at Mannheim", "the city of Mannheim" inside one), or an adverb of place; not something
+    the verb acts on ("encounters tributaries such as the Main")."""
+    for _ in tokens:
+        h = _phrase_head(tokens, k)
+        t = tokens[h]
+        if t.dep in ("npadvmod", "advmod"):
+            return True
+        if t.dep != "pobj" or t.head == h:
+            return False
+        prep = tokens[t.head]
+        if prep.lemma in _LOCATIVE:
+            return True
+        if prep.lemma != "of" or prep.head == t.head:
+            return False
+        k = prep.head  # "the city of Mannheim": where the city is
+    return False
+
+
 def _span_head(tokens: list[Token], start: int, end: int) -> int | None:
     """The word of the span [start, end) whose head lies outside it."""
     inside = [k for k, t in enumerate(tokens) if start <= t.start < end]
@@ -950,7 +980,8 @@ def unbound(part: Part, sentence: Sentence) -> str:
             for v in rel.verbs)]
         verbs = [k for k in said if tokens[k].pos in _VERBAL]
         if any(_in_clause(tokens, c, v) and (not rel.role or _role(tokens, c, v) == rel.role)
-               and _object_kept(tokens, v, rel.objects) for c in found for v in verbs):
+               and _object_kept(tokens, v, rel.objects) and (
+                part.kind != "place" or _locative(tokens, c)) for c in found for v in verbs):
             return ""
         # the verb as a noun: "under the supervision of W. L. Bragg" binds what it governs
         if any(_under(tokens, c, n) for c in found for n in said if tokens[n].pos == "NOUN"):

@@ -633,3 +633,24 @@ def test_which_x_is_answered_by_a_thing_of_that_kind(question, named, unnamed):
     (part,) = analyse(question)
     assert decide(part, named).ok
     assert not decide(part, unnamed).ok
+
+
+def test_a_question_asking_what_is_not_needs_a_sentence_saying_what_is_not():
+    """"What was not shaped by X" is not answered by what was shaped "not only by X but also
+    by Y": "not only" negates nothing."""
+    (part,) = analyse("What was not shaped by the glaciers?")
+    assert decide(part, "The Ashby valley was shaped not only by the glaciers but also by "
+                        "the river.").outcome == UNDOCUMENTED
+    assert not analysis.as_sentence("It was shaped not only by ice but also by rain.").negated
+    (part,) = analyse("Which towns were not reached by the flood?")
+    assert decide(part, "The flood did not reach the towns of Holm and Aske.").outcome != \
+        UNDOCUMENTED
+
+
+def test_where_is_answered_by_a_place_of_the_verb_not_a_thing_it_meets():
+    """"encounters tributaries such as the Main" names no place the Rhine meets them."""
+    (part,) = analyse("Where does the Ashby River meet its tributaries?")
+    assert decide(part, "The Ashby River meets its tributaries at Mannheim.").ok
+    assert decide(part, "The Ashby River meets its tributaries near the city of Mannheim.").ok
+    assert not decide(part, "Here the Ashby River meets its tributaries, such as the Mosel "
+                            "River and the Kent River.").ok

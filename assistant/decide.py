@@ -204,6 +204,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         doubts.append(why)
     if why := roles_changed(part, sentence):
         doubts.append(why)
+    if why := unsaid_of(part, sentence, figures):
+        doubts.append(why)
     if part.wants_figure:
         if part.kind in ("date", "duration") and (unsaid := _unsaid(part, sentence, lent)):
             doubts.append(f"it does not say {', '.join(unsaid)} in its sentence")  # "when"
@@ -997,6 +999,47 @@ def unbound(part: Part, sentence: Sentence) -> str:
     if any(_clause_root(tokens, c) == _clause_root(tokens, n) for c in found for n in nouns):
         return ""
     return f"no {rel.thing or part.kind} is bound to {', '.join(rel.nouns)} in its clause"
+
+
+def unsaid_of(part: Part, sentence: Sentence, figures: list[Figure]) -> str:
+    """For "where is X (located)" and "how large is X": why the sentence says nothing of X, or
+    "": X is named in it only as the place of something else ("the schools are in the
+    Longwood Medical Area", "campuses ... in the Allston neighborhood") or as a source
+    ("according to the American Library Association"), with no answer in its own phrase, so
+    the place or size it states is another's."""
+    q = analysis.as_sentence(part.label).tokens
+    root = next((k for k, t in enumerate(q) if t.head == k), None)
+    if root is None or q[root].lemma not in {"be"} | _LOCATED or not (
+            part.kind == "place" or _DIMENSION.search(part.label) or _HOW_LARGE.match(
+            part.label)):
+        return ""
+    subject = next((k for k, t in enumerate(q) if t.head == root and t.dep in (
+        "nsubj", "nsubjpass") and t.lemma not in _WH and t.pos in ("NOUN", "PROPN")), None)
+    if subject is None or not q[subject].term:
+        return ""
+    named = {t.term for t in q if t.head == subject and t.dep == "compound" and t.pos == "PROPN"}
+    tokens = sentence.tokens
+    answers = _candidates(part, sentence, ENTITY_LABELS["place"]) if part.kind == "place" \
+        else [k for f in figures for k, t in enumerate(tokens) if f.start <= t.start < f.end]
+    placed = []
+    for k, t in enumerate(tokens):
+        if t.term != q[subject].term:
+            continue
+        names = {u.term for u in tokens if u.head == k and u.dep in ("compound", "nmod") and
+                 u.pos == "PROPN"}
+        if names and not named <= names:  # "the Boston metropolitan area" is another area
+            continue
+        h = _phrase_head(tokens, k)
+        prep = tokens[tokens[h].head]
+        placed.append(tokens[h].dep == "pobj" and (prep.lemma in _LOCATIVE or (
+            prep.lemma == "to" and tokens[prep.head].lemma == "accord")) and not any(
+            _within(tokens, a, h) for a in answers))  # "the Plain, which is 300 km long"
+    if placed and all(placed):
+        return f"it names {q[subject].lemma} only as the place or source of something else"
+    return ""
+
+
+_HOW_LARGE = re.compile(r"\s*how\s+(?:large|big|tall|high|deep|long|wide|old)\b", re.I)
 
 
 def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:

@@ -654,3 +654,17 @@ def test_where_is_answered_by_a_place_of_the_verb_not_a_thing_it_meets():
     assert decide(part, "The Ashby River meets its tributaries near the city of Mannheim.").ok
     assert not decide(part, "Here the Ashby River meets its tributaries, such as the Mosel "
                             "River and the Kent River.").ok
+
+
+def test_a_place_or_size_of_something_placed_in_x_is_not_xs():
+    """"Where is the Longwood Medical Area": the schools are in it, it is not somewhere;
+    "according to X" names a source. "X, which is 300 km long" is said of X."""
+    (part,) = analyse("Where is the Holm Medical Area located?")
+    assert not decide(part, "The medical schools of Ashby University are in the Holm Medical "
+                            "Area, and its main campus is in Cambridge.").ok
+    assert decide(part, "The Holm Medical Area lies in the Fenway district of Boston.").ok
+    (part,) = analyse("How wide is the Upper Ashby Plain?")
+    assert not decide(part, "A channel 40 km wide carries the river into the Upper Ashby "
+                            "Plain.").ok
+    assert decide(part, "The river flows through the Upper Ashby Plain, which is up to 40 km "
+                        "wide.").ok

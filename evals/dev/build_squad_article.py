@@ -6,7 +6,9 @@ the answer decision may be tuned against them.
 - `squad_normans.jsonl`: *Normans* (208, 112 unanswerable), from `dev-v2.0.json` of
   rabinadk1/ReadIt, which holds the first article of the dev set only;
 - `squad_rhine.jsonl`: *Rhine* (498, 208 unanswerable), from `dev-v2.0.json` of
-  appcoreopc/squad2controlled, which holds the Normans and the Rhine.
+  appcoreopc/squad2controlled, which holds the Normans and the Rhine;
+- `squad_harvard_university.jsonl`: *Harvard_University* (262, 150 unanswerable), from
+  `data/dev-v2.0.json` of chrischute/squad, which holds 16 articles of the dev set.
 
 SQuAD 2.0 is CC BY-SA 4.0 (Rajpurkar, Jia and Liang, 2018).
 

@@ -74,7 +74,7 @@ every
 """.split())
 NEGATIONS = frozenset("not no never none neither nor absent unknown "
                       "unavailable undocumented unpublished cannot can't don't doesn't didn't "
-                      "isn't aren't wasn't weren't".split())
+                      "isn't aren't wasn't weren't n't".split())  # spaCy splits "did|n't"
 
 
 _INSTRUCTION = re.compile(

@@ -642,6 +642,7 @@ def test_a_question_asking_what_is_not_needs_a_sentence_saying_what_is_not():
     assert decide(part, "The Ashby valley was shaped not only by the glaciers but also by "
                         "the river.").outcome == UNDOCUMENTED
     assert not analysis.as_sentence("It was shaped not only by ice but also by rain.").negated
+    assert analysis.as_sentence("Where didn't the trappers travel?").negated  # "did" + "n't"
     (part,) = analyse("Which towns were not reached by the flood?")
     assert decide(part, "The flood did not reach the towns of Holm and Aske.").outcome != \
         UNDOCUMENTED

@@ -206,6 +206,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         doubts.append(why)
     if why := unsaid_of(part, sentence, figures):
         doubts.append(why)
+    if why := renamed(part, sentence):
+        doubts.append(why)
     if part.wants_figure:
         if part.kind in ("date", "duration") and (unsaid := _unsaid(part, sentence, lent)):
             doubts.append(f"it does not say {', '.join(unsaid)} in its sentence")  # "when"
@@ -1040,6 +1042,46 @@ def unsaid_of(part: Part, sentence: Sentence, figures: list[Figure]) -> str:
 
 
 _HOW_LARGE = re.compile(r"\s*how\s+(?:large|big|tall|high|deep|long|wide|old)\b", re.I)
+
+
+def renamed(part: Part, sentence: Sentence) -> str:
+    """Why a name of the question stands in the sentence only inside another name, or "":
+    "Miasta City Council" as "Warsaw City Council", "the Leon Theatre" as "Leon Schiller";
+    a one-word name as a place of its own ("Czerniaków Lake"). A name the sentence extends
+    ("Halvik Instruments ASA") or shortens ("Halvik") is still the question's; with a pronoun
+    in the sentence the name may be its subject and the other name incidental ("She was
+    born ..., the second child of Erik Lindqvist")."""
+    tokens = sentence.tokens
+    if any(t.pos == "PRON" and t.lemma not in _WH | {"that", "which"} for t in tokens):
+        return ""
+    q = analysis.as_sentence(part.label).tokens
+    for k, w in enumerate(q):
+        if w.pos != "PROPN" or not w.term:
+            continue
+        asked, _ = _name_run(q, k)
+        runs = [_name_run(tokens, j) for j, t in enumerate(tokens) if t.term == w.term]
+        if runs and not any(run <= asked or asked <= run and not (
+                len(asked) == 1 and tokens[last].lemma in _PLACE_TYPES) for run, last in runs):
+            return f"it names {w.lemma} only inside another name"
+    return ""
+
+
+def _name_run(tokens: list[Token], k: int) -> tuple[set[str], int]:
+    """The terms of the run of proper nouns word k stands in ("Warsaw City Council"), and
+    where the run ends."""
+    a = b = k
+    while a > 0 and tokens[a - 1].pos == "PROPN":
+        a -= 1
+    while b + 1 < len(tokens) and tokens[b + 1].pos == "PROPN":
+        b += 1
+    return {t.term for t in tokens[a:b + 1] if t.term}, b
+
+
+# What a one-word name becomes another place by: "Czerniaków Lake" is not Czerniaków.
+_PLACE_TYPES = {"lake", "valley", "river", "forest", "street", "square", "park", "bridge",
+                "castle", "palace", "museum", "theatre", "theater", "church", "cathedral",
+                "gate", "hall", "station", "mountain", "island", "bay", "canal", "garden",
+                "avenue", "road", "district", "county", "province", "sea", "plain"}
 
 
 def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:

@@ -669,3 +669,15 @@ def test_a_place_or_size_of_something_placed_in_x_is_not_xs():
                             "Plain.").ok
     assert decide(part, "The river flows through the Upper Ashby Plain, which is up to 40 km "
                         "wide.").ok
+
+
+def test_a_name_inside_another_name_is_another_thing():
+    """"Miasta City Council" is not the Warsaw City Council; "Halvik Instruments ASA" is
+    Halvik Instruments."""
+    (part,) = analyse("How many members are on the Holm City Council?")
+    assert not decide(part, "Legislative power in Ashby is vested in the Ashby City Council "
+                            "(Rada Holm), which comprises 60 members.").ok
+    assert decide(part, "The Holm City Council comprises 60 members.").ok
+    (part,) = analyse("Where is Halvik Instruments headquartered?")
+    assert decide(part, "Halvik Instruments ASA is a Norwegian maker of sonar equipment, "
+                        "headquartered in Trondheim.").ok

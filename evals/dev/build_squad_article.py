@@ -7,8 +7,11 @@ the answer decision may be tuned against them.
   rabinadk1/ReadIt, which holds the first article of the dev set only;
 - `squad_rhine.jsonl`: *Rhine* (498, 208 unanswerable), from `dev-v2.0.json` of
   appcoreopc/squad2controlled, which holds the Normans and the Rhine;
-- `squad_harvard_university.jsonl`: *Harvard_University* (262, 150 unanswerable), from
-  `data/dev-v2.0.json` of chrischute/squad, which holds 16 articles of the dev set.
+- `squad_harvard_university.jsonl`: *Harvard_University* (262, 150 unanswerable), and
+  `squad_warsaw.jsonl` (486), `squad_french_and_indian_war.jsonl` (402),
+  `squad_steam_engine.jsonl` (444), `squad_yuan_dynasty.jsonl` (445) and
+  `squad_huguenot.jsonl` (424), from `data/dev-v2.0.json` of chrischute/squad, which holds 16
+  articles of the dev set.
 
 SQuAD 2.0 is CC BY-SA 4.0 (Rajpurkar, Jia and Liang, 2018).
 

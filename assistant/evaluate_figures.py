@@ -120,8 +120,9 @@ def _figure(m: re.Match) -> Figure | None:
         return None
     value *= 10 ** int(m.group("exp") or m.group("pow") or 0)
     sign = m.group("sign") or ""
-    if sign == "(" and not m.group("close"):
-        sign = ""  # "(5 of them": an aside, not an accounting minus
+    if sign == "(" and (not m.group("close") or re.fullmatch(r"1\d{3}|20\d{2}", m.group(
+            "amount")) and not m.group("units").strip()):
+        sign = ""  # "(5 of them", "(1288)": an aside or a year, not an accounting minus
     kind = "number"
     for unit in re.findall(_UNIT, m.group("units"), re.I):
         unit = unit.lower().strip(" -")

@@ -59,6 +59,12 @@ def test_the_same_figure_reformatted_is_not_counted(said, source):
     assert invented_numbers(by_hand(said, source)) == []
 
 
+def test_a_year_in_parentheses_is_no_accounting_minus():
+    """"the Battle of Bach Dang (1288)" states the year 1288; "(4,210)" is still -4,210."""
+    assert [f.value for f in read("the Battle of Bach Dang (1288).")[0]] == [1288]
+    assert [f.value for f in read("Net result: (4,210)")[0]] == [-4210]
+
+
 def test_citation_markers_and_the_question_s_own_figures_are_not_counted():
     answer = by_hand("5.2%", "5.2%")
     answer.summary = "Freight changed by 5.2% [1] [2]."  # [2]: a marker, not the figure 2

@@ -174,6 +174,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             return Verdict(UNDOCUMENTED, f"its figures are for another year than "
                            f"{', '.join(part.years)}", cov)
     question = analysis.as_sentence(part.label)
+    if why := _other_period(part.label, sentence.text):
+        return Verdict(UNDOCUMENTED, why, cov)
     asked, stated = _signs(question, sentence), _signs(sentence, question)
     opposite = [axis for axis, sides in asked.items() if not sides & stated.get(axis, set())
                 and stated.get(axis)]
@@ -519,6 +521,8 @@ def support(claim: Sentence, indexes: list[int], passages: list[Passage], *,
 def _unbound(claim: Sentence, sentence: Sentence, subject: set[str], figures: list[Figure],
              names: set[str]) -> str:
     """How the sentence fails to state what the claim binds together, or ""."""
+    if why := _other_period(claim.text, sentence.text):
+        return why
     stated = _signs(sentence, claim)
     if any(g.value < 0 for g in sentence.figures):  # "-5.2%" states a fall
         stated.setdefault("direction", set()).add(1)
@@ -678,6 +682,22 @@ _MEASURE = re.compile(r"\s*what\s+(?:was|is|were|are)\s+(?:the|its|their)\s+"
                       r"(?P<m>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}?)\s+(?:of|for|in|at|on)\b", re.I)
 _COMPARISON = re.compile(r",?\s*(?:up|down)\s+from\b|,?\s*compared\s+(?:with|to)\b|"
                          r",?\s*versus\b", re.I)
+
+
+_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|"
+                    r"November|December)\b")  # capitalised: "may" is a verb
+_RATE = re.compile(r"\b(?:a|an|per|each|every)\s+(day|week|month|quarter|year)\b", re.I)
+
+
+def _other_period(asked: str, stated: str) -> str:
+    """Why the sentence's period is another than the asked one, or "": "as of 31 August
+    2009" for "in April 2009", "500 projects a year" for "a month"."""
+    for pattern, what in ((_MONTH, "month"), (_RATE, "rate")):
+        want = {m.lower() for m in pattern.findall(asked)}
+        have = {m.lower() for m in pattern.findall(stated)}
+        if want and have and not want & have:
+            return f"it states another {what} than {', '.join(sorted(want))}"
+    return ""
 
 
 def _ordered_by_name(part: Part) -> bool:

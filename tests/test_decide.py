@@ -173,6 +173,18 @@ def test_the_opposite_direction_is_not_supported():
     assert not ok and "direction" in why
 
 
+def test_a_claim_moved_to_another_month_or_rate_is_not_supported():
+    source = Passage(id="m", source="m.md", title="Holm Centre", page=None, start=0, end=0,
+                     text="The Holm Centre realizes about 500 projects a year. The Holm Centre "
+                          "listed 374 members as of 31 August 2009.")
+    for claim in ("The Holm Centre realizes about 500 projects a month.",
+                  "The Holm Centre listed 374 members in April 2009."):
+        evidence, why = support(analysis.as_sentence(claim), [0], [source], threshold=0.6)
+        assert evidence is None and "another" in why
+    assert support(analysis.as_sentence("The Holm Centre realizes about 500 projects a year."),
+                   [0], [source], threshold=0.6)[0] is not None
+
+
 def test_a_claim_that_adds_to_what_its_figure_counts_is_not_supported():
     ok, why = supported("63,892 escalated reports led to arrests in 2023.")
     assert not ok and "arrest" in why
@@ -681,3 +693,14 @@ def test_a_name_inside_another_name_is_another_thing():
     (part,) = analyse("Where is Halvik Instruments headquartered?")
     assert decide(part, "Halvik Instruments ASA is a Norwegian maker of sonar equipment, "
                         "headquartered in Trondheim.").ok
+
+
+def test_another_month_or_rate_period_is_another_figure():
+    (part,) = analyse("How many companies were listed on the Ashby exchange in April 2009?")
+    assert decide(part, "The Ashby exchange had 374 companies listed as of 31 August "
+                        "2009.").outcome == UNDOCUMENTED
+    assert decide(part, "In April 2009, 374 companies were listed on the Ashby exchange.").ok
+    (part,) = analyse("How many projects does the Holm Centre realize a month?")
+    assert decide(part, "The Holm Centre realizes about 500 projects a year.").outcome == \
+        UNDOCUMENTED
+    assert decide(part, "The Holm Centre realizes about 40 projects a month.").ok

@@ -174,7 +174,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             return Verdict(UNDOCUMENTED, f"its figures are for another year than "
                            f"{', '.join(part.years)}", cov)
     question = analysis.as_sentence(part.label)
-    if why := _other_period(part.label, sentence.text):
+    if why := _other_period(part.label, sentence.text) or _other_place(question, sentence):
         return Verdict(UNDOCUMENTED, why, cov)
     asked, stated = _signs(question, sentence), _signs(sentence, question)
     opposite = [axis for axis, sides in asked.items() if not sides & stated.get(axis, set())
@@ -697,6 +697,25 @@ def _other_period(asked: str, stated: str) -> str:
         have = {m.lower() for m in pattern.findall(stated)}
         if want and have and not want & have:
             return f"it states another {what} than {', '.join(sorted(want))}"
+    return ""
+
+
+def _other_place(question: Sentence, sentence: Sentence) -> str:
+    """Why the sentence states the asked thing of another place, or "": "the basic unit of
+    territorial division in Poland" for "... in Warsaw" (the title may lend Warsaw, but the
+    sentence's own "in" names another place)."""
+    places = {t.lower() for label, t in sentence.entities if label in ("GPE", "LOC")}
+    q, tokens = question.tokens, sentence.tokens
+    said = {t.term for t in q}
+    for n in q:
+        if n.pos != "PROPN" or n.dep != "pobj" or n.term in sentence.terms:
+            continue
+        prep = q[n.head].lemma
+        other = next((t for t in tokens if t.dep == "pobj" and t.pos == "PROPN" and
+                      t.term not in said and tokens[t.head].lemma == prep and
+                      any(t.lemma in p.split() for p in places)), None)
+        if other is not None and prep in ("in", "at", "on"):
+            return f"it states {prep} {other.lemma}, not {prep} {n.lemma}"
     return ""
 
 

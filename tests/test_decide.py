@@ -704,3 +704,11 @@ def test_another_month_or_rate_period_is_another_figure():
     assert decide(part, "The Holm Centre realizes about 500 projects a year.").outcome == \
         UNDOCUMENTED
     assert decide(part, "The Holm Centre realizes about 40 projects a month.").ok
+
+
+def test_the_asked_thing_in_another_place_is_another_thing():
+    """The title may lend "in Warsaw"; a sentence saying "in Poland" states another place."""
+    (part,) = analyse("What is the basic unit of territorial division in Warsaw?")
+    assert decide(part, "The basic unit of territorial division in Poland is a commune.",
+                  "Warsaw").outcome == UNDOCUMENTED
+    assert decide(part, "The basic unit of territorial division in Warsaw is a district.").ok

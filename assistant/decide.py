@@ -174,7 +174,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             return Verdict(UNDOCUMENTED, f"its figures are for another year than "
                            f"{', '.join(part.years)}", cov)
     question = analysis.as_sentence(part.label)
-    if why := _other_period(part.label, sentence.text) or _other_place(question, sentence):
+    if why := _other_period(part.label, sentence.text):
         return Verdict(UNDOCUMENTED, why, cov)
     asked, stated = _signs(question, sentence), _signs(sentence, question)
     opposite = [axis for axis, sides in asked.items() if not sides & stated.get(axis, set())
@@ -208,7 +208,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         doubts.append(why)
     if why := unsaid_of(part, sentence, figures):
         doubts.append(why)
-    if why := renamed(part, sentence):
+    if why := renamed(part, sentence) or _other_place(question, sentence):
         doubts.append(why)
     if part.wants_figure:
         if part.kind in ("date", "duration") and (unsaid := _unsaid(part, sentence, lent)):

@@ -710,5 +710,5 @@ def test_the_asked_thing_in_another_place_is_another_thing():
     """The title may lend "in Warsaw"; a sentence saying "in Poland" states another place."""
     (part,) = analyse("What is the basic unit of territorial division in Warsaw?")
     assert decide(part, "The basic unit of territorial division in Poland is a commune.",
-                  "Warsaw").outcome == UNDOCUMENTED
+                  "Warsaw").outcome == UNCONFIRMED  # the parse may misread a place
     assert decide(part, "The basic unit of territorial division in Warsaw is a district.").ok

@@ -398,8 +398,8 @@ def _sentence(text: str, span) -> Sentence:
         start=s, end=e, text=text[s:e], terms=_terms(span),
         entities=[(ent.label_, ent.text) for ent in span.ents],
         figures=[f.moved(s) for f in read(text[s:e])],
-        negated=any((t.lower_ in NEGATIONS or t.lemma_.lower() in NEGATIONS)
-                    and t.nbor(1).lower_ not in ("only", "just") for t in span[:-1]),
+        negated=any((t.lower_ in NEGATIONS or t.lemma_.lower() in NEGATIONS) and not (
+            t.i + 1 < len(t.doc) and t.nbor(1).lower_ in ("only", "just")) for t in span),
         tokens=_reattached([Token(t.idx, _term(t), t.dep_,
                                   t.head.i - span.start if t.head in span else i,
                                   t.pos_, t.lemma_.lower()) for i, t in enumerate(span)]))

@@ -402,6 +402,7 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
     # "How many tonnes of glass": the unit is not the measure a new one replaces
     unit = doc[2].text if ([t.lower_ for t in doc[:2]] in (["how", "many"], ["how", "much"])
                            and len(doc) > 3 and doc[3].lower_ == "of") else ""
+    possessed = _possessed(doc)
     return Turn(question, names, years, period, counted,
                 [p for p, name in phrases if not name and p != unit],
                 things[-1] if things else _common_thing(doc, plural=False),
@@ -412,8 +413,8 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                                 for t in analysis.terms(c.text)),
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
                 else "", subject=_plural_subject(doc, counted), object=_object(doc),
-                possessed=_possessed(doc), topic=_possessed(doc) if answer and re.search(
-                    r"\bit\b", answer.asked, re.I) and _possessed(doc) in question else "")
+                possessed=possessed, topic=possessed if answer and re.search(
+                    r"\bit\b", answer.asked, re.I) and possessed in question else "")
 
 
 def _possessed(doc) -> str:

@@ -135,8 +135,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         context = {t for s in analysis.sentences(context) if not s.negated for t in s.terms}
     if sentence.negated and part.kind != "fact" and not _NEGATION.search(part.label):
         return Verdict(UNDOCUMENTED, "the sentence says what is not, or is not known")
+    question = analysis.as_sentence(part.label)
     if not sentence.negated and not _WHY.match(part.label) and \
-            analysis.as_sentence(part.label).negated:  # "what was not shaped by ..."
+            question.negated:  # "what was not shaped by ..."
         return Verdict(UNDOCUMENTED, "the question asks what is not; the sentence says what is")
     found, figures = _answers_of_kind(part, sentence, strict)
     if not found and (part.wants_figure or not strict):
@@ -173,7 +174,6 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         if not figures:
             return Verdict(UNDOCUMENTED, f"its figures are for another year than "
                            f"{', '.join(part.years)}", cov)
-    question = analysis.as_sentence(part.label)
     if why := _other_period(part.label, sentence.text):
         return Verdict(UNDOCUMENTED, why, cov)
     asked, stated = _signs(question, sentence), _signs(sentence, question)
@@ -711,10 +711,12 @@ def _other_place(question: Sentence, sentence: Sentence) -> str:
         if n.pos != "PROPN" or n.dep != "pobj" or n.term in sentence.terms:
             continue
         prep = q[n.head].lemma
+        if prep not in ("in", "at", "on"):
+            continue
         other = next((t for t in tokens if t.dep == "pobj" and t.pos == "PROPN" and
                       t.term not in said and tokens[t.head].lemma == prep and
                       any(t.lemma in p.split() for p in places)), None)
-        if other is not None and prep in ("in", "at", "on"):
+        if other is not None:
             return f"it states {prep} {other.lemma}, not {prep} {n.lemma}"
     return ""
 
@@ -1091,7 +1093,7 @@ def renamed(part: Part, sentence: Sentence) -> str:
     in the sentence the name may be its subject and the other name incidental ("She was
     born ..., the second child of Erik Lindqvist")."""
     tokens = sentence.tokens
-    if any(t.pos == "PRON" and t.lemma not in _WH | {"that", "which"} for t in tokens):
+    if any(t.pos == "PRON" and t.lemma not in _WH | {"that"} for t in tokens):
         return ""
     q = analysis.as_sentence(part.label).tokens
     for k, w in enumerate(q):

@@ -387,7 +387,7 @@ def _one_other(part: Part, sentence: Sentence, text: str) -> bool:
     at = [k for k, t in enumerate(sentence.tokens) if t.lemma == "one"]
     nouns = {sentence.tokens[sentence.tokens[k].head].term for k in at
              if sentence.tokens[k].dep == "nummod"}
-    return bool(nouns) and not any(_mentions(f, nouns) for f in part.focus)
+    return not any(_mentions(f, nouns) for f in part.focus)  # "one of the largest": none
 
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -1093,7 +1093,8 @@ def renamed(part: Part, sentence: Sentence) -> str:
     in the sentence the name may be its subject and the other name incidental ("She was
     born ..., the second child of Erik Lindqvist")."""
     tokens = sentence.tokens
-    if any(t.pos == "PRON" and t.lemma not in _WH | {"that"} for t in tokens):
+    if any(t.pos == "PRON" and t.lemma not in _WH | {"that"} and t.dep != "expl"
+           for t in tokens):  # "there are" names no one
         return ""
     q = analysis.as_sentence(part.label).tokens
     for k, w in enumerate(q):

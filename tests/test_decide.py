@@ -530,6 +530,9 @@ def test_a_lone_one_is_no_count():
     assert decide(part, "The club has one aim: to keep its members walking.").outcome \
         == UNDOCUMENTED
     assert decide(part, "The club has 340 members.").ok
+    (part,) = analyse("How many museums are in Ashby?")  # "one of": no count at all
+    assert decide(part, "The most notable is the Museum of Posters, one of the largest "
+                        "collections of posters in the world.", "Ashby").outcome == UNDOCUMENTED
 
 
 def test_the_asked_verb_must_act_on_the_asked_object():
@@ -690,6 +693,10 @@ def test_a_name_inside_another_name_is_another_thing():
     assert not decide(part, "Legislative power in Ashby is vested in the Ashby City Council "
                             "(Rada Holm), which comprises 60 members.").ok
     assert decide(part, "The Holm City Council comprises 60 members.").ok
+    (part,) = analyse("How many nature reserves are in Holmby?")  # "there" names no one
+    assert not decide(part, "There are 13 nature reserves in Ashby, among others Bielany "
+                            "Forest and Holmby Lake.").ok
+    assert decide(part, "There are 4 nature reserves in Holmby.").ok
     (part,) = analyse("Where is Halvik Instruments headquartered?")
     assert decide(part, "Halvik Instruments ASA is a Norwegian maker of sonar equipment, "
                         "headquartered in Trondheim.").ok

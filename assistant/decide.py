@@ -365,8 +365,10 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     elif kind == "count":  # "one button": a lone "one" is not a figure, but spaCy counts it
         things = _HOW_MANY.search(part.label) and not any(  # "how many volunteers": not hours
             is_duration(Figure("", 0, "number", t)) for t in part.focus)
+        years = {text for label, text in sentence.entities if label == "DATE"}
         figs = [f for f in figs if f.kind == "number" and not (things and is_duration(f))
-                and not _day_of_month(sentence, f)]
+                and not _day_of_month(sentence, f)
+                and not (f.text in years and re.fullmatch(r"1\d{3}|20\d\d", f.text))]  # "in 1564"
         counted = {label for label, text in sentence.entities if text.lower() not in
                    part.label.lower() and not _one_other(part, sentence, text)}
         return bool(figs) or bool(counted & {"CARDINAL", "QUANTITY"}), figs
@@ -1158,8 +1160,11 @@ def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:
         if _WHY.match(part.label):
             continue  # a reason is read by its words
         v = q[s.head]
-        if s.dep == "nsubj" and v.pos == "VERB" and v.lemma not in _LIGHT:
-            doers = [k for k, u in enumerate(tokens) if u.dep == "nsubj" and u.pos in (
+        if v.pos == "VERB" and v.lemma not in _LIGHT:  # the doer, or the one it is done to
+            done = s.dep == "nsubjpass" or any(  # spaCy may miss "were defeated" in a question
+                t.head == s.head and t.lemma == "be" and t.dep.startswith("aux") for t in q)
+            dep = "nsubjpass" if done else "nsubj"
+            doers = [k for k, u in enumerate(tokens) if u.dep == dep and u.pos in (
                 "NOUN", "PROPN") and tokens[u.head].lemma == v.lemma]
             whole = _phrase_nouns(q, i)  # "King Harold II" is not "Duke William II"
             if doers and not any(_under(tokens, k, d) and (
@@ -1212,19 +1217,21 @@ def _owner_changed(q: list[Token], tokens: list[Token]) -> str:
     another's (Lake Constance not the subject of its clause), nor "the tributary of the Aare":
     each time the sentence says the asked noun, with an owner, the owner is another."""
     for k, n in enumerate(q):
-        owner = next((x for x, t in enumerate(q) if t.dep == "pobj" and q[t.head].lemma == "of"
-                      and q[t.head].head == k and t.pos == "PROPN"), None)
+        owner = next((x for x, t in enumerate(q) if t.pos == "PROPN" and (
+            t.dep == "pobj" and q[t.head].lemma == "of" and q[t.head].head == k
+            or t.dep == "poss" and t.head == k)), None)  # "of Lake Constance", "Leon's"
         if n.pos != "NOUN" or owner is None:
             continue
         names = _phrase_nouns(q, owner)
         said = [j for j, t in enumerate(tokens) if t.pos == "NOUN" and t.lemma == n.lemma]
-        if said and all(_another_owner(tokens, j, names) for j in said):
+        if said and all(_another_owner(tokens, j, names, q[owner].dep == "poss") for j in said):
             return f"it says the {n.lemma} of another than {_name(q, owner)}"
     return ""
 
 
-def _another_owner(tokens: list[Token], k: int, names: set[str]) -> bool:
-    """Word k belongs to another than the name: to another name, or to "its" in a sentence
+def _another_owner(tokens: list[Token], k: int, names: set[str], named: bool = False) -> bool:
+    """Word k belongs to another than the name: to another name, or (unless only a `named`
+    owner counts: "Kublai Khan's grandfather" may be "his grandfather") to "its" in a sentence
     that says the name outside its clause's subject. A common noun ("the town") may stand for
     the name."""
     o = next((j for j, t in enumerate(tokens) if t.head == k and j != k and t.dep == "poss"
@@ -1234,7 +1241,7 @@ def _another_owner(tokens: list[Token], k: int, names: set[str]) -> bool:
         return False  # "a discharge of 300 m3/s": a measure, not an owner
     if tokens[o].pos == "PROPN":
         return not names & _subtree_terms(tokens, [o])
-    if tokens[o].pos != "PRON" or not names <= {t.term for t in tokens}:
+    if named or tokens[o].pos != "PRON" or not names <= {t.term for t in tokens}:
         return False
     root = _clause_root(tokens, k)
     return not names & _subtree_terms(tokens, [j for j, t in enumerate(tokens) if t.head == root

@@ -17,8 +17,8 @@ from assistant.text import STOPWORDS
 _KINDS = [  # first match wins
     ("share", r"^(what|which)\b.*\b(share|percentage|percent|proportion|fraction|rate)\b(?!'s)|"
               r"\bhow\s+large\s+a\s+share\b"),
-    ("date", r"^\s*when\b|\b(what|which)\s+(year|date|month|day|century|decade)\b|"
-             r"\bsince\s+when\b"),
+    ("date", r"^\s*when\b|\b(what|which)\s+(years?|date|month|day|century|centuries|decade|"
+             r"era|ages)\b|\bsince\s+when\b"),
     ("duration", r"\bhow\s+long\b"),
     ("money", r"\bhow\s+much\b.*\b(spend|spent|cost|costs|pay|paid|price|budget|revenue|fund|"
               r"funding|raise|raised|earn|earned|charge|charged|worth|money)\b|"

@@ -477,6 +477,10 @@ def test_when_needs_every_asked_word_in_the_dates_own_sentence():
      "The panel shows what error, if any, the valve will report.",
      "The panel shows what error, if any, the pump will report."),
     # the asked subject in one clause, the answer of the asked kind in another
+    # the one the verb is done to, another
+    ("Where were the rebels defeated?",
+     "Though the royal army was later defeated at Ashby, the rebels surrendered.",
+     "The rebels were defeated at Ashby."),
     ("Where did Anna live after the war?",
      "After Anna left the army at the end of the war, Marta lived in Vienna.",
      "After the war, Anna lived in Vienna."),
@@ -533,6 +537,13 @@ def test_a_lone_one_is_no_count():
     (part,) = analyse("How many museums are in Ashby?")  # "one of": no count at all
     assert decide(part, "The most notable is the Museum of Posters, one of the largest "
                         "collections of posters in the world.", "Ashby").outcome == UNDOCUMENTED
+
+
+def test_a_year_is_no_count():
+    (part,) = analyse("How many settlers were there in Fort Holm?")
+    assert decide(part, "In 1564 a group of settlers led by Anna Berg founded Fort Holm on "
+                        "the river bank.").outcome == UNDOCUMENTED
+    assert decide(part, "In 1564, 120 settlers led by Anna Berg founded Fort Holm.").ok
 
 
 def test_the_asked_verb_must_act_on_the_asked_object():
@@ -602,6 +613,9 @@ def test_a_figures_unit_says_what_it_measures():
     ("What is the major tributary of Lake Constance?",
      "The Rhine emerges from Lake Constance and is joined by its major tributary, the Aare.",
      "The major tributary of Lake Constance is the Alpine Rhine."),
+    ("What was Marta's first restaurant?",  # a name's, said with "'s"
+     "The street also held Kolo, Ashby's first restaurant, and Marta Holm's bakery.",
+     "Marta's first restaurant was Kolo, on the same street."),
     # the asked name said in the verb's clause, the verb acting on another thing
     ("What captured the Vosges Mountains?",
      "By the Pliocene, the Rhine had captured streams down to the Vosges Mountains.",

@@ -20,6 +20,8 @@ def test_compound_question_splits_into_its_parts():
     ("What share of reports came from abroad?", "share"),
     ("What was the arrest rate for urgent escalations?", "share"),
     ("When did the round close?", "date"),
+    ("During what ages were the walls built?", "date"),
+    ("In what years did the league expand?", "date"),
     ("How long does a release get security fixes?", "duration"),
     ("How much did the hospital spend on agency staff?", "money"),
     ("What was the zoo's total spending on conservation in 2024?", "money"),

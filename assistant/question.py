@@ -162,12 +162,15 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     part_terms = [t for t in analysis.terms(text) if t not in frame]
     years = [t for t in part_terms if analysis.YEAR.fullmatch(t)]
     tagged = analysis.parsed(text)
-    nominal = {t for tok in tagged if tok.pos_ in ("NOUN", "PROPN", "ADJ")
-               for t in analysis.terms(tok.text)}
     lead = WHOLE.match(text)  # "Of the 36.2 million reports it received, ...": not the relation
+    # the asking clause tagged on its own: after such a lead spaCy may read "escalate" a noun
+    asking = list(analysis.parsed(text[lead.end():])) if lead else list(tagged)
+    before = [tok for tok in tagged if tok.idx < lead.end()] if lead else []
+    nominal = {t for tok in before + asking if tok.pos_ in ("NOUN", "PROPN", "ADJ")
+               for t in analysis.terms(tok.text)}
     # a verb modifying a noun ("the operating budget") is no relation asked
-    verbs = {t for tok in tagged if tok.pos_ == "VERB" and (not lead or tok.idx >= lead.end())
-             and tok.dep_ not in ("compound", "amod") for t in analysis.terms(tok.text)}
+    verbs = {t for tok in asking if tok.pos_ == "VERB" and tok.dep_ not in ("compound", "amod")
+             for t in analysis.terms(tok.text)}
     proper = {t for tok in tagged if tok.pos_ == "PROPN" for t in analysis.terms(tok.text)}
     return Part(label=text.strip(), kind=kind, terms=part_terms, focus=focus,
                 distinct=list(distinguishing), years=years,

@@ -733,3 +733,17 @@ def test_the_asked_thing_in_another_place_is_another_thing():
     assert decide(part, "The basic unit of territorial division in Poland is a commune.",
                   "Warsaw").outcome == UNCONFIRMED  # the parse may misread a place
     assert decide(part, "The basic unit of territorial division in Warsaw is a district.").ok
+
+
+def test_the_asked_verb_after_the_whole_counted_from_must_be_said():
+    """After "Of the 36.2 million reports ...," spaCy tags "escalate" a noun unless the asking
+    clause is tagged on its own; without the verb any count in the passage answered."""
+    (part,) = analyse("Of the 36.2 million reports the CyberTipline received in 2023, how many "
+                      "did NCMEC escalate as urgent?")
+    assert part.predicate == ["escal"]
+    escalated = "In the same year, NCMEC escalated 63,892 CyberTipline reports as urgent."
+    context = "In 2023, the CyberTipline received 36.2 million reports. " + escalated
+    assert not decide(part, "Because one image can be reported many times, the 2023 total of "
+                            "36.2 million CyberTipline reports measures reporting volume.",
+                      context).ok
+    assert decide(part, escalated, "In 2023, the CyberTipline received 36.2 million reports.").ok

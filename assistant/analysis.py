@@ -447,7 +447,19 @@ def _term(tok) -> str:
         return ""  # figures are checked as figures; ordinals ("first") are content
     if tok.lower_ in STOPWORDS:  # as written: "given" is a stopword, "gave" is not
         return ""
-    return _stem(_fold(tok.lemma_.lower()))
+    stem = _stem(_fold(tok.lemma_.lower()))
+    return _derived().get(stem, stem)
+
+
+# A noun and its verb the stemmer cannot join: "the library's 2023 loans" says what it lent.
+_DERIVED = {"loan": "lend", "sale": "sell", "death": "die", "growth": "grow", "loss": "lose",
+            "choice": "choose", "flight": "fly"}
+
+
+@lru_cache(maxsize=1)
+def _derived() -> dict[str, str]:
+    """_DERIVED by stem: spaCy leaves a proper noun's plural ("Loans" in a header) unlemmatized."""
+    return {_stem(noun): _stem(verb) for noun, verb in _DERIVED.items()}
 
 
 @lru_cache(maxsize=50_000)

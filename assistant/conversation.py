@@ -69,7 +69,8 @@ class Turn:
     answer_thing: str = ""  # what the answer gave to a "what" question: "the chain checker tool"
     plural: str = ""  # "the disc brake pads": what "them" means when nothing was counted
     cited: frozenset[str] = frozenset()  # terms of what the answer cited: still on its topic
-    figure: str = ""  # the count the answer stated, with its noun: "the 36.2 million reports"
+    figure: str = ""  # the count the answer stated, with its noun ("the 36.2 million reports"),
+    # or its one sum ("the $3,980")
     subject: str = ""  # a plural subject that is not what was counted: "the brake pads"
     object: str = ""  # the common thing the question was about: "the repair of its roof"
     possessed: str = ""  # "the Millbrook Public Library's operating budget": what a name owns
@@ -412,7 +413,8 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 cited=frozenset(t for c in (answer.citations if answer else [])
                                 for t in analysis.terms(c.text)),
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
-                else "", subject=_plural_subject(doc, counted), object=_object(doc),
+                else _stated_sum(claims), subject=_plural_subject(doc, counted),
+                object=_object(doc),
                 possessed=possessed, topic=possessed if answer and re.search(
                     r"\bit\b", answer.asked, re.I) and possessed in question else "")
 
@@ -521,6 +523,12 @@ def _counted_figure(claims: list[str], head: str) -> Figure | None:
     if of_head:
         return of_head[0]
     return counts[0] if len({f.value for f in counts}) == 1 else None
+
+
+def _stated_sum(claims: list[str]) -> str:
+    """"the $3,980" when the answer stated one sum and no count: what "that figure" is."""
+    sums = {f.text for s in analysis.as_sentences(claims) for f in s.figures if f.kind == "money"}
+    return f"the {sums.pop()}" if len(sums) == 1 else ""
 
 
 def _past(verb, stated: list) -> str:

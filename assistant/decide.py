@@ -37,7 +37,7 @@ from assistant.analysis import context_before
 from assistant.cells import Grounding
 from assistant.figures import agree, is_duration
 from assistant.question import NAME_LABELS, WHOLE, Part
-from assistant.text import clean, coverage, is_instruction
+from assistant.text import clean, coverage, is_instruction, section_headings
 from assistant.types import Figure, Passage, Sentence, Token
 
 ANSWERED, UNCONFIRMED, UNDOCUMENTED = "answered", "unconfirmed", "not_documented"
@@ -267,7 +267,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         # "which company": a company's name says it; a description states its own words
         unsaid = [t for t in part.described if part.kind == "fact" and not (
             named and t in analysis.terms(wanted.group(1))) and not _mentions(
-            t, sent_terms if t in part.qualifying else own)]  # a heading names, not qualifies
+            t, sent_terms if t in part.qualifying and not _heading_names(
+                part, t, lent, sent_terms) else own)]  # a heading names, not qualifies
         if unsaid:
             doubts.append(f"it does not say {', '.join(unsaid)}")
         if re.match(r"\s*why\b", part.label, re.I) and not _REASON.search(sentence.text):
@@ -275,6 +276,16 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if doubts:
         return Verdict(UNCONFIRMED, "; ".join(doubts), cov)
     return Verdict(ANSWERED, "states the asked kind for the asked subject", cov)
+
+
+def _heading_names(part: Part, term: str, heading: set[str], said: set[str]) -> bool:
+    """Whether the heading names the thing a qualifier of the question is part of and the
+    sentence, not naming that thing itself, speaks of it: under "Bulk fermentation", "the
+    bulk fermentation" is the section's own subject ("During the first 2 hours, ...").
+    A sentence that says "reports" without "urgent" speaks of reports in general."""
+    q = analysis.as_sentence(part.label).tokens
+    return term in heading and any(w.term == term and q[w.head].term in heading and
+                                   q[w.head].term not in said for w in q)
 
 
 def claim_answers(part: Part, claim: Sentence, evidence: Sentence, context: set[str], *,
@@ -308,7 +319,7 @@ def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], *,
     for j, part in enumerate(parts):
         for k, (passage, sentence) in enumerate(candidates):
             verdict = decide(part, sentence, context_before(passage, sentence), strict=strict,
-                             heading=heading_terms(passage))
+                             heading=heading_terms(passage, sentence))
             if verdict.outcome == ANSWERED:
                 found[j].answers.append((k, verdict.coverage))
             elif verdict.outcome == UNCONFIRMED:
@@ -319,11 +330,21 @@ def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], *,
     return found
 
 
-def heading_terms(passage: Passage) -> set[str]:
-    """The terms of a passage's title and section heading: where a sentence's subject may be
-    named when the sentence itself does not."""
-    return set(analysis.of(passage).title_terms) | set(
-        analysis.terms(passage.section) if passage.section else ())
+def heading_terms(passage: Passage, sentence: Sentence | None = None) -> set[str]:
+    """The terms of a passage's title and the section heading over `sentence`: where a
+    sentence's subject may be named when the sentence itself does not. A chunk may start in
+    one section and run into the next ("Bulk fermentation" inside a chunk of "Mixing and
+    resting"): a sentence after a heading is under it."""
+    section = passage.section
+    if sentence is not None:
+        section = next((h for at, h in reversed(_headings(passage.text)) if at < sentence.start),
+                       section)
+    return set(analysis.of(passage).title_terms) | set(analysis.terms(section) if section else ())
+
+
+@lru_cache(maxsize=1024)
+def _headings(text: str) -> list[tuple[int, str]]:
+    return section_headings(text)
 
 
 def reads_as_answer(part: Part, sentence: Sentence) -> bool:
@@ -494,8 +515,8 @@ def support(claim: Sentence, indexes: list[int], passages: list[Passage], *,
     candidates: list[Evidence] = []
     for i in indexes:
         p = passages[i]
-        subject = heading_terms(p)
         for sentence in analysis.of(p).sentences:
+            subject = heading_terms(p, sentence)
             if sentence.negated != claim.negated or is_instruction(sentence.text):
                 continue
             if numeric_guard and not all(_figure_in_context(f, claim, sentence, claim_terms)
@@ -1470,7 +1491,10 @@ def _asked(part: Part, names: bool = False) -> list[str]:
     kind = {t.head for t in tokens if t.lemma in _WH and t.dep == "det"}
     frame = {k for k, t in enumerate(tokens[:-1]) if t.lemma == "stand" and
              tokens[k + 1].lemma == "for"}
-    dropped = set()
+    # a follow-up's context in brackets ("What was it spent on (the book sale)?") is the
+    # subject, which the passage may name anywhere, not words the answer's clause must hold
+    brackets = [m.span() for m in re.finditer(r"\([^)]*\)", part.label)]
+    dropped = {k for k, t in enumerate(tokens) if any(a <= t.start < b for a, b in brackets)}
     for k, t in enumerate(tokens):
         if t.dep in _CLAUSE_DEPS | {"xcomp", "pcomp"} and t.pos in _VERBAL and \
                 tokens[t.head].pos in ("VERB", "NOUN") and t.head != k and \

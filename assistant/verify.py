@@ -154,7 +154,7 @@ class Verifier:
             claim.answers, claim.unconfirmed = [], False
         parsed = analysis.as_sentences([claim.text for claim, _ in kept]) if kept else []
         contexts = [context_before(passages[ev.passage_index], ev.sentence) for _, ev in kept]
-        headings = [heading_terms(passages[ev.passage_index]) for _, ev in kept]
+        headings = [heading_terms(passages[ev.passage_index], ev.sentence) for _, ev in kept]
         outcomes = []
         for part in parts:
             cell = cells.ground(part, passages)  # a table cell that answers the part

@@ -402,6 +402,10 @@ def test_that_figure_is_the_stated_figure_of_its_period_or_the_measure_asked():
     assert condense("Why is that figure missing?", missing) == (
         "Why is the number of tonnes of plastics Millbrook collected for recycling in Q3 2023 "
         "missing?")
+    # a sum stated and no count: that sum
+    raised = answered("How much money did the Millbrook library book sale raise in 2023?",
+                      "The book sale raised $3,980 in 2023.")
+    assert "the $3,980 in 2023" in condense("What was that figure spent on?", raised)
 
 
 def test_they_is_the_plural_subject_when_it_is_not_what_was_counted():

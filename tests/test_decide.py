@@ -12,6 +12,7 @@ from assistant.decide import (
     UNCONFIRMED,
     UNDOCUMENTED,
     decide,
+    heading_terms,
     roles_changed,
     support,
 )
@@ -747,3 +748,35 @@ def test_the_asked_verb_after_the_whole_counted_from_must_be_said():
                             "36.2 million CyberTipline reports measures reporting volume.",
                       context).ok
     assert decide(part, escalated, "In 2023, the CyberTipline received 36.2 million reports.").ok
+
+
+def test_a_follow_ups_bracketed_context_need_not_stand_in_the_answers_clause():
+    """The rewrite's "(the Millbrook library book sale)" names the subject; the passage may
+    name it anywhere."""
+    (part,) = analyse("What was the $3,980 spent on (the Millbrook library book sale)?")
+    assert decide(part, "The book sale raised $3,980 in 2023, which was spent on new "
+                        "children's books.", "Millbrook Public Library").ok
+
+
+def test_a_heading_naming_the_qualified_thing_lends_its_qualifier():
+    """Under "Bulk fermentation" a sentence speaks of the bulk fermentation; a sentence that
+    names "reports" without "urgent" speaks of reports in general."""
+    (part,) = analyse("How often are the stretch and folds done during the bulk fermentation?")
+    heading = set(analysis.terms("Sourdough guide. Bulk fermentation"))
+    sentence = "During the first 2 hours, perform a set of stretch and folds every 30 minutes."
+    assert decide(part, sentence, heading, heading=heading).ok
+    other = set(analysis.terms("Sourdough guide. Mixing and resting"))
+    assert not decide(part, sentence, other, heading=other).ok
+    (part,) = analyse("What is an urgent report?")
+    heading = set(analysis.terms("Glossary. Urgent reports"))
+    assert not decide(part, "A report is a notice sent to the CyberTipline.", heading,
+                      heading=heading).ok
+
+
+def test_a_sentence_is_under_the_last_heading_before_it_in_its_chunk():
+    text = "Mixing and resting\n\nMix the flour.\n\nBulk fermentation\n\nFold it every 30 minutes."
+    p = Passage(id="g", source="g.txt", title="Guide", page=None, start=0, end=len(text),
+                text=text, section="Mixing and resting")
+    first, *_, last = analysis.of(p).sentences
+    assert "bulk" in heading_terms(p, last) and "bulk" not in heading_terms(p, first)
+    assert "mix" in heading_terms(p, first)

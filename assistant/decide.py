@@ -150,7 +150,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         return Verdict(ANSWERED if cov >= 0.5 else UNDOCUMENTED, "naive overlap", cov)
 
     # A changed constraint: about something else, not a near match.
-    missing_focus = [t for t in part.focus if not _mentions(t, sent_terms)]
+    missing_focus = [t for t in part.focus if not _mentions(t, sent_terms)
+                     and not _kind_word(t, figures)]
     if missing_focus:
         return Verdict(UNDOCUMENTED, "the sentence does not mention "
                        + ", ".join(missing_focus), cov)
@@ -213,7 +214,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if part.wants_figure:
         if part.kind in ("date", "duration") and (unsaid := _unsaid(part, sentence, lent)):
             doubts.append(f"it does not say {', '.join(unsaid)} in its sentence")  # "when"
-        missing = [t for t in part.terms if t not in all_terms]
+        missing = [t for t in part.terms if t not in all_terms and not _kind_word(t, figures)]
         if any(t in part.nominal for t in missing):  # another measure or group: arrests, not
             return Verdict(UNDOCUMENTED, f"nothing states {', '.join(missing)}", cov)  # reports
         # a verb in other words ("had 14,212 registered runners" for "started"), or, for a
@@ -278,6 +279,11 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     return Verdict(ANSWERED, "states the asked kind for the asked subject", cov)
 
 
+def _kind_word(term: str, figures: list[Figure]) -> bool:
+    """"How much *money*": a word naming the answer's kind, which a figure says ("$3,980")."""
+    return term in _KIND_WORDS and bool(figures)
+
+
 def _heading_names(part: Part, term: str, heading: set[str], said: set[str]) -> bool:
     """Whether the heading names the thing a qualifier of the question is part of and the
     sentence, not naming that thing itself, speaks of it: under "Bulk fermentation", "the
@@ -296,7 +302,8 @@ def claim_answers(part: Part, claim: Sentence, evidence: Sentence, context: set[
     by_evidence = decide(part, evidence, context, strict=strict, heading=heading)
     if not strict or by_evidence.outcome == UNDOCUMENTED:
         return by_evidence
-    dropped = [t for t in part.focus if t not in claim.terms]
+    dropped = [t for t in part.focus if t not in claim.terms
+               and not _kind_word(t, claim.figures)]
     if dropped:
         return Verdict(UNDOCUMENTED, f"the claim does not say {', '.join(dropped)}")
     if part.wants_figure:

@@ -11,6 +11,7 @@ from assistant.decide import (
     ANSWERED,
     UNCONFIRMED,
     UNDOCUMENTED,
+    claim_answers,
     decide,
     heading_terms,
     roles_changed,
@@ -780,3 +781,13 @@ def test_a_sentence_is_under_the_last_heading_before_it_in_its_chunk():
     first, *_, last = analysis.of(p).sentences
     assert "bulk" in heading_terms(p, last) and "bulk" not in heading_terms(p, first)
     assert "mix" in heading_terms(p, first)
+
+
+def test_a_word_naming_the_answers_kind_is_said_by_its_figure():
+    """"How much money": "$3,980" says money, in the sentence and in a claim quoting it."""
+    (part,) = analyse("How much money did the Millbrook book sale raise in 2023?")
+    sentence = "The book sale raised $3,980 in 2023, which was spent on new children's books."
+    assert decide(part, sentence, "Millbrook").ok
+    assert not decide(part, "The book sale drew 3,980 visitors in 2023.", "Millbrook").ok
+    claim = analysis.as_sentence(sentence)
+    assert claim_answers(part, claim, claim, {"millbrook"}).ok

@@ -314,6 +314,10 @@ def _resolved(doc, before: Turn) -> str:
         elif ((low in _SINGULAR and _pronoun(tok)) or (low == "that" and _stands_alone(tok))) \
                 and it:
             out.append(it + ws)
+        elif low in _POSSESSIVE and tok.head.lemma_ in _MEMBERS and (
+                before.answer_name or before.names):  # "its crews": the utility's, not the budget's
+            owner = before.answer_name or before.names[-1]
+            out.append(owner + ("'" if owner.endswith("s") else "'s") + ws)
         elif low == "its" and before.object and _asks_amount_of(analysis.nlp()(before.text)) \
                 and not before.answer_name:
             out.append(before.object + "'s" + ws)  # "where is its cost reported": the repair's
@@ -332,7 +336,9 @@ def _resolved(doc, before: Turn) -> str:
                      if n and n.lower().removeprefix("the ").removesuffix("'s") not in low
                      and n.lower() not in before.counted.lower()]
     missing_names = [n for n in missing_names
-                     if not any(n != m and n.lower() in m.lower() for m in missing_names)]
+                     if not any(n != m and n.lower() in m.lower() for m in missing_names)
+                     and not any(m.lower().removeprefix("the ") in low and  # named already
+                                 m.lower().removeprefix("the ") in n.lower() for m in before.names)]
     if missing_names:
         text += f" ({', '.join(missing_names)})"
     missing_years = [y for y in before.years if y not in low]
@@ -417,6 +423,11 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 object=_object(doc),
                 possessed=possessed, topic=possessed if answer and re.search(
                     r"\bit\b", answer.asked, re.I) and possessed in question else "")
+
+
+# People an organisation has: "its crews" are an organisation's, whatever "it" last meant.
+_MEMBERS = {"crew", "staff", "employee", "worker", "member", "volunteer", "researcher", "team",
+            "officer", "director", "engineer", "scientist", "analyst", "reviewer", "manager"}
 
 
 def _possessed(doc) -> str:

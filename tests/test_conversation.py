@@ -505,3 +505,14 @@ def test_a_verb_the_tagger_reads_as_a_noun_still_names_the_counted_set():
                         "In 2023 NCMEC staff sent 63,892 urgent reports to law enforcement.")
     assert condense("How many of them led to arrests?", previous) == (
         "Of the 63,892 reports staff escalated as urgent in 2023, how many led to arrests?")
+
+
+def test_its_people_are_the_named_organisations():
+    """"its crews" after a turn about the budget: a budget has no crews, the utility does; the
+    name it is said with is not repeated in brackets."""
+    before = answered("How much of the capital budget was actually spent by year end (the Holm "
+                      "Valley Water board) in 2024?")
+    text = condense("How many kilometres of mains did its crews replace?", before)
+    assert "the Holm Valley Water's crews" in text and "budget" not in text
+    assert "(" not in text
+    assert "the capital budget's share" in condense("What was its share?", before)

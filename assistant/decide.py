@@ -88,7 +88,8 @@ _HOW_MANY = re.compile(r"\bhow\s+many\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|without)\b|n't\b", re.I)
 # A "why" is answered by a sentence that gives a reason.
 _REASON = re.compile(r"\b(because|since|due to|owing to|as a result|so that|in order to|"
-                     r"driven by|caused by|reasons?|thanks to|given that)\b", re.I)
+                     r"driven by|caused by|reasons?|thanks to|given that|therefore|which is why|"
+                     r"that is why)\b|,\s+so\s+(?!that\b|far\b|much\b|many\b)", re.I)
 # "Which city ...": the answer is a place of that kind, not any organisation.
 _PLACE_NOUNS = re.compile(r"\b(?:what|which)\s+(?:city|country|town|state|county|nation|capital)\b",
                           re.I)
@@ -1182,8 +1183,8 @@ def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:
                  and not any(q[j].head == k for j in asked)
                  and not (lead and t.start < lead.end())):
         named = [k for k, t in enumerate(tokens) if _same_word(t, s)]
-        if not any(t.lemma == s.lemma for t in tokens) and not (
-                s.term and _mentions(s.term, around)):
+        if not any(t.lemma == s.lemma or {t.lemma, s.lemma} <= _COUNT_NOUNS for t in tokens) \
+                and not (s.term and _mentions(s.term, around)):
             return f"it does not say {s.lemma}"
         if _WHY.match(part.label):
             continue  # a reason is read by its words
@@ -1585,6 +1586,7 @@ def _hidden_nouns(part: Part) -> list[str]:
 
 
 _FRAME_NOUNS = {"number", "total", "amount", "figure", "count", "time", "year"}
+_COUNT_NOUNS = {"number", "count", "figure", "total"}  # "the number of visitors": "a count of"
 
 
 def _clause_groups(tokens: list[Token]) -> list[set[int]]:

@@ -388,6 +388,16 @@ def test_a_sentence_saying_there_is_a_why_gives_no_reason():
                  "reports were escalated and why they were escalated.") != ANSWERED
 
 
+def test_a_cause_joined_by_so_is_a_reason_and_a_count_is_the_number():
+    (part,) = analyse("Why is the number of visitors the Holm Library had in 2023 not given?")
+    assert decide(part, "The door counter was broken for most of 2023, so this report does "
+                        "not give a count of visitors to the Holm Library in 2023.").ok
+    assert not decide(part, "The door counter was broken for most of 2023 and this report "
+                            "does not give a count of visitors to the Holm Library.").ok
+    assert not decide(part, "The report gives so many counts that the number of visitors to "
+                            "the Holm Library in 2023 is not given.").ok
+
+
 def test_the_asked_measure_and_year_bind_to_one_figure():
     sentence = ("In 2022 Halvik reported revenue of 4.8 billion kroner, up from 4.1 billion "
                 "kroner in 2021, and an operating profit of 610 million kroner.")

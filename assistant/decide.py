@@ -988,13 +988,16 @@ def _candidates(part: Part, sentence: Sentence, wanted: set[str]) -> list[int]:
 def _named_doers(part: Part, sentence: Sentence) -> list[int]:
     """For "who": a doer named by a common noun and a name the question may hold ("funded
     mainly *by the town of Millbrook*" for "Who funded the Millbrook library's budget"), the
-    by-phrase of a passive verb; the noun must be one the question does not say."""
+    by-phrase of a passive verb, or the subject of the asked verb ("*electronic service
+    providers (ESPs)* are required to report"); the noun must be one the question does not
+    say."""
     if part.kind != "agent":
         return []
     tokens, said = sentence.tokens, set(part.terms)
-    return [k for k, t in enumerate(tokens) if t.dep == "pobj" and t.pos == "NOUN"
-            and tokens[t.head].dep == "agent" and t.term and not _mentions(t.term, said)
-            and _named(tokens, [k])]
+    return [k for k, t in enumerate(tokens) if t.pos == "NOUN" and t.term
+            and not _mentions(t.term, said) and _named(tokens, [k]) and (
+                t.dep == "pobj" and tokens[t.head].dep == "agent"
+                or t.dep in ("nsubj", "nsubjpass") and tokens[t.head].term in part.predicate)]
 
 
 def _figure_unbound(part: Part, sentence: Sentence, figures: list[Figure]) -> str:

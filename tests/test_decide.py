@@ -586,6 +586,12 @@ def test_who_may_be_answered_by_a_passive_doer_named_with_a_common_noun():
                         "Nordland.").ok
     assert decide(part, "The new wing of the Halvik Museum was funded mainly by its "
                         "friends.").outcome == UNCONFIRMED  # no one named
+    # the subject of the asked verb, named in its phrase
+    (part,) = analyse("Who is required to report fraud to the Holm Registry?")
+    assert decide(part, "Electronic service providers (ESPs) are required to report fraud to "
+                        "the Holm Registry.").ok
+    assert decide(part, "Licensed firms are required to report fraud to the Holm Registry."
+                  ).outcome == UNCONFIRMED  # no one named
 
 
 def test_a_figures_unit_says_what_it_measures():

@@ -379,7 +379,29 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return [(span.start_char, span.end_char) for span in _spans(text, doc)]
 
 
-def _spans(text: str, doc):
+def _spans(text: str, doc) -> list:
+    """The sentences, a bold lead-in kept with what it defines: spaCy cuts "**18 U.S.C.
+    2258A.** The federal law ..." into "*", "*18 U.S.C. 2258A.*" and "* The federal law ..."."""
+    merged = []
+    for span in _cut(text, doc):
+        if merged and _open_lead(merged[-1].text) and \
+                not text[merged[-1].end_char:span.start_char].strip() and \
+                "\n\n" not in text[merged[-1].end_char:span.start_char]:
+            merged[-1] = doc.char_span(merged[-1].start_char, span.end_char,
+                                       alignment_mode="expand")
+        else:
+            merged.append(span)
+    return merged
+
+
+def _open_lead(text: str) -> bool:
+    """Markup alone ("*"), or a bold lead-in whose closing marks are not all there yet."""
+    text = text.strip()
+    return bool(re.fullmatch(r"[*_]+", text)) or (
+        text[:2] in ("**", "__") and text.count(text[:2]) == 1 and "\n" not in text)
+
+
+def _cut(text: str, doc):
     cuts = sorted({e for _, e in blocks(text)})
     for sent in doc.sents:
         start = sent.start_char

@@ -104,6 +104,9 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
+CHUNKING = 2  # a store chunked by another version is chunked again: 2 keeps a bold lead-in whole
+
+
 def chunk(extracted_pages: list[str], settings: Settings,
           paged: bool | None = None) -> list[tuple[str, int | None, int, int, str]]:
     """Split pages into (text, page, start, end, section) with offsets into the pages joined by
@@ -133,6 +136,12 @@ def chunk(extracted_pages: list[str], settings: Settings,
                 if not piece:
                     continue
                 found = _locate(part, piece, cursor)
+                line = part.rfind("\n", 0, found) + 1 if found > 0 else found
+                if part[line:found].startswith(("**", "__")) and \
+                        part[line:found].count(part[line:line + 2]) == 1:
+                    # a cut inside a bold lead-in ("**18 U.S.C. | 2258A.** The federal law"):
+                    # the chunk starts with its term, which the definition is about
+                    piece, found = part[line:found + len(piece)], line
                 cursor = found + 1
                 in_page = start + max(found, 0)
                 under = bisect.bisect_right(heading_starts, in_page) - 1
@@ -345,7 +354,8 @@ def ingest(paths: list[str | Path], settings: Settings | None = None, *, store=N
     `on_progress` is told each time part of a file is written (the UI's upload progress)."""
     settings = settings or Settings.load()
     started = time.perf_counter()
-    recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}"
+    recipe = f"{settings.chunk_tokens}/{settings.chunk_overlap}/{embed_model_id(settings)}" \
+        f"/{CHUNKING}"
     if store is None and not settings.chroma_url and not rebuild:
         report = _unchanged_since_last_ingest(paths, settings, recipe, prune)
         if report:

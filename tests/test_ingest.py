@@ -1079,3 +1079,15 @@ def test_a_large_table_is_written_a_part_at_a_time_with_progress_in_rows(tmp_pat
     stored = store.collection.get(where={"source": "counts.csv"})["ids"]
     assert Manifest(store.manifest_path).entries["counts.csv"]["chunks"] == len(stored)
     assert "counts.csv" in capsys.readouterr().err  # the bar within the file
+
+
+def test_a_chunk_never_starts_inside_a_bold_lead_in():
+    """The splitter cuts "**18 U.S.C. 2258A.** The federal law ..." after "U.S.": the chunk
+    must start with the term its definition is about."""
+    from assistant.ingest import chunk
+
+    text = (CORPUS / "cybertipline_glossary.md").read_text()
+    starts = [piece for piece, *_ in chunk([text], Settings())]
+    assert any(p.startswith("**18 U.S.C. 2258A.** The U.S. federal law") for p in starts)
+    assert not [p for p in starts if p.startswith("*") and not p.startswith("**")]
+    assert not [p for p in starts if p[:1].isdigit() and ".**" in p.split("\n")[0][:20]]

@@ -29,6 +29,9 @@ def test_clean_keeps_a_bold_lead_in_one_sentence():
     assert clean("**18 U.S.C. 2258A.** The law that  requires it.") == (
         "18 U.S.C. 2258A: The law that requires it.")
     assert len(sentences(clean("**Escalation.** Sending a report as urgent."))) == 1
+    # uncleaned too: the lead-in is not a sentence of its own ("*", "*18 U.S.C. 2258A.*", ...)
+    assert sentences("**18 U.S.C. 2258A.** The law that requires it. It is old.") == [
+        "**18 U.S.C. 2258A.** The law that requires it.", "It is old."]
 
 
 def test_negation():

@@ -38,6 +38,9 @@ _PLURAL = {"they", "them", "those", "these"}
 _SINGULAR = {"it", "this"}
 _DEMONSTRATIVE = {"those", "these", "that", "this"}
 _POSSESSIVE = {"its": False, "their": True}  # -> plural?
+# People an organisation has: "its crews" are an organisation's, whatever "it" last meant.
+_MEMBERS = {"crew", "staff", "employee", "worker", "member", "volunteer", "researcher", "team",
+            "officer", "director", "engineer", "scientist", "analyst", "reviewer", "manager"}
 _LEAD = re.compile(r"^\s*(?:and|but|also|so|ok|okay|then)\b[\s,]*", re.I)
 _WH_TAGS = ("WDT", "WP", "WP$", "WRB")
 # "At what temperature?", "For how long?": only the asked thing changes.
@@ -423,11 +426,6 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 object=_object(doc),
                 possessed=possessed, topic=possessed if answer and re.search(
                     r"\bit\b", answer.asked, re.I) and possessed in question else "")
-
-
-# People an organisation has: "its crews" are an organisation's, whatever "it" last meant.
-_MEMBERS = {"crew", "staff", "employee", "worker", "member", "volunteer", "researcher", "team",
-            "officer", "director", "engineer", "scientist", "analyst", "reviewer", "manager"}
 
 
 def _possessed(doc) -> str:

@@ -524,7 +524,6 @@ def support(claim: Sentence, indexes: list[int], passages: list[Passage], *,
     for i in indexes:
         p = passages[i]
         for sentence in analysis.of(p).sentences:
-            subject = heading_terms(p, sentence)
             if sentence.negated != claim.negated or is_instruction(sentence.text):
                 continue
             if numeric_guard and not all(_figure_in_context(f, claim, sentence, claim_terms)
@@ -533,6 +532,7 @@ def support(claim: Sentence, indexes: list[int], passages: list[Passage], *,
             sent_terms = set(sentence.terms)
             if coverage(claim.terms, sent_terms) < 0.5:
                 continue  # a title cannot carry a claim on its own
+            subject = heading_terms(p, sentence)
             problem = _unbound(claim, sentence, subject, figures, names)
             if problem:
                 why = problem

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from assistant.config import hidden
 from assistant.figures import NUMBER_WORDS, read
-from assistant.text import NEGATIONS, STOPWORDS, blocks
+from assistant.text import NEGATIONS, STOPWORDS, blocks, opens_bold_lead
 from assistant.types import Analysis, Passage, Sentence, Token
 
 YEAR = re.compile(r"(?:1[89]|20)\d\d(?!\d)")
@@ -397,8 +397,7 @@ def _spans(text: str, doc) -> list:
 def _open_lead(text: str) -> bool:
     """Markup alone ("*"), or a bold lead-in whose closing marks are not all there yet."""
     text = text.strip()
-    return bool(re.fullmatch(r"[*_]+", text)) or (
-        text[:2] in ("**", "__") and text.count(text[:2]) == 1 and "\n" not in text)
+    return bool(re.fullmatch(r"[*_]+", text)) or opens_bold_lead(text)
 
 
 def _cut(text: str, doc):

@@ -319,14 +319,12 @@ def _resolved(doc, before: Turn) -> str:
             out.append(it + ws)
         elif low in _POSSESSIVE and tok.head.lemma_ in _MEMBERS and (
                 before.answer_name or before.names):  # "its crews": the utility's, not the budget's
-            owner = before.answer_name or before.names[-1]
-            out.append(owner + ("'" if owner.endswith("s") else "'s") + ws)
+            out.append(_genitive(before.answer_name or before.names[-1]) + ws)
         elif low == "its" and before.object and _asks_amount_of(analysis.nlp()(before.text)) \
                 and not before.answer_name:
             out.append(before.object + "'s" + ws)  # "where is its cost reported": the repair's
         elif low in _POSSESSIVE and (it or before.counted):
-            owner = it or f"the {before.counted}"
-            out.append(owner + ("'" if owner.endswith("s") else "'s") + ws)
+            out.append(_genitive(it or f"the {before.counted}") + ws)
         else:
             out.append(tok.text_with_ws)
     text = "".join(out).strip().rstrip("?. ")
@@ -532,6 +530,11 @@ def _counted_figure(claims: list[str], head: str) -> Figure | None:
     if of_head:
         return of_head[0]
     return counts[0] if len({f.value for f in counts}) == 1 else None
+
+
+def _genitive(owner: str) -> str:
+    """"the board's", "the Millbrook libraries'"."""
+    return owner + ("'" if owner.endswith("s") else "'s")
 
 
 def _stated_sum(claims: list[str]) -> str:

@@ -715,7 +715,7 @@ _COMPARISON = re.compile(r",?\s*(?:up|down)\s+from\b|,?\s*compared\s+(?:with|to)
                          r",?\s*versus\b", re.I)
 
 
-_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|"
+_MONTH_NAME = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|"
                     r"November|December)\b")  # capitalised: "may" is a verb
 _RATE = re.compile(r"\b(?:a|an|per|each|every)\s+(day|week|month|quarter|year)\b", re.I)
 
@@ -723,7 +723,7 @@ _RATE = re.compile(r"\b(?:a|an|per|each|every)\s+(day|week|month|quarter|year)\b
 def _other_period(asked: str, stated: str) -> str:
     """Why the sentence's period is another than the asked one, or "": "as of 31 August
     2009" for "in April 2009", "500 projects a year" for "a month"."""
-    for pattern, what in ((_MONTH, "month"), (_RATE, "rate")):
+    for pattern, what in ((_MONTH_NAME, "month"), (_RATE, "rate")):
         want = {m.lower() for m in pattern.findall(asked)}
         have = {m.lower() for m in pattern.findall(stated)}
         if want and have and not want & have:

@@ -56,7 +56,7 @@ from assistant.store import (
     read_ingest_state,
     save_ingest_state,
 )
-from assistant.text import section_headings
+from assistant.text import opens_bold_lead, section_headings
 from assistant.types import Analysis, Passage
 
 IGNORE_FILE = ".groundworkignore"
@@ -137,8 +137,7 @@ def chunk(extracted_pages: list[str], settings: Settings,
                     continue
                 found = _locate(part, piece, cursor)
                 line = part.rfind("\n", 0, found) + 1 if found > 0 else found
-                if part[line:found].startswith(("**", "__")) and \
-                        part[line:found].count(part[line:line + 2]) == 1:
+                if opens_bold_lead(part[line:found]):
                     # a cut inside a bold lead-in ("**18 U.S.C. | 2258A.** The federal law"):
                     # the chunk starts with its term, which the definition is about
                     piece, found = part[line:found + len(piece)], line

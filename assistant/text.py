@@ -50,6 +50,12 @@ _MARKUP = re.compile(r"(?<!\w)[*_`]{1,3}|[*_`]{1,3}(?!\w)|^\s*#{1,6}\s|^\s*[-*]\
 _BOLD_LEAD = re.compile(r"(\*\*|__)([^*_\n]+?)[.:]\1\s")
 
 
+def opens_bold_lead(line: str) -> bool:
+    """"**18 U.S.C." of "**18 U.S.C. 2258A.** The federal law ...": a bold lead-in opened on
+    this line and not closed yet, where neither a chunk nor a sentence may end."""
+    return line[:2] in ("**", "__") and line.count(line[:2]) == 1 and "\n" not in line
+
+
 def clean(text: str) -> str:
     """Whitespace folded and markdown marks (headings, bullets, emphasis) dropped: how a quote
     reads in an answer. A bold lead-in ("**Term.** Definition") becomes "Term: Definition", so

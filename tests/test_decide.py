@@ -14,6 +14,8 @@ from assistant.decide import (
     claim_answers,
     decide,
     heading_terms,
+    replaced,
+    respelled,
     roles_changed,
     support,
 )
@@ -144,6 +146,82 @@ def test_a_figure_of_another_country_is_not_its_population():
         == UNDOCUMENTED
 
 
+def test_a_word_denied_where_the_question_asserts_it_is_a_mismatch():
+    """Negation is read word by word: the asked word, each time the sentence says it, said the
+    other way. A "not" elsewhere in the sentence changes nothing; "no" answers "is there"."""
+    assert outcome("What is viewed as a force in GR?", "In GR, gravitation is not viewed as a "
+                   "force, but objects move under their own inertia.") == UNDOCUMENTED
+    assert outcome("What algorithm is always practical?",
+                   "A polynomial time algorithm is not always practical.") == UNDOCUMENTED
+    court = ("The Court of Justice quickly acknowledged that the duty of interpretation cannot "
+             "contradict plain words in a national statute.")
+    assert outcome("What did the Court of Justice not acknowledge?", court) == UNDOCUMENTED
+    assert outcome("What did the Court of Justice acknowledge?", court) == ANSWERED
+    assert outcome("What is now described by the Newtonian equations?", "The physics is now "
+                   "described by the Schrödinger equation instead of Newtonian equations.") \
+        == UNDOCUMENTED
+    assert outcome("What started with a zero velocity?",
+                   "The object started with a non-zero velocity.") == UNDOCUMENTED
+    assert outcome("Is there public data linking escalations to arrests?", "NCMEC's public "
+                   "data do not link escalations to arrests.") != UNDOCUMENTED
+
+
+def test_a_word_of_opposite_sense_is_a_mismatch():
+    assert outcome("What defenses respond to pathogens in a specific way?", "Innate defenses "
+                   "respond to pathogens in a generic way.") == UNDOCUMENTED
+    assert outcome("What proteins are used by very few organisms?", "Pattern recognition "
+                   "receptors are proteins used by nearly all organisms.") == UNDOCUMENTED
+    assert outcome("What allows ions to exit the cell?",
+                   "Perforin forms pores in the cell, allowing ions to enter.") == UNDOCUMENTED
+    assert outcome("What forces can be modeled using mass strings?",
+                   "Tension forces can be modeled using massless strings.") == UNDOCUMENTED
+    assert outcome("Which rule is less costly, formal or informal?",
+                   "Informal rule is generally less costly than formal rule.") != UNDOCUMENTED
+
+
+def test_a_name_spelled_otherwise_is_another_name():
+    """The stemmer makes "Davies" and "Davis" one term; the name's own spelling decides, as a
+    capital letter beside a word the sentence says ("Killer T cells")."""
+    davies = ("The concept found little resonance until the independent work of Donald Davies "
+              "at the National Physical Laboratory.")
+    assert outcome("What was the independent work of Donald Davis?", davies) == UNDOCUMENTED
+    assert outcome("What was the independent work of Donald Davies?", davies) == ANSWERED
+    assert outcome("What do Killer B cells kill?",
+                   "Killer T cells kill infected cells.") == UNDOCUMENTED
+    killers = analysis.as_sentence("Killer T cells kill infected cells.")
+    assert respelled("What do Killer T cells kill?", killers) == ""
+    assert outcome("Where did the Normans settle?",
+                   "The Norman settlers settled in Normandy.") == ANSWERED  # a plural
+
+
+def test_what_is_x_needs_a_sentence_that_says_what_x_is():
+    """A definition has a form (X is a ..., an apposition, "known as X"); a mention is not one,
+    nor "circuit switching, a method ..." for packet switching."""
+    mention = ("Packet switching contrasts with another networking paradigm, circuit switching, "
+               "a method which pre-allocates dedicated bandwidth.")
+    assert outcome("What is packet switching?", mention) == UNCONFIRMED
+    assert outcome("What is packet switching?", "Packet switching is a method that groups "
+                   "transmitted data into blocks.") == ANSWERED
+    assert outcome("Who was Frédéric Chopin?",
+                   "Famous musicians include Władysław Szpilman and Frédéric Chopin.") == ANSWERED
+    # an identity asked by a description is not a definition: the name answers it
+    assert outcome("What is Europe's largest inland port?",
+                   "Duisburg is the home of Europe's largest inland port.") == ANSWERED
+
+
+def test_another_noun_in_the_place_of_one_the_question_asks_is_doubted():
+    """Words of a describing clause count: that is where a changed question changes one."""
+    assert outcome("What must be specified to account for their effects on the motion of the "
+                   "head?", "Their lines of application must be specified to account for their "
+                   "effects on the motion of the body.") == UNCONFIRMED
+    assert outcome("A new theory of what was developed using quantum particles?", "A new "
+                   "theory of electromagnetism was developed using quantum mechanics.") \
+        == UNCONFIRMED
+    (part,) = analyse("A new theory of what was developed using quantum mechanics?")
+    assert replaced(part, analysis.as_sentence("A new theory of electromagnetism was developed "
+                                               "using quantum mechanics."), set()) == ""
+
+
 # -- a claim held to the binding ------------------------------------------------------------------
 
 
@@ -190,6 +268,20 @@ def test_a_claim_moved_to_another_month_or_rate_is_not_supported():
 def test_a_claim_that_adds_to_what_its_figure_counts_is_not_supported():
     ok, why = supported("63,892 escalated reports led to arrests in 2023.")
     assert not ok and "arrest" in why
+
+
+def test_a_claim_that_denies_opposes_or_respells_its_source_is_not_supported():
+    source = Passage(id="g", source="g.md", title="Force", page=None, start=0, end=0,
+                     text="In general relativity, gravitation is viewed as curved space-time. "
+                          "Donald Davies at the NPL developed packet switching in 1965.")
+    for claim in ("In general relativity, gravitation is not viewed as curved space-time.",
+                  "Donald Davis at the NPL developed packet switching in 1965."):
+        evidence, why = support(analysis.as_sentence(claim), [0], [source], threshold=0.6)
+        assert evidence is None, claim
+    assert "Davis" in why
+    for claim in ("In general relativity, gravitation is viewed as curved space-time.",
+                  "Donald Davies at the NPL developed packet switching in 1965."):
+        assert support(analysis.as_sentence(claim), [0], [source], threshold=0.6)[0]
 
 
 # -- end to end: an OpenAI-compatible endpoint that restates the sources wrongly ------------------

@@ -7,8 +7,9 @@ else decides what is documented.
 A part has one of three outcomes. *answered*: the sentence holds an answer of the asked kind
 that the question does not already hold (who -> a person or organisation, when -> a date, how
 many -> a figure), bound to what was asked (the asked measure and year in the figure's own
-clause), and every constraint of the question holds for it (names, years, qualifiers such as
-before/after, first/last, more/less) in its sentence or heading; a name, a place or a date must
+clause), and every constraint of the question holds for it (names, spelled as the question
+spells them, years, qualifiers such as before/after, first/last, more/less; no word of it denied
+or said in the opposite sense) in its sentence or heading; a name, a place or a date must
 stand in the clause of the asked verb, in the asked role (the winner, not the one who presided;
 for "which X", the X itself), or, for a question with "be", of the asked noun, said of the
 question's own subject (not of another doer, nor in another clause than it); every asked word
@@ -21,9 +22,10 @@ binding cannot be confirmed (a verb in other words, a figure or a name in anothe
 group; the opposite qualifier): a mismatch, never a near match.
 
 A claim is supported by one sentence that states it: its figures with what they count, each
-bound to the same year and the same direction, its names, and, for a claim with a figure, every
-word of it in that sentence (only the subject's name or year may come from the title or
-section heading). Words gathered from two sentences support nothing.
+bound to the same year and the same direction, its names spelled alike, no word of it denied or
+said in the opposite sense, and, for a claim with a figure, every word of it in that sentence
+(only the subject's name or year may come from the title or section heading). Words gathered
+from two sentences support nothing.
 """
 
 from __future__ import annotations
@@ -788,47 +790,6 @@ def _signs_of(text: str) -> tuple[tuple[str, frozenset[int]], ...]:
     return tuple(found)
 
 
-# Words of opposite sense (lemmas). Unlike the qualifier axes, a question is only doubted when
-# the sentence says the other side in place of the asked one, never for leaving both out.
-_OPPOSITES = [
-    ({"same", "identical"}, {"different", "distinct"}),
-    ({"specific"}, {"generic", "nonspecific"}),
-    ({"few", "little"}, {"many", "most", "much", "lot", "all"}),
-    ({"enter", "entry"}, {"exit", "leave"}),
-    ({"strengthen", "enhance", "boost", "stimulate"}, {"weaken", "inhibit", "diminish",
-                                                      "suppress", "impair"}),
-    ({"include"}, {"exclude"}), ({"accept"}, {"reject"}), ({"import"}, {"export"}),
-    ({"allow", "permit", "enable"}, {"prevent", "forbid", "prohibit", "ban"}),
-    ({"success", "succeed", "successful"}, {"fail", "failure", "unsuccessful"}),
-    ({"win", "victory"}, {"lose"}), ({"buy", "purchase"}, {"sell"}),
-    ({"internal"}, {"external"}), ({"inner"}, {"outer"}), ({"public"}, {"private"}),
-    ({"positive"}, {"negative"}), ({"major"}, {"minor"}), ({"input"}, {"output"}),
-    ({"always"}, {"never", "rarely", "seldom", "sometimes"}), ({"ancient"}, {"modern"}),
-    ({"north", "northern"}, {"south", "southern"}), ({"east", "eastern"}, {"west", "western"}),
-    ({"rural"}, {"urban"}), ({"domestic"}, {"foreign"}), ({"direct"}, {"indirect"}),
-    ({"voluntary"}, {"compulsory", "mandatory"}),
-]
-_NEGATING_PREFIX = re.compile(r"^(?:un|in|im|il|ir|non-?|dis|a(?=\w+(?:al|ic)$))(?P<w>\w{4,})$")
-
-
-def opposed(question: Sentence, sentence: Sentence) -> str:
-    """Why the sentence says the opposite of a word of the question, or "": "a generic way" for
-    "a specific way", "exit" for "enter", "nearly all organisms" for "very few", "informal" for
-    "formal", "massless strings" for "mass strings"."""
-    asked = {t.lemma for t in question.tokens}
-    stated = {t.lemma for t in sentence.tokens}
-    for one, other in _OPPOSITES:
-        for a, b in ((one, other), (other, one)):
-            if asked & a and not asked & b and stated & b and not stated & a:
-                return f"the source says {sorted(stated & b)[0]}, against {sorted(asked & a)[0]}"
-    for t in sentence.tokens:
-        m = _NEGATING_PREFIX.match(t.lemma) if t.pos == "ADJ" else None
-        word = m.group("w") if m else t.lemma[:-4] if t.lemma.endswith("less") else ""
-        if word in asked and word not in stated and t.lemma not in asked:
-            return f"the source says {t.lemma}, against {word}"
-    return ""
-
-
 def _signs(sentence: Sentence, other: Sentence) -> dict[str, set[int]]:
     """The qualifiers a sentence states: axis -> the sides it takes (0, 1 or both). A word of a
     name qualifies nothing ("Limestone Falls"), nor the verb "last" ("how long did it last");
@@ -1297,159 +1258,6 @@ def roles_changed(part: Part, sentence: Sentence) -> str:
     return _owner_changed(q, tokens)
 
 
-def replaced(part: Part, sentence: Sentence, lent: set[str]) -> str:
-    """Why the sentence puts another noun where the question has one it never says, or "": "the
-    motion of the body" in the place of "the motion of the head", "quantum mechanics" for
-    "quantum particles", "located in the thymus" for "located in the brain". Words of a
-    describing clause count too: that is where a changed question changes a word."""
-    q, tokens = analysis.as_sentence(part.label).tokens, sentence.tokens
-    said = set(sentence.terms) | lent
-    for k, w in enumerate(q):
-        if w.pos not in ("NOUN", "ADJ") or not w.term or _mentions(w.term, said):
-            continue
-        prep = q[w.head]
-        if w.dep == "pobj" and prep.dep == "prep" and q[prep.head].term:
-            other = [t for j, t in enumerate(tokens) if t.dep == "pobj" and t.term
-                     and tokens[t.head].lemma == prep.lemma
-                     and tokens[tokens[t.head].head].term == q[prep.head].term]
-            if other:
-                return f"it says {prep.lemma} {other[0].lemma}, not {prep.lemma} {w.lemma}"
-        mods = {u.term for u in q if u.head == k and u.dep in ("compound", "amod") and u.term}
-        other = [t for t in tokens if t.term in mods and t.dep in ("compound", "amod")
-                 and tokens[t.head].term and tokens[t.head].pos in ("NOUN", "PROPN")
-                 and tokens[t.head].term not in mods]
-        if other:
-            return f"it says {other[0].lemma} {tokens[other[0].head].lemma}, not {w.lemma}"
-    return ""
-
-
-# "What is packet switching?", "Who was Frederick the Great?": the thing alone, to be defined
-_DEFINE = re.compile(r"^\s*(?:what|who)\s+(?:is|was|are|were)\s+(?P<x>(?:[\w'.-]+\s*){1,5}?)"
-                     r"\s*\??\s*$", re.I)
-# ... not a thing to be identified by a description: "What is Europe's largest inland port?"
-_NOT_A_THING = re.compile(r"\b(?:of|in|into|on|onto|at|for|with|by|from|to|between|during|about|"
-                          r"after|before|as|under|over|through|against|among|within|without|"
-                          r"that|which|who|when|where|\w+ed|made|first|last|\w+est|most|"
-                          r"least)\b|'s?\b", re.I)
-_DEFINING = {"mean", "refer", "denote", "define", "describe", "consist", "comprise",
-             "represent", "call", "know", "name", "term"}
-
-
-def undefined(part: Part, sentence: Sentence) -> str:
-    """Why the sentence, naming the thing a "what is X" question asks about, does not say what
-    it is, or "". A definition has a form: X is a ..., X (or "a ..., X") with an apposition,
-    X, which ..., "known as / called X", X means / refers to / consists of ...; a sentence
-    that only mentions X ("Packet switching contrasts with ...", "in the Bell System") says
-    something else about it."""
-    m = _DEFINE.match(part.label)
-    if not m or _NOT_A_THING.search(m.group("x")) or not (x := analysis.terms(m.group("x"))):
-        return ""
-    tokens = sentence.tokens
-    said = [k for k, t in enumerate(tokens) if t.term == x[-1]  # "circuit switching" is not it
-            and set(x) <= {u.term for u in tokens[max(0, k - len(x) - 1):k + 1]}]
-    return "" if not said or any(_defines(tokens, k) for k in said) else \
-        f"it does not say what {m.group('x').strip()} is"
-
-
-def _defines(tokens: list[Token], k: int) -> bool:
-    t, head = tokens[k], tokens[tokens[k].head]
-    kids = [u for u in tokens if u.head == k and u is not t]
-    if t.dep in ("nsubj", "nsubjpass") and (head.lemma in _DEFINING or head.lemma == "be" and any(
-            u.head == t.head and u.dep in ("attr", "acomp", "xcomp") for u in tokens)):
-        return True
-    first = k
-    while tokens[first].dep == "conj" and tokens[first].head != first:
-        first = tokens[first].head
-    if tokens[first].dep == "dobj" and tokens[tokens[first].head].lemma == "include":
-        return True  # "Famous musicians include Władysław Szpilman and Frédéric Chopin"
-    if t.dep in ("appos", "attr", "oprd") or any(u.dep in ("appos", "relcl") for u in kids):
-        return True
-    if any(u.dep == "acl" and u.lemma in _DEFINING for u in kids):  # "X, also known as Y"
-        return True
-    return t.dep == "pobj" and head.lemma == "as" and tokens[head.head].lemma in _DEFINING
-
-
-def respelled(question: str, sentence: Sentence) -> str:
-    """Why the sentence, whose words hold a name of the question, spells a word of it otherwise,
-    or "": "Donald Davies" is not "Donald Davis" (both stem to "davi"), "Integrity" not
-    "Integration", "Killer T cells" not "Killer B cells", "George IV Bridge" not "George V
-    Bridge". A word of a name is a proper noun, or a capital letter or two beside a word the
-    sentence says; a plural or "'s" may follow it."""
-    said, text = set(sentence.terms), _plain(sentence.text)
-    q = analysis.as_sentence(question).tokens
-    for k, t in enumerate(q):
-        word = re.match(r"[\w'’.&-]*\w", question[t.start:])
-        word = _plain(re.sub(r"'s?$", "", word.group())) if word else ""
-        short = re.fullmatch(r"[A-Z]{1,3}", word) and any(
-            0 <= j < len(q) and q[j].term in said for j in (k - 1, k + 1))
-        if not (short or t.pos == "PROPN" and t.term in said) or not word:
-            continue
-        plural = "|" + re.escape(word[:-1]) + "'?" if word.endswith("s") else ""
-        if not re.search(rf"\b(?:{re.escape(word)}(?:s|es|'s?)?{plural})\b", text, re.I):
-            return f"the source does not name {word}: it spells it otherwise"
-    return ""
-
-
-def _plain(text: str) -> str:
-    """Accents, dots and curly apostrophes away: "Frédéric" is "Frederic", "U.S." is "US"."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
-    return "".join(c for c in text if not unicodedata.combining(c)).replace(".", "")
-
-
-def negation_changed(question: Sentence, sentence: Sentence) -> str:
-    """Why the sentence denies what the question asserts, or asserts what it denies, or "".
-    Read word by word, not for the whole sentence: "gravitation is not viewed as a force" does
-    not answer "What is viewed as a force", and "the Court quickly acknowledged that ... cannot
-    contradict ..." does not answer what the Court did not acknowledge. Each time the sentence
-    says the asked predicate it must say it the other way ("non-zero velocity" for "zero")."""
-    def key(t: Token) -> str:  # "zero" is a figure, with no term
-        return t.term or (t.lemma if t.pos in ("NUM", "ADJ") and t.lemma.isalpha() else "")
-
-    q, tokens = question.tokens, sentence.tokens
-    for k, w in enumerate(q):
-        if not key(w):
-            continue
-        # a noun is denied by what sets it aside, not by a "not" on its verb
-        denied = _negated if w.pos in ("VERB", "ADJ") or w.dep in _PREDICATES else _set_aside
-        said = [j for j, t in enumerate(tokens) if key(t) == key(w)]
-        if said and all(denied(tokens, j) != denied(q, k) for j in said):
-            return (f"the source says {'not ' if denied(tokens, said[0]) else ''}{w.lemma}, "
-                    f"against {'not ' if denied(q, k) else ''}{w.lemma}")
-    return ""
-
-
-_PREDICATES = ("acomp", "attr", "oprd")  # what a copula says of its subject: "is not a part"
-
-
-def _negated(tokens: list[Token], k: int) -> bool:
-    """Whether word k is denied: "not" (or "never", "no") on it or, for what a copula says,
-    on the copula; or a "non-" before it."""
-    def denied(i: int) -> bool:
-        return any(t.head == i and t.dep in ("neg", "det") and t.lemma in ("not", "never", "no")
-                   and i != j for j, t in enumerate(tokens))
-    return denied(k) or tokens[k].dep in _PREDICATES and denied(tokens[k].head) or \
-        _set_aside(tokens, k)
-
-
-def _set_aside(tokens: list[Token], k: int) -> bool:
-    return _non(tokens, k) or _instead(tokens, k)
-
-
-def _instead(tokens: list[Token], k: int) -> bool:
-    """Whether word k is in what "instead of" or "rather than" sets aside: "described by the
-    Schrödinger equation instead of *Newtonian equations*"."""
-    for j in range(k - 1, max(k - 6, 0), -1):
-        if (tokens[j].lemma, tokens[j - 1].lemma) in (("of", "instead"), ("than", "rather")):
-            return True
-        if tokens[j].pos in ("PUNCT", "AUX", "CCONJ", "SCONJ", "ADP"):
-            return False
-    return False
-
-
-def _non(tokens: list[Token], k: int) -> bool:
-    return k >= 2 and tokens[k - 1].lemma == "-" and tokens[k - 2].lemma == "non"
-
-
 def _owner_changed(q: list[Token], tokens: list[Token]) -> str:
     """"the major tributary of Lake Constance" is not "its major tributary" when "its" is
     another's (Lake Constance not the subject of its clause), nor "the tributary of the Aare":
@@ -1621,6 +1429,203 @@ def _below(tokens: list[Token], k: int, top: int) -> bool:
             break
         r = _clause_root(tokens, tokens[r].head)
     return _in_clause(tokens, k, top)
+
+
+# -- a word of the question changed: denied, of opposite sense, respelled, replaced --------------
+
+
+# Words of opposite sense (lemmas). Unlike the qualifier axes, a question is only doubted when
+# the sentence says the other side in place of the asked one, never for leaving both out.
+_OPPOSITES = [
+    ({"same", "identical"}, {"different", "distinct"}),
+    ({"specific"}, {"generic", "nonspecific"}),
+    ({"few", "little"}, {"many", "most", "much", "lot", "all"}),
+    ({"enter", "entry"}, {"exit", "leave"}),
+    ({"strengthen", "enhance", "boost", "stimulate"}, {"weaken", "inhibit", "diminish",
+                                                      "suppress", "impair"}),
+    ({"include"}, {"exclude"}), ({"accept"}, {"reject"}), ({"import"}, {"export"}),
+    ({"allow", "permit", "enable"}, {"prevent", "forbid", "prohibit", "ban"}),
+    ({"success", "succeed", "successful"}, {"fail", "failure", "unsuccessful"}),
+    ({"win", "victory"}, {"lose"}), ({"buy", "purchase"}, {"sell"}),
+    ({"internal"}, {"external"}), ({"inner"}, {"outer"}), ({"public"}, {"private"}),
+    ({"positive"}, {"negative"}), ({"major"}, {"minor"}), ({"input"}, {"output"}),
+    ({"always"}, {"never", "rarely", "seldom", "sometimes"}), ({"ancient"}, {"modern"}),
+    ({"north", "northern"}, {"south", "southern"}), ({"east", "eastern"}, {"west", "western"}),
+    ({"rural"}, {"urban"}), ({"domestic"}, {"foreign"}), ({"direct"}, {"indirect"}),
+    ({"voluntary"}, {"compulsory", "mandatory"}),
+]
+_NEGATING_PREFIX = re.compile(r"^(?:un|in|im|il|ir|non-?|dis|a(?=\w+(?:al|ic)$))(?P<w>\w{4,})$")
+
+
+def opposed(question: Sentence, sentence: Sentence) -> str:
+    """Why the sentence says the opposite of a word of the question, or "": "a generic way" for
+    "a specific way", "exit" for "enter", "nearly all organisms" for "very few", "informal" for
+    "formal", "massless strings" for "mass strings"."""
+    asked = {t.lemma for t in question.tokens}
+    stated = {t.lemma for t in sentence.tokens}
+    for one, other in _OPPOSITES:
+        for a, b in ((one, other), (other, one)):
+            if asked & a and not asked & b and stated & b and not stated & a:
+                return f"the source says {sorted(stated & b)[0]}, against {sorted(asked & a)[0]}"
+    for t in sentence.tokens:
+        m = _NEGATING_PREFIX.match(t.lemma) if t.pos == "ADJ" else None
+        word = m.group("w") if m else t.lemma[:-4] if t.lemma.endswith("less") else ""
+        if word in asked and word not in stated and t.lemma not in asked:
+            return f"the source says {t.lemma}, against {word}"
+    return ""
+
+
+def replaced(part: Part, sentence: Sentence, lent: set[str]) -> str:
+    """Why the sentence puts another noun where the question has one it never says, or "": "the
+    motion of the body" in the place of "the motion of the head", "quantum mechanics" for
+    "quantum particles", "located in the thymus" for "located in the brain". Words of a
+    describing clause count too: that is where a changed question changes a word."""
+    q, tokens = analysis.as_sentence(part.label).tokens, sentence.tokens
+    said = set(sentence.terms) | lent
+    for k, w in enumerate(q):
+        if w.pos not in ("NOUN", "ADJ") or not w.term or _mentions(w.term, said):
+            continue
+        prep = q[w.head]
+        if w.dep == "pobj" and prep.dep == "prep" and q[prep.head].term:
+            other = [t for j, t in enumerate(tokens) if t.dep == "pobj" and t.term
+                     and tokens[t.head].lemma == prep.lemma
+                     and tokens[tokens[t.head].head].term == q[prep.head].term]
+            if other:
+                return f"it says {prep.lemma} {other[0].lemma}, not {prep.lemma} {w.lemma}"
+        mods = {u.term for u in q if u.head == k and u.dep in ("compound", "amod") and u.term}
+        other = [t for t in tokens if t.term in mods and t.dep in ("compound", "amod")
+                 and tokens[t.head].term and tokens[t.head].pos in ("NOUN", "PROPN")
+                 and tokens[t.head].term not in mods]
+        if other:
+            return f"it says {other[0].lemma} {tokens[other[0].head].lemma}, not {w.lemma}"
+    return ""
+
+
+# "What is packet switching?", "Who was Frederick the Great?": the thing alone, to be defined
+_DEFINE = re.compile(r"^\s*(?:what|who)\s+(?:is|was|are|were)\s+(?P<x>(?:[\w'.-]+\s*){1,5}?)"
+                     r"\s*\??\s*$", re.I)
+# ... not a thing to be identified by a description: "What is Europe's largest inland port?"
+_NOT_A_THING = re.compile(r"\b(?:of|in|into|on|onto|at|for|with|by|from|to|between|during|about|"
+                          r"after|before|as|under|over|through|against|among|within|without|"
+                          r"that|which|who|when|where|\w+ed|made|first|last|\w+est|most|"
+                          r"least)\b|'s?\b", re.I)
+_DEFINING = {"mean", "refer", "denote", "define", "describe", "consist", "comprise",
+             "represent", "call", "know", "name", "term"}
+
+
+def undefined(part: Part, sentence: Sentence) -> str:
+    """Why the sentence, naming the thing a "what is X" question asks about, does not say what
+    it is, or "". A definition has a form: X is a ..., X (or "a ..., X") with an apposition,
+    X, which ..., "known as / called X", X means / refers to / consists of ...; a sentence
+    that only mentions X ("Packet switching contrasts with ...", "in the Bell System") says
+    something else about it."""
+    m = _DEFINE.match(part.label)
+    if not m or _NOT_A_THING.search(m.group("x")) or not (x := analysis.terms(m.group("x"))):
+        return ""
+    tokens = sentence.tokens
+    said = [k for k, t in enumerate(tokens) if t.term == x[-1]  # "circuit switching" is not it
+            and set(x) <= {u.term for u in tokens[max(0, k - len(x) - 1):k + 1]}]
+    return "" if not said or any(_defines(tokens, k) for k in said) else \
+        f"it does not say what {m.group('x').strip()} is"
+
+
+def _defines(tokens: list[Token], k: int) -> bool:
+    t, head = tokens[k], tokens[tokens[k].head]
+    kids = [u for u in tokens if u.head == k and u is not t]
+    if t.dep in ("nsubj", "nsubjpass") and (head.lemma in _DEFINING or head.lemma == "be" and any(
+            u.head == t.head and u.dep in ("attr", "acomp", "xcomp") for u in tokens)):
+        return True
+    first = k
+    while tokens[first].dep == "conj" and tokens[first].head != first:
+        first = tokens[first].head
+    if tokens[first].dep == "dobj" and tokens[tokens[first].head].lemma == "include":
+        return True  # "Famous musicians include Władysław Szpilman and Frédéric Chopin"
+    if t.dep in ("appos", "attr", "oprd") or any(u.dep in ("appos", "relcl") for u in kids):
+        return True
+    if any(u.dep == "acl" and u.lemma in _DEFINING for u in kids):  # "X, also known as Y"
+        return True
+    return t.dep == "pobj" and head.lemma == "as" and tokens[head.head].lemma in _DEFINING
+
+
+def respelled(question: str, sentence: Sentence) -> str:
+    """Why the sentence, whose words hold a name of the question, spells a word of it otherwise,
+    or "": "Donald Davies" is not "Donald Davis" (both stem to "davi"), "Integrity" not
+    "Integration", "Killer T cells" not "Killer B cells", "George IV Bridge" not "George V
+    Bridge". A word of a name is a proper noun, or a capital letter or two beside a word the
+    sentence says; a plural or "'s" may follow it."""
+    said, text = set(sentence.terms), _plain(sentence.text)
+    q = analysis.as_sentence(question).tokens
+    for k, t in enumerate(q):
+        word = re.match(r"[\w'’.&-]*\w", question[t.start:])
+        word = _plain(re.sub(r"'s?$", "", word.group())) if word else ""
+        short = re.fullmatch(r"[A-Z]{1,3}", word) and any(
+            0 <= j < len(q) and q[j].term in said for j in (k - 1, k + 1))
+        if not (short or t.pos == "PROPN" and t.term in said) or not word:
+            continue
+        plural = "|" + re.escape(word[:-1]) + "'?" if word.endswith("s") else ""
+        if not re.search(rf"\b(?:{re.escape(word)}(?:s|es|'s?)?{plural})\b", text, re.I):
+            return f"the source does not name {word}: it spells it otherwise"
+    return ""
+
+
+def _plain(text: str) -> str:
+    """Accents, dots and curly apostrophes away: "Frédéric" is "Frederic", "U.S." is "US"."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c)).replace(".", "")
+
+
+def negation_changed(question: Sentence, sentence: Sentence) -> str:
+    """Why the sentence denies what the question asserts, or asserts what it denies, or "".
+    Read word by word, not for the whole sentence: "gravitation is not viewed as a force" does
+    not answer "What is viewed as a force", and "the Court quickly acknowledged that ... cannot
+    contradict ..." does not answer what the Court did not acknowledge. Each time the sentence
+    says the asked predicate it must say it the other way ("non-zero velocity" for "zero")."""
+    def key(t: Token) -> str:  # "zero" is a figure, with no term
+        return t.term or (t.lemma if t.pos in ("NUM", "ADJ") and t.lemma.isalpha() else "")
+
+    q, tokens = question.tokens, sentence.tokens
+    for k, w in enumerate(q):
+        if not key(w):
+            continue
+        # a noun is denied by what sets it aside, not by a "not" on its verb
+        denied = _negated if w.pos in ("VERB", "ADJ") or w.dep in _PREDICATES else _set_aside
+        said = [j for j, t in enumerate(tokens) if key(t) == key(w)]
+        if said and all(denied(tokens, j) != denied(q, k) for j in said):
+            return (f"the source says {'not ' if denied(tokens, said[0]) else ''}{w.lemma}, "
+                    f"against {'not ' if denied(q, k) else ''}{w.lemma}")
+    return ""
+
+
+_PREDICATES = ("acomp", "attr", "oprd")  # what a copula says of its subject: "is not a part"
+
+
+def _negated(tokens: list[Token], k: int) -> bool:
+    """Whether word k is denied: "not" (or "never", "no") on it or, for what a copula says,
+    on the copula; or a "non-" before it."""
+    def denied(i: int) -> bool:
+        return any(t.head == i and t.dep in ("neg", "det") and t.lemma in ("not", "never", "no")
+                   and i != j for j, t in enumerate(tokens))
+    return denied(k) or tokens[k].dep in _PREDICATES and denied(tokens[k].head) or \
+        _set_aside(tokens, k)
+
+
+def _set_aside(tokens: list[Token], k: int) -> bool:
+    return _non(tokens, k) or _instead(tokens, k)
+
+
+def _instead(tokens: list[Token], k: int) -> bool:
+    """Whether word k is in what "instead of" or "rather than" sets aside: "described by the
+    Schrödinger equation instead of *Newtonian equations*"."""
+    for j in range(k - 1, max(k - 6, 0), -1):
+        if (tokens[j].lemma, tokens[j - 1].lemma) in (("of", "instead"), ("than", "rather")):
+            return True
+        if tokens[j].pos in ("PUNCT", "AUX", "CCONJ", "SCONJ", "ADP"):
+            return False
+    return False
+
+
+def _non(tokens: list[Token], k: int) -> bool:
+    return k >= 2 and tokens[k - 1].lemma == "-" and tokens[k - 2].lemma == "non"
 
 
 # -- a description bound in one clause ---------------------------------------------------------

@@ -230,8 +230,8 @@ SOURCE = Passage(id="s", source="s.md", title="CyberTipline", page=None, start=0
                       "million in 2022. NCMEC escalated 63,892 reports in 2023 as urgent.")
 
 
-def supported(claim: str) -> tuple[bool, str]:
-    evidence, why = support(analysis.as_sentence(claim), [0], [SOURCE], threshold=0.6)
+def supported(claim: str, source: Passage = SOURCE) -> tuple[bool, str]:
+    evidence, why = support(analysis.as_sentence(claim), [0], [source], threshold=0.6)
     return evidence is not None, why
 
 
@@ -259,10 +259,9 @@ def test_a_claim_moved_to_another_month_or_rate_is_not_supported():
                           "listed 374 members as of 31 August 2009.")
     for claim in ("The Holm Centre realizes about 500 projects a month.",
                   "The Holm Centre listed 374 members in April 2009."):
-        evidence, why = support(analysis.as_sentence(claim), [0], [source], threshold=0.6)
-        assert evidence is None and "another" in why
-    assert support(analysis.as_sentence("The Holm Centre realizes about 500 projects a year."),
-                   [0], [source], threshold=0.6)[0] is not None
+        ok, why = supported(claim, source)
+        assert not ok and "another" in why
+    assert supported("The Holm Centre realizes about 500 projects a year.", source)[0]
 
 
 def test_a_claim_that_adds_to_what_its_figure_counts_is_not_supported():
@@ -274,14 +273,13 @@ def test_a_claim_that_denies_opposes_or_respells_its_source_is_not_supported():
     source = Passage(id="g", source="g.md", title="Force", page=None, start=0, end=0,
                      text="In general relativity, gravitation is viewed as curved space-time. "
                           "Donald Davies at the NPL developed packet switching in 1965.")
-    for claim in ("In general relativity, gravitation is not viewed as curved space-time.",
-                  "Donald Davis at the NPL developed packet switching in 1965."):
-        evidence, why = support(analysis.as_sentence(claim), [0], [source], threshold=0.6)
-        assert evidence is None, claim
-    assert "Davis" in why
-    for claim in ("In general relativity, gravitation is viewed as curved space-time.",
-                  "Donald Davies at the NPL developed packet switching in 1965."):
-        assert support(analysis.as_sentence(claim), [0], [source], threshold=0.6)[0]
+    assert not supported("In general relativity, gravitation is not viewed as curved "
+                         "space-time.", source)[0]
+    ok, why = supported("Donald Davis at the NPL developed packet switching in 1965.", source)
+    assert not ok and "Davis" in why
+    assert supported("In general relativity, gravitation is viewed as curved space-time.",
+                     source)[0]
+    assert supported("Donald Davies at the NPL developed packet switching in 1965.", source)[0]
 
 
 # -- end to end: an OpenAI-compatible endpoint that restates the sources wrongly ------------------

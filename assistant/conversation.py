@@ -67,6 +67,7 @@ class Turn:
     thing: str  # what "it" refers to: the last singular noun phrase, a name first
     counted_set: str = ""  # "the 84,310 items the library lent in 2023": "how many of them"
     counted_head: str = ""  # the lemma of the counted noun: "item"
+    whole_set: str = ""  # the set counted_set is a part of: what "And how many were ...?" counts
     counted_clause: str = ""  # the set without the count: what "that" means after a count
     answer_name: str = ""  # a name the answer gave to a "who"/"which" question: what "it" means
     answer_thing: str = ""  # what the answer gave to a "what" question: "the chain checker tool"
@@ -109,7 +110,7 @@ def condense(asked: str, previous: Answer | str | None,
         return asked
     own_names = [e.text for e in doc.ents if e.label_ in NAME_LABELS]
     has_pronoun = any(t.lower_ in _PLURAL | _SINGULAR | set(_POSSESSIVE) or _stands_alone(t)
-                      for t in doc)
+                      or _one(t) for t in doc)
     elliptical = bool(_WHAT_ABOUT.match(core)) or not any(t.pos_ in ("VERB", "AUX")
                                                            for t in doc)
     if own_names and not has_pronoun and not elliptical and not _needs_subject(doc):
@@ -117,6 +118,8 @@ def condense(asked: str, previous: Answer | str | None,
         return asked if core == own_words else core[:1].upper() + core[1:]
     if elliptical and _WH_FRAGMENT.match(core):
         return _asked_again(core, before)
+    if circumstance := _other_circumstance(doc, before):
+        return circumstance
     restated = _was_that(doc, before)
     if restated:
         return restated
@@ -132,6 +135,25 @@ def condense(asked: str, previous: Answer | str | None,
     return asked
 
 
+def _fuller(doc, tok, before: Turn) -> str:
+    """"How often is *the sale* held?" after "How much did the Millbrook library's book sale
+    raise?": the previous question's phrase with that head noun and more words ("the book
+    sale", "the repair of its roof"), which "the" points back to; "" when there is none."""
+    if (tok.pos_ != "NOUN" or not tok.i or doc[tok.i - 1].lower_ != "the"
+            or (tok.i + 1 < len(doc) and doc[tok.i + 1].pos_ in ("NOUN", "PROPN", "ADP"))):
+        return ""
+    head = set(analysis.terms(tok.text))
+    for phrase in (before.possessed, before.object, *(f"the {n}" for n in before.nouns)):
+        words = phrase.split(" of ")[0].split()
+        if len(phrase.split()) > 2 and words and set(analysis.terms(words[-1])) == head:
+            return phrase
+    return ""
+
+
+def _plural(phrase: str) -> bool:
+    return analysis.nlp()(phrase)[-1].tag_ in ("NNS", "NNPS")
+
+
 def _stands_alone(tok) -> bool:
     """A demonstrative used as a pronoun: "how many of those finished", "why were those
     escalated", "what share was that" (the tagger calls it a determiner with no noun to
@@ -139,6 +161,11 @@ def _stands_alone(tok) -> bool:
     after = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
     return (tok.lower_ in _DEMONSTRATIVE and tok.tag_ == "DT"
             and (after is None or after.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM")))
+
+
+def _one(tok) -> bool:
+    """"a new one", "the old ones": a noun the previous turn said, with another adjective."""
+    return tok.lower_ in ("one", "ones") and tok.i > 0 and tok.doc[tok.i - 1].pos_ == "ADJ"
 
 
 def _pronoun(tok) -> bool:
@@ -179,8 +206,10 @@ def _of_them(doc, before: Turn) -> str:
     words = [t.lower_ for t in doc]
     if not before.counted_set or words[:2] != ["how", "many"] or len(doc) < 4:
         return ""
-    if _needs_subject(doc):
+    if _needs_subject(doc):  # "And how many were e-books?": of the whole, beside the part
         end = 2
+        if before.whole_set:
+            return f"Of {before.whole_set}, how many {doc[end:].text.rstrip('?. ')}?"
     elif words[2] == "of" and len(doc) >= 5 and words[3] in _PLURAL:
         end = 4
         if not _pronoun(doc[3]):  # "those loans": only the counted noun
@@ -220,7 +249,15 @@ def _changed_detail(doc, before: Turn) -> str:
         text = (re.sub(rf"\b{re.escape(old)}\b", tok.text, text) if old
                 else f"{text} in {tok.text}")
     dated = {tok.i for _, tok in periods}
+    phrases: list[tuple[str, bool]] = []
     for phrase, is_name in _noun_phrases(doc, skip=dated):
+        pair = phrases and not is_name and not phrases[-1][1] and re.search(
+            rf"{re.escape(phrases[-1][0])} (?:and|or) {re.escape(phrase)}", doc.text)
+        if pair:  # "paper and card": one measure, as a table row names it
+            phrases[-1] = (pair.group(0), False)
+        else:
+            phrases.append((phrase, is_name))
+    for phrase, is_name in phrases:
         # A changed measure replaces the noun it is closest to ("what about prosecutions?"
         # after "... arrests"); a name is added, never swapped: which one it replaces is a guess.
         target = None if is_name else _closest(phrase, before.nouns, before.counted)
@@ -230,6 +267,29 @@ def _changed_detail(doc, before: Turn) -> str:
                 f"{other} or {target}") if other != target and pair in text), target)
         text = _replace(text, target, phrase) if target else f"{text}, for {phrase}"
     return text + "?"
+
+
+def _other_circumstance(doc, before: Turn) -> str:
+    """"And after the lid comes off?" after "How long should the loaf bake with the lid on?":
+    the previous question under the new circumstance, which replaces the last one its verb had
+    ("... bake after the lid comes off?"); "" when the follow-up asks anything of its own."""
+    first = next((t for t in doc if not t.is_punct), None)
+    if first is None or first.pos_ not in ("ADP", "SCONJ") or any(
+            t.tag_ in _WH_TAGS for t in doc) or first.head.pos_ not in ("VERB", "AUX"):
+        return ""
+    prev = analysis.nlp()(before.text.rstrip("?. "))
+    root = next((t for t in prev if t.dep_ == "ROOT"), None)
+    if root is None or root.pos_ not in ("VERB", "AUX"):
+        return ""
+    new = doc[first.i:].text.rstrip("?. ")
+    start = len(prev)  # the adverbials that end it ("with the lid on"), replaced as one
+    for t in reversed([t for t in root.children if t.i > root.i]):
+        if t.dep_ not in ("prep", "advcl", "advmod", "prt") or t.right_edge.i != start - 1:
+            break
+        start = t.left_edge.i
+    if start == len(prev):
+        return f"{prev.text} {new}?"
+    return f"{prev[:start].text} {new}?"
 
 
 def _swap_phrase(doc, text: str) -> str:
@@ -286,6 +346,10 @@ def _resolved(doc, before: Turn) -> str:
         after_of = tok.i > 0 and doc[tok.i - 1].lower_ == "of"
         if tok.i == skip:
             continue
+        fuller = _fuller(doc, tok, before)
+        if fuller:  # "the sale" -> "the Millbrook library's book sale"
+            out[-1] = fuller + ws
+            continue
         if low in ("those", "these") and tok.pos_ != "PRON" and tok.i + 1 < len(doc) \
                 and _same_noun(doc[tok.i + 1], before):
             out.append(before.counted_set + doc[tok.i + 1].whitespace_)  # "those reports"
@@ -297,7 +361,8 @@ def _resolved(doc, before: Turn) -> str:
                 and before.subject:
             out.append(before.subject + ws)  # "how much do they cost": the pads, not the stops
             plural_done = True
-        elif low in _PLURAL and _pronoun(tok) and not plural_done and before.counted:
+        elif low in _PLURAL and _pronoun(tok) and not plural_done and before.counted and (
+                not before.plural or _plural(before.counted)):  # "which law": not "they"
             out.append(_owned(before) + ws)  # "how many of them" -> "of the CyberTipline's reports"
             plural_done = True
         elif low in _PLURAL and _pronoun(tok) and not plural_done and before.plural:
@@ -311,12 +376,18 @@ def _resolved(doc, before: Turn) -> str:
         elif low == "it" and tok.dep_ in ("dobj", "pobj") and before.possessed \
                 and not before.answer_name and not before.answer_thing:
             out.append(before.possessed + ws)  # "who funded it": the budget, not the library
+        elif low == "it" and tok.dep_ in ("dobj", "pobj") and before.object \
+                and _asks_amount_of(analysis.nlp()(before.text)) and not before.answer_name:
+            out.append(before.object + ws)  # "what paid for it": the repair whose cost was asked
         elif low == "it" and amount and before.object and not before.answer_name \
                 and not before.answer_thing:
             out.append(before.object + ws)  # "how much did it cost": the repair, not the library
         elif ((low in _SINGULAR and _pronoun(tok)) or (low == "that" and _stands_alone(tok))) \
                 and it:
             out.append(it + ws)
+        elif _one(tok) and (phrase := (before.subject or before.plural) if low == "ones"
+                            else _common_thing(analysis.nlp()(before.text), plural=False)):
+            out.append(phrase.removeprefix("the ") + ws)  # "new ones": new rim brake pads
         elif low in _POSSESSIVE and tok.head.lemma_ in _MEMBERS and (
                 before.answer_name or before.names):  # "its crews": the utility's, not the budget's
             out.append(_genitive(before.answer_name or before.names[-1]) + ws)
@@ -340,6 +411,11 @@ def _resolved(doc, before: Turn) -> str:
                      if not any(n != m and n.lower() in m.lower() for m in missing_names)
                      and not any(m.lower().removeprefix("the ") in low and  # named already
                                  m.lower().removeprefix("the ") in n.lower() for m in before.names)]
+    # what the name owned, when that was the topic ("the money" after "... the Millbrook
+    # library's book sale raise?"): the book sale, not the library
+    missing_names = [before.possessed if before.possessed.lower().removeprefix("the ")
+                     .startswith(n.lower().removeprefix("the ") + "'") else n
+                     for n in missing_names]
     if missing_names:
         text += f" ({', '.join(missing_names)})"
     missing_years = [y for y in before.years if y not in low]
@@ -401,12 +477,17 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
     figure = _counted_figure(claims, head)
     # Only an answer's count makes the set definite: without it, "Of the reports the
     # CyberTipline received in 2023, how many ..." reads as asking the total again.
+    # a turn about the set an earlier answer counted ("why were those ...", "of the 84,310
+    # loans ..., how many ..."): that set, which a part of it counted here narrows
+    whole, whole_head = next(((t.counted_set, t.counted_head) for t in (
+        _turn(a) for a in reversed(earlier) if isinstance(a, Answer))
+        if t.counted_set and t.counted_set in question), ("", ""))
+    if whole and figure and figure.text in whole:
+        figure = None  # the answer gave the whole again: the part is not documented
     counted_set = f"the {figure.text} {clause.removeprefix('the ')}" if (
         clause and figure) else ""
-    if not counted_set:  # a turn about the set an earlier answer counted ("why were those ...")
-        counted_set, head = next(((t.counted_set, t.counted_head) for t in (
-            _turn(a) for a in reversed(earlier) if isinstance(a, Answer))
-            if t.counted_set and t.counted_set in question), ("", head))
+    if not counted_set:
+        counted_set, head, whole = whole, whole_head or head, ""
     # "How many tonnes of glass": the unit is not the measure a new one replaces
     unit = doc[2].text if ([t.lower_ for t in doc[:2]] in (["how", "many"], ["how", "much"])
                            and len(doc) > 3 and doc[3].lower_ == "of") else ""
@@ -415,6 +496,7 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 [p for p, name in phrases if not name and p != unit],
                 things[-1] if things else _common_thing(doc, plural=False),
                 counted_set=counted_set, counted_head=head, counted_clause=clause,
+                whole_set=whole,
                 answer_name=_answer_name(doc, stated), answer_thing=_answer_thing(doc, stated),
                 plural=_common_thing(doc, plural=True),
                 cited=frozenset(t for c in (answer.citations if answer else [])
@@ -431,8 +513,12 @@ def _possessed(doc) -> str:
     Library's operating budget": what "it" means as an object next ("Who funded it?"); as a
     subject it is still the name ("How many shops did it open?")."""
     for tok in doc:
-        if tok.dep_ == "poss" and _proper(tok) and tok.head.pos_ == "NOUN" and tok.head.i > tok.i:
-            span = doc[tok.head.left_edge.i:tok.head.i + 1]
+        if tok.dep_ == "poss" and any(_proper(t) for t in tok.subtree) and tok.head.pos_ == "NOUN" \
+                and tok.head.i > tok.i:  # "the Millbrook library's book sale" too
+            start = tok.head.left_edge.i
+            while doc[start].is_punct:  # "(the Millbrook library's book sale)"
+                start += 1
+            span = doc[start:tok.head.i + 1]
             return span.text if span[0].pos_ == "DET" or _proper(span[0]) else f"the {span.text}"
     return ""
 
@@ -481,8 +567,11 @@ def _plural_subject(doc, counted: str) -> str:
     for tok in doc:
         if (tok.dep_ in ("nsubj", "nsubjpass") and tok.tag_ == "NNS"
                 and tok.lemma_.lower() not in {t.lemma_.lower() for t in analysis.nlp()(counted)}):
-            words = "".join(t.text_with_ws for t in doc[tok.left_edge.i:tok.i + 1]  # "disc"
-                            if t.pos_ not in ("DET", "PRON", "NUM"))  # too; not a count
+            start = tok.left_edge.i
+            if start > 1 and doc[start - 1].tag_ == "VB" and doc[start - 2].pos_ == "AUX":
+                start -= 1  # "should rim brake pads be checked": the tagger's verb is "rim"
+            words = "".join(t.text_with_ws for t in doc[start:tok.i + 1]  # "disc" too;
+                            if t.pos_ not in ("DET", "PRON", "NUM"))  # not a count
             return f"the {words.strip()}"
     return ""
 
@@ -491,6 +580,13 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     """"How many items did the Millbrook Public Library lend in 2023?" -> ("the items the
     Millbrook Public Library lent in 2023", "item"): the counted set with the measure asked,
     the verb in the past form the answer wrote ("lent"); ("", "") for another question."""
+    part = _PARTITIVE_COUNT.match(doc.text)
+    if part:  # "Of the 36.2 million reports ..., how many were escalated?": the part counted
+        # the word after its count ("36.2 million reports", which the tagger may read as a verb)
+        noun = next((t for t in doc[2:] if t.tag_ != "CD"), None)
+        if noun is None or noun.idx > part.end(1) or noun.pos_ not in ("NOUN", "VERB"):
+            return "", ""
+        return f"the {noun.text} that {part.group(2)}", noun.lemma_.lower()
     if [t.lower_ for t in doc[:2]] != ["how", "many"]:
         return "", ""
     k = 2
@@ -519,6 +615,9 @@ def _counted_set(doc, stated: list) -> tuple[str, str]:
     else:
         return "", ""
     return f"the {doc[2:k].text} {clause}", doc[unit - 1].lemma_.lower()
+
+
+_PARTITIVE_COUNT = re.compile(r"of the (.*?), how many (.+?)[?.]?$", re.I)
 
 
 def _counted_figure(claims: list[str], head: str) -> Figure | None:

@@ -40,7 +40,7 @@ from assistant.analysis import context_before
 from assistant.cells import Grounding
 from assistant.figures import agree, is_duration
 from assistant.question import NAME_LABELS, WHOLE, Part
-from assistant.text import clean, coverage, is_instruction, section_headings
+from assistant.text import NEGATIONS, clean, coverage, is_instruction, section_headings
 from assistant.types import Figure, Passage, Sentence, Token
 
 ANSWERED, UNCONFIRMED, UNDOCUMENTED = "answered", "unconfirmed", "not_documented"
@@ -137,7 +137,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         sentence = analysis.as_sentence(sentence)
     if isinstance(context, str):
         context = {t for s in analysis.sentences(context) if not s.negated for t in s.terms}
-    if sentence.negated and part.kind != "fact" and not _NEGATION.search(part.label):
+    condition = _condition(part, sentence)
+    if sentence.negated and part.kind != "fact" and not _NEGATION.search(part.label) and not (
+            condition and _negations(sentence) <= condition):  # "when ... no longer visible"
         return Verdict(UNDOCUMENTED, "the sentence says what is not, or is not known")
     question = analysis.as_sentence(part.label)
     if not sentence.negated and not _WHY.match(part.label) and \
@@ -147,6 +149,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if asks_what and (why := negation_changed(question, sentence)):  # may be the answer
         return Verdict(UNDOCUMENTED, why)
     found, figures = _answers_of_kind(part, sentence, strict)
+    found = found or bool(condition)
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
     units = _unit_terms(sentence)  # "psi" says pressure
@@ -187,8 +190,10 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if why := _other_period(part.label, sentence.text):
         return Verdict(UNDOCUMENTED, why, cov)
     asked, stated = _signs(question, sentence), _signs(sentence, question)
-    opposite = [axis for axis, sides in asked.items() if not sides & stated.get(axis, set())
-                and stated.get(axis)]
+    swapped = _events_swapped(question, sentence)  # "fitted before it reopened": "reopened
+    # after they were fitted" holds the order, "reopened before they were fitted" reverses it
+    opposite = [axis for axis, sides in asked.items() if stated.get(axis) and (
+        (not sides & stated[axis]) != (axis == "order" and swapped))]
     if opposite:
         return Verdict(UNDOCUMENTED, f"it states the opposite {opposite[0]}", cov)
     if why := opposed(question, sentence):
@@ -214,7 +219,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     elif why := unbound(part, sentence):
         doubts.append(why)
     lent = (set(context) if heading is None else heading) | units  # what a heading may say
-    if why := displaced(part, sentence, sent_terms | lent):
+    if not condition and (why := displaced(part, sentence, sent_terms | lent)):
         doubts.append(why)
     if why := roles_changed(part, sentence):
         doubts.append(why)
@@ -225,6 +230,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if part.wants_figure:
         if part.kind in ("date", "duration") and (unsaid := _unsaid(part, sentence, lent)):
             doubts.append(f"it does not say {', '.join(unsaid)} in its sentence")  # "when"
+        if part.kind in ("count", "money") and (why := _part_of(part, sentence, figures)):
+            return Verdict(UNDOCUMENTED, why, cov)  # a smaller group than asked
         missing = [t for t in part.terms if t not in all_terms and not _kind_word(t, figures)]
         if any(t in part.nominal for t in missing):  # another measure or group: arrests, not
             return Verdict(UNDOCUMENTED, f"nothing states {', '.join(missing)}", cov)  # reports
@@ -291,6 +298,28 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     return Verdict(ANSWERED, "states the asked kind for the asked subject", cov)
 
 
+def _part_of(part: Part, sentence: Sentence, figures: list[Figure]) -> str:
+    """"The 63,892 escalated reports are the subset of the 2023 caseload" does not say how
+    large the caseload was: its figures count another noun, and the asked one is only what
+    that is a part of."""
+    tokens = sentence.tokens
+    counted = {tokens[tokens[c].head].term for f in figures
+               if (c := _span_head(tokens, f.start, f.end)) is not None
+               and tokens[c].dep == "nummod"}
+    if not counted or any(_mentions(n, counted) for n in part.nominal):
+        return ""
+    for t in tokens:
+        of = tokens[t.head]
+        if t.dep == "pobj" and t.term in part.nominal and of.lemma == "of" and \
+                tokens[of.head].lemma in _PARTITIVE:
+            return f"its figures count a {tokens[of.head].lemma} of the {t.term}"
+    return ""
+
+
+_PARTITIVE = {"subset", "part", "share", "fraction", "portion", "proportion", "percentage",
+              "minority", "majority", "sample"}
+
+
 def _kind_word(term: str, figures: list[Figure]) -> bool:
     """"How much *money*": a word naming the answer's kind, which a figure says ("$3,980")."""
     return term in _KIND_WORDS and bool(figures)
@@ -325,10 +354,12 @@ def claim_answers(part: Part, claim: Sentence, evidence: Sentence, context: set[
 
 @dataclass
 class Found:
-    """The candidates that answer one part and those that may, best first as (index, coverage)."""
+    """The candidates that answer one part and those that may, best first as (index, rank):
+    the rank is the question's coverage with the passage's context, then by the sentence
+    alone."""
 
-    answers: list[tuple[int, float]] = field(default_factory=list)
-    unconfirmed: list[tuple[int, float]] = field(default_factory=list)
+    answers: list[tuple[int, tuple[float, float]]] = field(default_factory=list)
+    unconfirmed: list[tuple[int, tuple[float, float]]] = field(default_factory=list)
 
 
 def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], *,
@@ -339,13 +370,17 @@ def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], *,
         for k, (passage, sentence) in enumerate(candidates):
             verdict = decide(part, sentence, context_before(passage, sentence), strict=strict,
                              heading=heading_terms(passage, sentence))
+            # of two sentences as close, the one saying more of the question itself: under
+            # "Cooling and storing", "Store the loaf ... for up to 3 days" before "Let the
+            # loaf cool ... for at least 1 hour" for how long a loaf can be stored
+            rank = (verdict.coverage, coverage(part.terms, set(sentence.terms)))
             if verdict.outcome == ANSWERED:
-                found[j].answers.append((k, verdict.coverage))
+                found[j].answers.append((k, rank))
             elif verdict.outcome == UNCONFIRMED:
-                found[j].unconfirmed.append((k, verdict.coverage))
+                found[j].unconfirmed.append((k, rank))
     for f in found:
-        f.answers.sort(key=lambda ks: (-ks[1], ks[0]))
-        f.unconfirmed.sort(key=lambda ks: (-ks[1], ks[0]))
+        f.answers.sort(key=lambda ks: (-ks[1][0], -ks[1][1], ks[0]))
+        f.unconfirmed.sort(key=lambda ks: (-ks[1][0], -ks[1][1], ks[0]))
     return found
 
 
@@ -419,6 +454,41 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     else:
         return True, []
     return bool(figs), figs
+
+
+def _condition(part: Part, sentence: Sentence) -> set[int]:
+    """"When should rim brake pads be replaced?" asks a moment of a procedure, not a date:
+    "Replace rim brake pads when the wear grooves are no longer visible", "Feed the starter
+    4 to 12 hours before mixing". The words of such a clause or phrase on the asked verb, or
+    none (a question of the past, "When did ...", asks a date)."""
+    if part.kind != "date" or not _PROCEDURE.match(part.label) or not part.predicate:
+        return set()
+    tokens = sentence.tokens
+    asked = set(part.predicate)
+    for k, t in enumerate(tokens):
+        head = tokens[t.head]
+        # "Feed the starter 4 to 12 hours before mixing" after its heading, which the parser
+        # may tie into one misread sentence: the asked verb before it in its clause will do
+        near = t.lemma in ("before", "after") and any(
+            u.term and _mentions(u.term, asked) for u in tokens[:k]) and not any(
+            u.pos == "PUNCT" for u in tokens[:k])
+        if not near and (t.head == k or not head.term or not _mentions(head.term, asked)):
+            continue
+        marked = t.dep == "advcl" and any(u.head == k and u.lemma in _CONDITION_MARKS
+                                          for u in tokens)
+        if near or marked or (t.dep == "prep" and t.lemma in ("before", "after")):
+            return {j for j in range(len(tokens)) if _within(tokens, j, k)} | (
+                {j for j, u in enumerate(tokens) if u.head == t.head and u.dep == "npadvmod"})
+    return set()
+
+
+def _negations(sentence: Sentence) -> set[int]:
+    return {k for k, t in enumerate(sentence.tokens) if t.lemma in NEGATIONS}
+
+
+_PROCEDURE = re.compile(r"\s*when\s+(?:should|must|can|could|will|would|may|might|do|does|is|are)"
+                        r"\b", re.I)
+_CONDITION_MARKS = {"when", "once", "until", "after", "before", "if"}
 
 
 def _one_other(part: Part, sentence: Sentence, text: str) -> bool:
@@ -806,6 +876,27 @@ def _signs(sentence: Sentence, other: Sentence) -> dict[str, set[int]]:
     return {axis: set(signs) for axis, signs in _signs_of(text)}
 
 
+def _events_swapped(question: Sentence, sentence: Sentence) -> bool:
+    """The two events around "before"/"after" change places between question and sentence
+    ("fitted before the pool reopened", "the pool reopened after the rooms were fitted").
+    Read by position, the verb before the word and the one heading the clause after it,
+    which a misread parse does not move."""
+    def events(s: Sentence) -> tuple[str, str] | None:
+        tokens = s.tokens
+        at = next((k for k, t in enumerate(tokens) if t.lemma in ("before", "after")), None)
+        if at is None:
+            return None
+        left = [t.lemma for t in tokens[:at] if t.pos == "VERB" and t.dep not in _MODIFIERS]
+        right = [t.lemma for t in tokens[at + 1:] if t.pos == "VERB" and t.dep not in _MODIFIERS]
+        return (left[-1], right[0]) if left and right else None
+
+    asked, stated = events(question), events(sentence)
+    return bool(asked and stated) and asked == stated[::-1] and asked[0] != asked[1]
+
+
+_MODIFIERS = {"amod", "compound"}  # "new changing rooms": no event
+
+
 def _names_kind(part: Part, sentence: Sentence, kind: str) -> bool:
     """Whether the sentence names a thing of the kind "which X" asks for that the question
     does not already name: a company by an organisation's name, a colour by a colour word."""
@@ -1056,6 +1147,8 @@ def unbound(part: Part, sentence: Sentence) -> str:
     the chairman": "The chairman of the board is Lars Eide")."""
     tokens = sentence.tokens
     rel = relation(part)
+    if _condition(part, sentence):
+        return ""  # a clause on the asked verb, bound by construction
     if part.kind in ENTITY_LABELS:
         wanted = ENTITY_LABELS[part.kind]
     elif part.kind == "fact" and rel.thing:  # "which group": a name, the group itself

@@ -32,6 +32,9 @@ _KINDS = [  # first match wins
     ("place", r"^\s*where\b|\b(what|which)\s+(country|city|town|state|region|place|county)\b"),
 ]
 FIGURE_KINDS = ("share", "date", "duration", "money", "count")
+# "What was the largest part of the budget?": a thing the measure is made of, not the measure
+_A_PART_OF = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:\w+\s+)?"
+                        r"(?:part|item|component|source|category|use)s?\s+of\b")
 # Names a question is about: the evidence must mention them (a fact about another country,
 # person or organisation is not an answer).
 NAME_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART",
@@ -157,6 +160,8 @@ def _split_pair(clause: str) -> list[tuple[str, list[str]]]:
 def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     low = text.lower()
     kind = next((name for name, pattern in _KINDS if re.search(pattern, low)), "fact")
+    if kind in ("money", "count") and _A_PART_OF.match(low):
+        kind = "fact"  # "the largest part of the budget" is what it went to, not a sum
     focus = [t for t in _counted(text) if t not in distinguishing] + list(distinguishing)
     frame = set(analysis.terms(" ".join(_FRAME_WORDS)))
     part_terms = [t for t in analysis.terms(text) if t not in frame]

@@ -516,3 +516,50 @@ def test_its_people_are_the_named_organisations():
     assert "the Holm Valley Water's crews" in text and "budget" not in text
     assert "(" not in text
     assert "the capital budget's share" in condense("What was its share?", before)
+
+
+def test_a_part_counted_is_the_set_them_means_next():
+    """"Of the 36.2 million reports ..., how many were escalated?" answered with 63,892: "them"
+    next is the 63,892, not the 36.2 million; a count naming nothing still counts beside it, and
+    an answer that only restates the whole makes no new set."""
+    received = answered("How many reports did the CyberTipline receive in 2023?",
+                        "The CyberTipline received 36.2 million reports in 2023.")
+    part = condense("How many of those were escalated as urgent?", received)
+    escalated = answered(part, "In 2023 NCMEC staff escalated 63,892 CyberTipline reports to "
+                               "law enforcement as urgent.")
+    assert condense("How many of them led to arrests?", escalated, [received]) == (
+        "Of the 63,892 reports that were escalated as urgent, how many led to arrests?")
+    assert condense("And how many were duplicates?", escalated, [received]) == (
+        "Of the 36.2 million reports the CyberTipline received in 2023, how many were "
+        "duplicates?")
+    restated = answered(part, "The CyberTipline received 36.2 million reports in 2023.")
+    assert condense("How many of them led to arrests?", restated, [received]) == (
+        "Of the 36.2 million reports the CyberTipline received in 2023, how many led to "
+        "arrests?")
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    # "they": the plural providers, never the singular law asked about
+    ("Which law requires electronic service providers to report apparent CSAM?",
+     "To which system must they report it?",
+     "To which system must the electronic service providers report CSAM?"),
+    # the compound the tagger misreads as a verb ("should rim") stays on the noun
+    ("When should rim brake pads be replaced?", "How much do new ones cost?",
+     "How much do new rim brake pads cost?"),
+    # "the sale": the fuller phrase the previous question had
+    ("What was the money spent on (the Millbrook library's book sale)?",
+     "How often is the sale held?", "How often is the Millbrook library's book sale held?"),
+    # "it" as an object after an amount asked of the repair: the repair
+    ("How much did the repair of its roof cost (the Millbrook library)?", "What paid for it?",
+     "What paid for the repair of its roof (the Millbrook library)?"),
+    # a changed circumstance replaces the one the verb had
+    ("How long should the sourdough loaf bake with the lid on?", "And after the lid comes off?",
+     "How long should the sourdough loaf bake after the lid comes off?"),
+    # a coordinated measure is one measure, as a table row names it
+    ("How many tonnes of glass did Millbrook collect in Q4 2023?",
+     "What about paper and card in the same quarter?",
+     "How many tonnes of paper and card did Millbrook collect in Q4 2023?"),
+])
+def test_follow_ups_resolve_plural_things_fuller_phrases_and_circumstances(previous, follow_up,
+                                                                           expected):
+    assert condense(follow_up, previous) == expected

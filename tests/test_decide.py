@@ -11,6 +11,7 @@ from assistant.decide import (
     ANSWERED,
     UNCONFIRMED,
     UNDOCUMENTED,
+    answering,
     claim_answers,
     decide,
     heading_terms,
@@ -897,3 +898,61 @@ def test_a_word_naming_the_answers_kind_is_said_by_its_figure():
     assert not decide(part, "The book sale drew 3,980 visitors in 2023.", "Millbrook").ok
     claim = analysis.as_sentence(sentence)
     assert claim_answers(part, claim, claim, {"millbrook"}).ok
+
+
+def test_a_when_of_a_procedure_is_answered_by_its_condition():
+    """"When should rim brake pads be replaced?" asks a moment of a procedure: a "when" clause
+    or a "before"/"after" phrase on the asked verb answers it; a question of the past still
+    asks a date, and a clause on another verb answers nothing."""
+    assert outcome("When should rim brake pads be replaced?",
+                   "Replace rim brake pads when the wear grooves are no longer visible.",
+                   "Brakes") == ANSWERED
+    assert outcome("When should the sourdough starter be fed?",
+                   "Feed the sourdough starter 4 to 12 hours before mixing.") == ANSWERED
+    assert outcome("When were rim brake pads replaced?",
+                   "Replace rim brake pads when the wear grooves are no longer visible.",
+                   "Brakes") != ANSWERED
+    assert outcome("When should rim brake pads be replaced?", "Check rim brake pads monthly.",
+                   "Brakes") != ANSWERED
+
+
+def test_a_figure_counting_a_part_of_the_asked_whole_does_not_answer_for_it():
+    """A smaller group than asked: the escalated reports are a subset of the caseload."""
+    assert outcome("How large was NCMEC's CyberTipline caseload in 2023?",
+                   "The 63,892 escalated reports are the subset of the 2023 CyberTipline "
+                   "caseload that NCMEC's analysts judged urgent.") == UNDOCUMENTED
+    assert outcome("How many reports were in NCMEC's 2023 CyberTipline caseload?",
+                   "The 2023 CyberTipline caseload held 36.2 million reports at NCMEC.") \
+        == ANSWERED
+
+
+@pytest.mark.parametrize("question, sentence, opposite", [
+    # the events change places with the word: the order holds
+    ("What had been fitted before the Millbrook Leisure Pool reopened?",
+     "The pool reopened in January 2023 after new changing rooms were fitted.", False),
+    # the same word with the events in place: the order holds
+    ("What was built before the war started?", "The fort was built before the war started.",
+     False),
+    # the same word with the events changed: reversed
+    ("What was built before the war started?", "The war started before the fort was built.",
+     True),
+    ("What had been fitted after the Millbrook Leisure Pool reopened?",
+     "The pool reopened in January 2023 after new changing rooms were fitted.", True),
+])
+def test_before_and_after_are_read_with_the_events_they_order(question, sentence, opposite):
+    (part,) = analyse(question)
+    verdict = decide(part, sentence, "Millbrook Leisure Pool")
+    assert ("opposite order" in verdict.reason) == opposite
+
+
+def test_of_two_sentences_as_close_the_one_saying_the_question_is_first():
+    """Under "Cooling and storing" both sentences have a duration and the heading's words; the
+    one that says "store" itself answers how long a loaf can be stored."""
+    text = ("Cooling and storing\n\nLet the loaf cool on a wire rack for at least 1 hour "
+            "before cutting. Store the sourdough loaf on a wooden board for up to 3 days.")
+    p = Passage(id="c", source="guide.txt", title="Sourdough guide", page=None, start=0,
+                end=len(text), text=text, section="Cooling and storing")
+    candidates = [(p, s) for s in analysis.of(p).sentences]
+    (found,) = answering(analyse("For how long can the sourdough loaf be stored?"), candidates)
+    best = candidates[(found.answers or found.unconfirmed)[0][0]][1]
+    assert "3 days" in best.text

@@ -27,6 +27,9 @@ def test_compound_question_splits_into_its_parts():
     ("What was the zoo's total spending on conservation in 2024?", "money"),
     ("How many patients were treated?", "count"),
     ("Why were reports escalated as urgent?", "fact"),
+    # what the measure is made of, not the measure
+    ("What was the largest part of the library's operating budget?", "fact"),
+    ("What was the library's operating budget?", "money"),
 ])
 def test_kind_of_answer(question, kind):
     assert analyse(question)[0].kind == kind

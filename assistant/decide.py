@@ -149,7 +149,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if asks_what and (why := negation_changed(question, sentence)):  # may be the answer
         return Verdict(UNDOCUMENTED, why)
     found, figures = _answers_of_kind(part, sentence, strict)
-    found = found or bool(condition)
+    found = found or bool(condition) or _located(part, sentence)
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
     units = _unit_terms(sentence)  # "psi" says pressure
@@ -461,10 +461,11 @@ def _condition(part: Part, sentence: Sentence) -> set[int]:
     "Replace rim brake pads when the wear grooves are no longer visible", "Feed the starter
     4 to 12 hours before mixing". The words of such a clause or phrase on the asked verb, or
     none (a question of the past, "When did ...", asks a date)."""
-    if part.kind != "date" or not _PROCEDURE.match(part.label) or not part.predicate:
+    if part.kind != "date" or not _PROCEDURE.match(part.label) or not (
+            part.predicate or part.qualifying):
         return set()
     tokens = sentence.tokens
-    asked = set(part.predicate)
+    asked = set(part.predicate) | set(part.qualifying)
     for k, t in enumerate(tokens):
         head = tokens[t.head]
         # "Feed the starter 4 to 12 hours before mixing" after its heading, which the parser
@@ -472,7 +473,9 @@ def _condition(part: Part, sentence: Sentence) -> set[int]:
         near = t.lemma in ("before", "after") and any(
             u.term and _mentions(u.term, asked) for u in tokens[:k]) and not any(
             u.pos == "PUNCT" for u in tokens[:k])
-        if not near and (t.head == k or not head.term or not _mentions(head.term, asked)):
+        said = {head.term} | {u.term for u in tokens if tokens[u.head] is head and u.dep in (
+            "acomp", "attr")}  # "is ready when ...": the state asked
+        if not near and (t.head == k or not any(w and _mentions(w, asked) for w in said)):
             continue
         marked = t.dep == "advcl" and any(u.head == k and u.lemma in _CONDITION_MARKS
                                           for u in tokens)
@@ -480,6 +483,29 @@ def _condition(part: Part, sentence: Sentence) -> set[int]:
             return {j for j in range(len(tokens)) if _within(tokens, j, k)} | (
                 {j for j, u in enumerate(tokens) if u.head == t.head and u.dep == "npadvmod"})
     return set()
+
+
+def _located(part: Part, sentence: Sentence) -> bool:
+    """"Where will the library extend its opening hours?": "... extend Saturday opening hours
+    at the Riverside branch" names the place, a name the tagger reads as a person's: the
+    phrase after a locative preposition on the asked verb, with a name the question does not
+    say."""
+    if part.kind != "place" or not part.predicate:
+        return False
+    tokens = sentence.tokens
+    for k, t in enumerate(tokens):
+        prep = tokens[t.head]
+        verb = tokens[prep.head]
+        if t.dep != "pobj" or prep.dep != "prep" or prep.lemma not in _LOCATIVE or \
+                not verb.term or not _mentions(verb.term, set(part.predicate)):
+            continue
+        phrase = [u for u in tokens if u.head == k and u.dep == "compound"] + [t]
+        if any(u.pos == "PROPN" and u.term and u.term not in part.terms for u in phrase):
+            return True
+    return False
+
+
+_LOCATIVE = {"at", "in", "on", "near", "inside", "outside", "beside", "behind", "within"}
 
 
 def _negations(sentence: Sentence) -> set[int]:
@@ -1147,8 +1173,8 @@ def unbound(part: Part, sentence: Sentence) -> str:
     the chairman": "The chairman of the board is Lars Eide")."""
     tokens = sentence.tokens
     rel = relation(part)
-    if _condition(part, sentence):
-        return ""  # a clause on the asked verb, bound by construction
+    if _condition(part, sentence) or _located(part, sentence):
+        return ""  # a clause or place on the asked verb, bound by construction
     if part.kind in ENTITY_LABELS:
         wanted = ENTITY_LABELS[part.kind]
     elif part.kind == "fact" and rel.thing:  # "which group": a name, the group itself

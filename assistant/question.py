@@ -88,7 +88,16 @@ def prepare(questions: list[str]) -> None:
 
 
 def _plain(question: str) -> str:
-    return " ".join(question.split()).rstrip("?. ")
+    """The question in one line, "How can you tell that X is Y" asked as "When is X Y": the
+    sign it asks for is the condition a sentence gives ("X is Y when ...")."""
+    text = " ".join(question.split()).rstrip("?. ")
+    sign = _TELL.match(text)
+    return f"When {sign.group(2)} {sign.group(1)} {sign.group(3)}" if sign else text
+
+
+_TELL = re.compile(r"how (?:can|do|does|could|would|will|should) (?:you|i|we|one|they) "
+                   r"(?:tell|know|see) (?:that |if |whether )?(\w+(?: \w+){0,5}?) "
+                   r"(is|are) (.+)", re.I)
 
 
 def _read(q: str) -> list[str]:

@@ -956,3 +956,23 @@ def test_of_two_sentences_as_close_the_one_saying_the_question_is_first():
     (found,) = answering(analyse("For how long can the sourdough loaf be stored?"), candidates)
     best = candidates[(found.answers or found.unconfirmed)[0][0]][1]
     assert "3 days" in best.text
+
+
+def test_how_to_tell_asks_the_condition_a_sentence_gives():
+    """"How can you tell that X is Y?" is asked as "When is X Y?": "X is Y when ..." answers."""
+    question = "How can you tell that the sourdough starter is ready to use?"
+    assert outcome(question, "The starter is ready to use when it has roughly doubled in size.",
+                   "Sourdough guide") == ANSWERED
+    assert outcome(question, "Feed the sourdough starter 4 to 12 hours before mixing.",
+                   "Sourdough guide") != ANSWERED
+
+
+def test_a_place_named_after_a_locative_preposition_on_the_asked_verb_answers_where():
+    """"at the Riverside branch": a place by its name, which the tagger reads as a person's."""
+    sentence = ("In 2024 the Millbrook Public Library plans to extend Saturday opening hours at "
+                "the Riverside branch and install the new door counter.")
+    context = "Millbrook Public Library. Looking ahead to 2024"
+    assert outcome("Where will the Millbrook Public Library extend Saturday opening hours?",
+                   sentence, context) == ANSWERED
+    assert outcome("Where will the Millbrook Public Library install the new door counter?",
+                   sentence, context) != ANSWERED

@@ -77,6 +77,8 @@ class Turn:
     # or its one sum ("the $3,980")
     subject: str = ""  # a plural subject that is not what was counted: "the brake pads"
     object: str = ""  # the common thing the question was about: "the repair of its roof"
+    amount_of: bool = False  # it asked an amount of that thing: "how much did the repair cost"
+    common: str = ""  # its first singular common noun phrase: what "a new one" repeats
     possessed: str = ""  # "the Millbrook Public Library's operating budget": what a name owns
     # the possessed, when the turn's own "it" already meant it ("Who funded it?"): the topic
     # now, so the next "its" is the budget's too ("What was its largest part?")
@@ -377,7 +379,7 @@ def _resolved(doc, before: Turn) -> str:
                 and not before.answer_name and not before.answer_thing:
             out.append(before.possessed + ws)  # "who funded it": the budget, not the library
         elif low == "it" and tok.dep_ in ("dobj", "pobj") and before.object \
-                and _asks_amount_of(analysis.nlp()(before.text)) and not before.answer_name:
+                and before.amount_of and not before.answer_name:
             out.append(before.object + ws)  # "what paid for it": the repair whose cost was asked
         elif low == "it" and amount and before.object and not before.answer_name \
                 and not before.answer_thing:
@@ -386,13 +388,12 @@ def _resolved(doc, before: Turn) -> str:
                 and it:
             out.append(it + ws)
         elif _one(tok) and (phrase := (before.subject or before.plural) if low == "ones"
-                            else _common_thing(analysis.nlp()(before.text), plural=False)):
+                            else before.common):
             out.append(phrase.removeprefix("the ") + ws)  # "new ones": new rim brake pads
         elif low in _POSSESSIVE and tok.head.lemma_ in _MEMBERS and (
                 before.answer_name or before.names):  # "its crews": the utility's, not the budget's
             out.append(_genitive(before.answer_name or before.names[-1]) + ws)
-        elif low == "its" and before.object and _asks_amount_of(analysis.nlp()(before.text)) \
-                and not before.answer_name:
+        elif low == "its" and before.object and before.amount_of and not before.answer_name:
             out.append(before.object + "'s" + ws)  # "where is its cost reported": the repair's
         elif low in _POSSESSIVE and (it or before.counted):
             out.append(_genitive(it or f"the {before.counted}") + ws)
@@ -492,9 +493,10 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
     unit = doc[2].text if ([t.lower_ for t in doc[:2]] in (["how", "many"], ["how", "much"])
                            and len(doc) > 3 and doc[3].lower_ == "of") else ""
     possessed = _possessed(doc)
+    common = _common_thing(doc, plural=False)
     return Turn(question, names, years, period, counted,
                 [p for p, name in phrases if not name and p != unit],
-                things[-1] if things else _common_thing(doc, plural=False),
+                things[-1] if things else common,
                 counted_set=counted_set, counted_head=head, counted_clause=clause,
                 whole_set=whole,
                 answer_name=_answer_name(doc, stated), answer_thing=_answer_thing(doc, stated),
@@ -503,7 +505,8 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                                 for t in analysis.terms(c.text)),
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
                 else _stated_sum(claims), subject=_plural_subject(doc, counted),
-                object=_object(doc),
+                object=_object(doc), amount_of=_asks_amount_of(doc),
+                common=common,
                 possessed=possessed, topic=possessed if answer and re.search(
                     r"\bit\b", answer.asked, re.I) and possessed in question else "")
 

@@ -149,7 +149,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if asks_what and (why := negation_changed(question, sentence)):  # may be the answer
         return Verdict(UNDOCUMENTED, why)
     found, figures = _answers_of_kind(part, sentence, strict)
-    found = found or bool(condition) or _located(part, sentence)
+    located = _located(part, sentence)
+    found = found or bool(condition) or located
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
     units = _unit_terms(sentence)  # "psi" says pressure
@@ -190,7 +191,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if why := _other_period(part.label, sentence.text):
         return Verdict(UNDOCUMENTED, why, cov)
     asked, stated = _signs(question, sentence), _signs(sentence, question)
-    swapped = _events_swapped(question, sentence)  # "fitted before it reopened": "reopened
+    swapped = "order" in asked and _events_swapped(question, sentence)  # "fitted before it
+    # reopened": "reopened
     # after they were fitted" holds the order, "reopened before they were fitted" reverses it
     opposite = [axis for axis, sides in asked.items() if stated.get(axis) and (
         (not sides & stated[axis]) != (axis == "order" and swapped))]
@@ -216,8 +218,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         doubts.append(f"it does not say {', '.join(hidden)}")
     if not found:  # "he", "the festival": no one the question does not already name
         doubts.append(f"it names no {part.kind} the question does not already give")
-    elif why := unbound(part, sentence):
-        doubts.append(why)
+    elif not (condition or located) and (why := unbound(part, sentence)):
+        doubts.append(why)  # a condition or place on the asked verb is bound by construction
     lent = (set(context) if heading is None else heading) | units  # what a heading may say
     if not condition and (why := displaced(part, sentence, sent_terms | lent)):
         doubts.append(why)
@@ -373,11 +375,11 @@ def answering(parts: list[Part], candidates: list[tuple[Passage, Sentence]], *,
             # of two sentences as close, the one saying more of the question itself: under
             # "Cooling and storing", "Store the loaf ... for up to 3 days" before "Let the
             # loaf cool ... for at least 1 hour" for how long a loaf can be stored
+            if verdict.outcome == UNDOCUMENTED:
+                continue
             rank = (verdict.coverage, coverage(part.terms, set(sentence.terms)))
-            if verdict.outcome == ANSWERED:
-                found[j].answers.append((k, rank))
-            elif verdict.outcome == UNCONFIRMED:
-                found[j].unconfirmed.append((k, rank))
+            (found[j].answers if verdict.outcome == ANSWERED else found[j].unconfirmed).append(
+                (k, rank))
     for f in found:
         f.answers.sort(key=lambda ks: (-ks[1][0], -ks[1][1], ks[0]))
         f.unconfirmed.sort(key=lambda ks: (-ks[1][0], -ks[1][1], ks[0]))
@@ -467,15 +469,16 @@ def _condition(part: Part, sentence: Sentence) -> set[int]:
     tokens = sentence.tokens
     asked = set(part.predicate) | set(part.qualifying)
     for k, t in enumerate(tokens):
-        head = tokens[t.head]
         # "Feed the starter 4 to 12 hours before mixing" after its heading, which the parser
         # may tie into one misread sentence: the asked verb before it in its clause will do
         near = t.lemma in ("before", "after") and any(
             u.term and _mentions(u.term, asked) for u in tokens[:k]) and not any(
             u.pos == "PUNCT" for u in tokens[:k])
-        said = {head.term} | {u.term for u in tokens if tokens[u.head] is head and u.dep in (
+        if not near and (t.head == k or t.dep not in ("advcl", "prep")):
+            continue
+        said = {tokens[t.head].term} | {u.term for u in tokens if u.head == t.head and u.dep in (
             "acomp", "attr")}  # "is ready when ...": the state asked
-        if not near and (t.head == k or not any(w and _mentions(w, asked) for w in said)):
+        if not near and not any(w and _mentions(w, asked) for w in said):
             continue
         marked = t.dep == "advcl" and any(u.head == k and u.lemma in _CONDITION_MARKS
                                           for u in tokens)
@@ -1173,8 +1176,6 @@ def unbound(part: Part, sentence: Sentence) -> str:
     the chairman": "The chairman of the board is Lars Eide")."""
     tokens = sentence.tokens
     rel = relation(part)
-    if _condition(part, sentence) or _located(part, sentence):
-        return ""  # a clause or place on the asked verb, bound by construction
     if part.kind in ENTITY_LABELS:
         wanted = ENTITY_LABELS[part.kind]
     elif part.kind == "fact" and rel.thing:  # "which group": a name, the group itself

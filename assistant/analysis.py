@@ -468,7 +468,9 @@ def _term(tok) -> str:
         return ""  # figures are checked as figures; ordinals ("first") are content
     if tok.lower_ in STOPWORDS:  # as written: "given" is a stopword, "gave" is not
         return ""
-    stem = _stem(_fold(tok.lemma_.lower()))
+    # "does it lay eggs": the lemmatizer reads a present "lay" as the past of "lie"
+    lemma = "lay" if tok.lower_ == "lay" and tok.tag_ in ("VB", "VBP") else tok.lemma_.lower()
+    stem = _stem(_fold(lemma))
     return _derived().get(stem, stem)
 
 

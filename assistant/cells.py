@@ -141,6 +141,11 @@ def _column(part, table: Table, r: int, asked: set[str], years: set[str],
     values = [c for c in range(1, len(table.columns)) if c < len(row)]
     if not values:
         return None
+    if getattr(part, "kind", "") == "share":  # "what percentage of visits": a column of
+        values = [c for c in values if _SHARE.search(table.columns[c])]  # shares, never the
+        asked = asked | _words("share percent")  # count beside it ("Share of visits (%)")
+        if not values:
+            return None
     label = row[0]
     if _DERIVED.search(part.label) and not _DERIVED.search(label + " " + " ".join(
             table.columns[c] for c in values)):
@@ -170,6 +175,9 @@ def _column(part, table: Table, r: int, asked: set[str], years: set[str],
                 f"{_listed(table, values)}, not for {', '.join(sorted(missing))}")
     return (values[0], False, f"{_where(table)} gives {label} for several columns "
             f"({_listed(table, values)}); the question names none of them")
+
+
+_SHARE = re.compile(r"%|\b(?:share|percent(?:age)?|proportion)\b", re.I)
 
 
 def _value(table: Table, r: int, c: int) -> tuple[int, bool, str]:

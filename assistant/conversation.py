@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant import analysis, render
@@ -79,6 +79,9 @@ class Turn:
     object: str = ""  # the common thing the question was about: "the repair of its roof"
     amount_of: bool = False  # it asked an amount of that thing: "how much did the repair cost"
     common: str = ""  # its first singular common noun phrase: what "a new one" repeats
+    # (verb lemma, role) -> the noun phrase in that role: "report *apparent CSAM*", what "it"
+    # means when the follow-up repeats the verb ("To which system must they report it?")
+    roles: dict = field(default_factory=dict)
     possessed: str = ""  # "the Millbrook Public Library's operating budget": what a name owns
     # the possessed, when the turn's own "it" already meant it ("Who funded it?"): the topic
     # now, so the next "its" is the budget's too ("What was its largest part?")
@@ -259,6 +262,9 @@ def _changed_detail(doc, before: Turn) -> str:
             phrases[-1] = (pair.group(0), False)
         else:
             phrases.append((phrase, is_name))
+    words = [t for t in doc if t.is_alpha and not t.is_stop and t.lower_ not in ("what", "about")]
+    if not phrases and not periods and words:  # "And starter?": a lone word read as adjective
+        phrases = [(doc[words[0].i:words[-1].i + 1].text, False)]
     for phrase, is_name in phrases:
         # A changed measure replaces the noun it is closest to ("what about prosecutions?"
         # after "... arrests"); a name is added, never swapped: which one it replaces is a guess.
@@ -384,6 +390,8 @@ def _resolved(doc, before: Turn) -> str:
         elif low == "it" and amount and before.object and not before.answer_name \
                 and not before.answer_thing:
             out.append(before.object + ws)  # "how much did it cost": the repair, not the library
+        elif low == "it" and (tok.head.lemma_, tok.dep_) in before.roles:
+            out.append(before.roles[tok.head.lemma_, tok.dep_] + ws)  # "report it": the CSAM
         elif ((low in _SINGULAR and _pronoun(tok)) or (low == "that" and _stands_alone(tok))) \
                 and it:
             out.append(it + ws)
@@ -506,9 +514,26 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
                 else _stated_sum(claims), subject=_plural_subject(doc, counted),
                 object=_object(doc), amount_of=_asks_amount_of(doc),
-                common=common,
+                common=common, roles=_roles(doc),
                 possessed=possessed, topic=possessed if answer and re.search(
                     r"\bit\b", answer.asked, re.I) and possessed in question else "")
+
+
+def _roles(doc) -> dict:
+    """(verb lemma, role) -> the singular noun phrase the question has in that role (an
+    acronym is singular, whatever its tag: "CSAM")."""
+    out = {}
+    for t in doc:
+        if t.dep_ in ("dobj", "nsubjpass") and t.pos_ in ("NOUN", "PROPN") and \
+                (t.tag_ in ("NN", "NNP") or t.text.isupper()) and t.head.pos_ == "VERB":
+            if t.pos_ == "PROPN" or t.text.isupper():  # a name as written: "CSAM"
+                out[t.head.lemma_, t.dep_] = " ".join(
+                    [c.text for c in t.lefts if c.dep_ == "compound"] + [t.text])
+            else:
+                phrase = doc[t.left_edge.i:t.i + 1].text
+                out[t.head.lemma_, t.dep_] = phrase if doc[t.left_edge.i].pos_ == "DET" \
+                    else f"the {phrase}"
+    return out
 
 
 def _possessed(doc) -> str:
@@ -724,7 +749,13 @@ def _answer_thing(doc, stated: list) -> str:
     if not subject or any(t.pos_ in ("PROPN", "PRON") for t in subject):
         return ""
     asked = set(analysis.terms(doc.text))
-    for phrase in _phrases_of(stated[0]):
+    verbs = {t.lemma_ for t in doc if t.pos_ == "VERB"}
+    objects = [t.i for t in stated[0] if t.dep_ == "dobj" and t.head.lemma_ in verbs]
+    said = next((t.i for t in stated[0] if t.lemma_ in verbs), len(stated[0]))
+    # the asked verb's object first, else the phrase after that verb: "Platform submissions
+    # often lack *the identifying information* ...", whatever the claim names before it
+    for phrase in sorted(_phrases_of(stated[0]), key=lambda p: (
+            not any(p.start <= i < p.end for i in objects), p.start < said)):
         new = set(analysis.terms(phrase.text)) - asked
         if (new and phrase[-1].tag_ in ("NN", "NNP") and not any(
                 t.like_num or t.ent_type_ in _FIGURE_ENTS for t in phrase)):

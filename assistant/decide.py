@@ -150,7 +150,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         return Verdict(UNDOCUMENTED, why)
     found, figures = _answers_of_kind(part, sentence, strict)
     located = _located(part, sentence)
-    found = found or bool(condition) or located
+    # a glossary entry's term, a frequency word on the asked thing: bound by their structure
+    given = _defined(part, sentence) or _frequency(part, sentence)
+    found = found or bool(condition) or located or given
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
     units = _unit_terms(sentence)  # "psi" says pressure
@@ -218,7 +220,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         doubts.append(f"it does not say {', '.join(hidden)}")
     if not found:  # "he", "the festival": no one the question does not already name
         doubts.append(f"it names no {part.kind} the question does not already give")
-    elif not (condition or located) and (why := unbound(part, sentence)):
+    elif not (condition or located or given) and (why := unbound(part, sentence)):
         doubts.append(why)  # a condition or place on the asked verb is bound by construction
     lent = (set(context) if heading is None else heading) | units  # what a heading may say
     if not condition and (why := displaced(part, sentence, sent_terms | lent)):
@@ -232,6 +234,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if part.wants_figure:
         if part.kind in ("date", "duration") and (unsaid := _unsaid(part, sentence, lent)):
             doubts.append(f"it does not say {', '.join(unsaid)} in its sentence")  # "when"
+        if part.kind == "duration" and part.nominal and not any(  # "how long does the autolyse
+                _mentions(t, own) for t in part.nominal):  # last": what lasts, not the passage's
+            doubts.append(f"it does not say {', '.join(part.nominal)} in its sentence")
         if part.kind in ("count", "money") and (why := _part_of(part, sentence, figures)):
             return Verdict(UNDOCUMENTED, why, cov)  # a smaller group than asked
         missing = [t for t in part.terms if t not in all_terms and not _kind_word(t, figures)]
@@ -263,27 +268,27 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         shared = len(sent_terms & set(part.terms))
         if cov < SUBJECT_COVERAGE or not shared:
             return Verdict(UNDOCUMENTED, "the sentence says little about the question", cov)
-        if cov < FACT_COVERAGE or shared < min(2, len(part.terms)):
+        if not given and (cov < FACT_COVERAGE or shared < min(2, len(part.terms))):
             doubts.append("it shares too few of the question's words")
         # The asked relation, in the sentence or its heading: an earlier sentence of the
         # passage cannot lend it; nor its constraints (a name, an adjective, a year): one
         # changed ("newest" for "oldest", another name) does not hold.
-        if part.kind in ("fact", "agent") and part.predicate and not any(
+        if part.kind in ("fact", "agent") and part.predicate and not given and not any(
                 _mentions(t, own) for t in part.predicate):
             doubts.append(f"it does not say {', '.join(part.predicate)}")
         # what the question asks, word for word, in the sentence (or its heading): "where were
         # the *battle* scenes shot" is not "the desert scenes were shot near ..."
         if unsaid := _unsaid(part, sentence, lent):
             doubts.append(f"it does not say {', '.join(unsaid)}")
-        if why := untied(part, sentence, lent) or undefined(part, sentence) or \
-                replaced(part, sentence, lent):
+        if not given and (why := untied(part, sentence, lent) or undefined(
+                part, sentence) or replaced(part, sentence, lent)):
             doubts.append(why)
         unheld = [t for t in part.terms if (t in part.proper or t in part.qualifying or
                                             analysis.YEAR.fullmatch(t)) and not _mentions(t, own)]
         if unheld:
             doubts.append(f"it does not say {', '.join(unheld)}")
         wanted = _WHICH.search(part.label)
-        named = wanted and _names_kind(part, sentence, wanted.group(1).lower())
+        named = wanted and (given or _names_kind(part, sentence, wanted.group(1).lower()))
         if part.kind == "fact" and wanted and not named:
             doubts.append(f"it names no {wanted.group(1)}")
         # "which company": a company's name says it; a description states its own words
@@ -293,7 +298,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
                 part, t, lent, sent_terms) else own)]  # a heading names, not qualifies
         if unsaid:
             doubts.append(f"it does not say {', '.join(unsaid)}")
-        if re.match(r"\s*why\b", part.label, re.I) and not _REASON.search(sentence.text):
+        if re.match(r"\s*why\b", part.label, re.I) and not any(  # not words the question
+                m.group(0).strip(", ").lower() not in part.label.lower()  # says ("as a result
+                for m in _REASON.finditer(sentence.text)):  # of reports" is what was asked)
             doubts.append("it gives no reason")
     if doubts:
         return Verdict(UNCONFIRMED, "; ".join(doubts), cov)
@@ -511,6 +518,46 @@ def _located(part: Part, sentence: Sentence) -> bool:
 _LOCATIVE = {"at", "in", "on", "near", "inside", "outside", "beside", "behind", "within"}
 
 
+def _defined(part: Part, sentence: Sentence) -> bool:
+    """A glossary entry names what its definition describes: "18 U.S.C. 2258A: The U.S.
+    federal law that requires electronic service providers to report ..." answers "Which law
+    requires electronic service providers to report ...?" when the defining noun is the asked
+    thing and the definition says the asked relation; the term is not in the question."""
+    rel = relation(part)
+    entry = _ENTRY.match(sentence.text)
+    if part.kind != "fact" or not rel.thing or not entry or not part.predicate or \
+            set(analysis.terms(entry.group("term"))) & set(part.terms):
+        return False
+    after = [t for t in sentence.tokens if t.start >= sentence.start + entry.end()]
+    head = next((t for t in after if t.pos == "NOUN" and t.dep != "compound"), None)
+    return bool(head and head.term == rel.thing and all(
+        _mentions(t, {u.term for u in after}) for t in part.predicate))
+
+
+def _frequency(part: Part, sentence: Sentence) -> bool:
+    """"How often is the book sale held?": "the *monthly* book sale" says it, a word of
+    frequency on the asked thing, when the asked verb only says the thing happens."""
+    if not _HOW_OFTEN.match(part.label):
+        return False
+    question = analysis.as_sentence(part.label).tokens
+    if any(t.pos == "VERB" and t.lemma not in _HAPPENS for t in question):
+        return False  # "how often is the sale cancelled": the verb is the relation asked
+    tokens = sentence.tokens
+    return any(t.lemma.lower() in _FREQUENT and tokens[t.head].term in part.nominal
+               for t in tokens)
+
+
+_HOW_OFTEN = re.compile(r"\s*how\s+often\b", re.I)
+_HAPPENS = {"hold", "run", "organise", "organize", "stage", "take", "occur", "happen", "meet"}
+_FREQUENT = {"hourly", "daily", "nightly", "weekly", "fortnightly", "monthly", "quarterly",
+             "yearly", "annual", "biannual", "biennial"}
+
+
+# A glossary's entry: "**TERM.** The/A ...", or "TERM: The/A ..." as an answer quotes it
+_ENTRY = re.compile(r"(?:\*\*|__)?(?P<term>[^:*_]{1,80}?)(?:\s*\([^)]*\))?(?:[.:](?:\*\*|__)|:)"
+                    r"\s+(?:An?|The)\s")
+
+
 def _negations(sentence: Sentence) -> set[int]:
     return {k for k, t in enumerate(sentence.tokens) if t.lemma in NEGATIONS}
 
@@ -552,7 +599,8 @@ _UNIT_MEASURES = {"psi": "pressure", "bar": "pressure", "kpa": "pressure", "pa":
 
 def _unit_terms(sentence: Sentence) -> set[str]:
     """The terms of the measures the sentence's figures are in: what its units say."""
-    words = {"temperature" for f in sentence.figures if f.kind == "temperature"} | {
+    words = {{"temperature": "temperature", "money": "money"}[f.kind] for f in sentence.figures
+             if f.kind in ("temperature", "money")} | {
         _UNIT_MEASURES[f.unit.lower()] for f in sentence.figures
         if f.unit.lower() in _UNIT_MEASURES}
     return set(analysis.terms(" ".join(sorted(words)))) if words else set()
@@ -948,6 +996,7 @@ def _is_colour(token: Token) -> bool:
 _CLAUSE_DEPS = {"ccomp", "advcl", "relcl", "parataxis", "csubj", "acl", "conj"}
 _VERBAL = {"VERB", "AUX"}
 _PHRASE_DEPS = {"appos", "compound", "flat", "conj", "nmod", "poss"}  # a name inside a phrase
+_DOING = {"complete", "finish", "carry", "undertake", "perform", "conduct", "begin", "start"}
 _LIGHT = {"be", "have", "do", "get", "accord"}  # say nothing of the relation ("according to")
 _LOCATED = {"locate", "situate", "base", "headquarter", "lie", "sit"}  # "where" says it all
 _WH = {"who", "whom", "whose", "what", "which", "where", "when"}
@@ -962,6 +1011,16 @@ def _clause_root(tokens: list[Token], i: int) -> int:
             return i
         i = t.head
     return i
+
+
+def _shared_root(tokens: list[Token], i: int, k: int) -> int:
+    """The clause of word i, widened to the first of the verbs it is coordinated with when
+    word k stands before them all: a fronted "In 2024" dates each of "plans to extend ...,
+    install ... and start ..." (a conjunct with a date of its own is bound to that one)."""
+    root = top = _clause_root(tokens, i)
+    while tokens[top].dep == "conj" and tokens[top].pos in _VERBAL and tokens[top].head != top:
+        top = _clause_root(tokens, tokens[top].head)
+    return top if k < top else root
 
 
 def _phrase_head(tokens: list[Token], i: int) -> int:
@@ -1073,7 +1132,8 @@ def relation(part: Part) -> Relation:
     thing = ""
     if wh is not None and tokens[wh].dep == "det" and tokens[tokens[wh].head].pos == "NOUN":
         asked = tokens[wh].head
-        thing = tokens[asked].term
+        # "what kinds of items": items of some kind, not a thing called a kind
+        thing = "" if tokens[asked].lemma in _LIGHT_NOUNS else tokens[asked].term
     lead = WHOLE.match(part.label)  # "Of the 36.2 million reports it received, ...": context
     verbs = [t for t in tokens if (t.pos == "VERB" or (  # "close" read as an adverb
         t.dep == "ROOT" and t.pos not in ("AUX", "NOUN", "PROPN"))) and t.lemma not in _LIGHT
@@ -1131,7 +1191,23 @@ def _named_doers(part: Part, sentence: Sentence) -> list[int]:
     return [k for k, t in enumerate(tokens) if t.pos == "NOUN" and t.term
             and not _mentions(t.term, said) and _named(tokens, [k]) and (
                 t.dep == "pobj" and tokens[t.head].dep == "agent"
-                or t.dep in ("nsubj", "nsubjpass") and tokens[t.head].term in part.predicate)]
+                or t.dep in ("nsubj", "nsubjpass") and tokens[t.head].term in part.predicate)
+            ] + [k for k in range(len(tokens)) if _identified(part, sentence, k)]
+
+
+def _identified(part: Part, sentence: Sentence, k: int) -> bool:
+    """"The chairman of the board is Lars Eide" for "Who is the chairman ...": a name the
+    question does not say, equated with the asked role, whatever label but a place's or a
+    time's the tagger gave it (here a facility's)."""
+    tokens = sentence.tokens
+    t, verb = tokens[k], tokens[tokens[k].head]
+    return t.pos == "PROPN" and t.dep in ("attr", "nsubj") and verb.lemma == "be" and \
+        bool(t.term) and t.term not in part.terms and not any(
+            label in _NOT_WHO and t.lemma.lower() in text.lower()
+            for label, text in sentence.entities) and not any(
+            u.pos == "PROPN" and u.term in part.terms for u in tokens if u.head == k) and any(
+            u.head == t.head and u.dep in ("attr", "nsubj") and u is not t and u.pos == "NOUN"
+            and u.term in part.nominal for u in tokens)
 
 
 def _figure_unbound(part: Part, sentence: Sentence, figures: list[Figure]) -> str:
@@ -1192,12 +1268,16 @@ def unbound(part: Part, sentence: Sentence) -> str:
             t.lemma == v.lemma or (t.term and v.term and _mentions(v.term, {t.term}))
             for v in rel.verbs)]
         verbs = [k for k in said if tokens[k].pos in _VERBAL]
-        if any(_in_clause(tokens, c, v) and (not rel.role or _role(tokens, c, v) == rel.role)
+        if any((_in_clause(tokens, c, v) or _clause_root(tokens, c) == _shared_root(
+                tokens, v, c)) and (not rel.role or _role(tokens, c, v) == rel.role)
                and _object_kept(tokens, v, rel.objects) and (
                 part.kind != "place" or _locative(tokens, c)) for c in found for v in verbs):
             return ""
-        # the verb as a noun: "under the supervision of W. L. Bragg" binds what it governs
-        if any(_under(tokens, c, n) for c in found for n in said if tokens[n].pos == "NOUN"):
+        # the verb as a noun: "under the supervision of W. L. Bragg" binds what it governs,
+        # and "completed a repair of the roof in the autumn" dates the repair
+        if any(_under(tokens, c, n) or (tokens[n].dep == "dobj" and tokens[
+                tokens[n].head].lemma in _DOING and _in_clause(tokens, c, tokens[n].head))
+               for c in found for n in said if tokens[n].pos == "NOUN"):
             return ""
         if not said:
             return f"it does not say {', '.join(v.lemma for v in rel.verbs)}"
@@ -1340,7 +1420,7 @@ def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:
                 return f"it says {_name(tokens, doers[0])} {v.lemma}, not {_name(q, i)}"
         wanted = ENTITY_LABELS.get(part.kind)
         if named and wanted and (found := _candidates(part, sentence, wanted)) and not any(
-                _below(tokens, c, _clause_root(tokens, k)) for c in found for k in named):
+                _below(tokens, c, _shared_root(tokens, k, c)) for c in found for k in named):
             return f"it names {s.lemma} in another clause than its answer"
     return ""
 
@@ -1776,10 +1856,25 @@ def untied(part: Part, sentence: Sentence, lent: set[str]) -> str:
              and t in sentence.terms]
     said = set(part.terms) | {t.term for t in analysis.as_sentence(part.label).tokens}
     colour = re.match(r"\s*what\s+colou?r\b", part.label, re.I)  # "a scarlet breast": the answer
-    for group in _clause_groups(tokens) + _text_clauses(sentence):
-        words = {tokens[k].term for k in group if tokens[k].term}
-        if not all(_mentions(t, words) for t in needed) or not any(
-                _mentions(t, words) for t in asked):
+    units = _unit_terms(sentence)  # "$3,980 ..., which was spent on": the money
+    groups = _clause_groups(tokens) + _text_clauses(sentence)
+    # "fitted before the pool reopened": "reopened ... after new rooms were fitted" holds both
+    # events, its clause and the before/after clause on it together (an order the question
+    # does not state, "before they bind", a conjunction, is not read, and joins nothing)
+    if "order" in dict(_signs_of(part.label)):
+        groups += [{j for j in range(len(tokens)) if _clause_root(tokens, j) in (
+            k, _clause_root(tokens, tokens[k].head))} for k, t in enumerate(tokens)
+            if t.dep == "advcl" and any(u.head == k and u.lemma in ("before", "after")
+                                        for u in tokens)]
+    for group in groups:
+        words = {tokens[k].term for k in group if tokens[k].term} | units
+        # "418 children taking part, and 267 of them finished": a part of the thing, by a
+        # pronoun (not any pronoun: "It was later called ..." may be something else)
+        pronoun = any(tokens[k].lemma in _PRONOUNS and tokens[k].dep == "pobj" and tokens[
+            tokens[k].head].lemma == "of" and tokens[tokens[tokens[k].head].head].pos in (
+            "NUM", "ADJ", "PRON", "DET") for k in group)
+        if not all(_mentions(t, words) or (pronoun and t in part.nominal) for t in needed) or \
+                not any(_mentions(t, words) for t in asked):
             continue
         if not all(t in words for t in names) and not any(
                 tokens[k].pos == "PRON" and tokens[k].lemma not in _WH for k in group):
@@ -1907,6 +2002,8 @@ def _text_clauses(sentence: Sentence) -> list[set[int]]:
 
 
 _INNER = {"relcl", "advcl", "acl"}
+_NOT_WHO = {"GPE", "LOC", "DATE", "TIME", "MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
+_PRONOUNS = {"it", "they", "them"}
 
 
 def _hidden_nouns(part: Part) -> list[str]:

@@ -173,9 +173,15 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
         kind = "fact"  # "the largest part of the budget" is what it went to, not a sum
     focus = [t for t in _counted(text) if t not in distinguishing] + list(distinguishing)
     frame = set(analysis.terms(" ".join(_FRAME_WORDS)))
+    tagged = analysis.parsed(text)
+    # "how long does the bulk fermentation take": a step's duration, which instructions state
+    # without the verb; a past span ("how long did the war last") must be said to last
+    if kind == "duration" and not any(tok.tag_ == "VBD" or tok.lower_ == "did" for tok in tagged):
+        frame |= {t for tok in tagged if tok.pos_ == "VERB" and tok.lemma_ in ("take", "last")
+                  for t in analysis.terms(tok.text)} - {
+            t for tok in tagged if tok.pos_ != "VERB" for t in analysis.terms(tok.text)}
     part_terms = [t for t in analysis.terms(text) if t not in frame]
     years = [t for t in part_terms if analysis.YEAR.fullmatch(t)]
-    tagged = analysis.parsed(text)
     lead = WHOLE.match(text)  # "Of the 36.2 million reports it received, ...": not the relation
     # the asking clause tagged on its own: after such a lead spaCy may read "escalate" a noun
     asking = list(analysis.parsed(text[lead.end():])) if lead else list(tagged)
@@ -218,7 +224,8 @@ def _described(tagged) -> list[str]:
 # Words that frame the kind of answer rather than say what it is about: "what share of",
 # "on what date", "how long". The answer-type check covers them.
 _FRAME_WORDS = ("share", "percentage", "percent", "proportion", "fraction", "rate", "date",
-                "month", "day", "long", "price", "cost", "large", "big", "size")
+                "month", "day", "long", "price", "cost", "large", "big", "size", "kind",
+                "kinds", "type", "types", "sort", "sorts")  # "what kinds of items": the items
 _PHRASE_POS = {"ADJ", "NOUN", "PROPN", "NUM", "DET", "PART", "PRON", "VERB", "PUNCT"}
 
 

@@ -76,7 +76,7 @@ many much number numbers total amount figure figures count counts how many accor
 sources document documents documented say says said state states stated report's give given
 exactly approximately roughly about around overall per each year years annual annually time
 led lead leads result resulted resulting cause caused did get got make made happen happened
-every
+every else
 """.split())
 NEGATIONS = frozenset("not no never none neither nor absent unknown "
                       "unavailable undocumented unpublished cannot can't don't doesn't didn't "

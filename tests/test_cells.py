@@ -39,6 +39,9 @@ def tables_assistant(tmp_path_factory):
         "# Bus services\n\n**Table 1: Passenger journeys by bus route (thousands)**\n\n"
         "| Route | 2021/22 | 2022/23 |\n|---|---:|---:|\n| Route 4 Harbour loop | 182 | 205 |\n"
         "| Route 7 Hill circular | 96 | 101 |\n")
+    (root / "pool_visits.csv").write_text(
+        "Session type,Visits,Share of visits (%)\nPublic swimming,\"21,540\",52.3\n"
+        "Swimming lessons,\"10,960\",26.6\n")
     (root / "memo.txt").write_text("Harbour memo\n\nThe harbour board met in March 2024. It "
                                    "approved a new ferry timetable for the summer season.\n")
     settings = Settings.load(index_dir=root.parent / f"{root.name}-index")
@@ -65,6 +68,19 @@ def test_a_one_value_column_table_needs_only_the_row(tables_assistant):
     answer = tables_assistant.ask("How many visitors did North Point lighthouse have?")
     assert answer.status == "answered" and "12,480" in answer.summary
     assert answer.citations[0].cell.address == "table 1, row 1, column 2"
+
+
+def test_a_percentage_is_read_from_a_share_column_never_from_the_count_beside_it(
+        tables_assistant):
+    answer = tables_assistant.ask("What percentage of visits did swimming lessons get?")
+    assert answer.status == "answered" and "26.6" in answer.summary
+    assert "10,960" not in answer.summary
+    answer = tables_assistant.ask("What percentage of visitors did North Point lighthouse have?")
+    assert answer.status != "answered" and "12,480" not in stated_text(answer)
+
+
+def stated_text(answer: Answer) -> str:
+    return " ".join(c.text for c in answer.claims if c.answers)
 
 
 @pytest.mark.parametrize("question, said", [

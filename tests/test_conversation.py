@@ -563,3 +563,26 @@ def test_a_part_counted_is_the_set_them_means_next():
 def test_follow_ups_resolve_plural_things_fuller_phrases_and_circumstances(previous, follow_up,
                                                                            expected):
     assert condense(follow_up, previous) == expected
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    # a lone word the tagger reads as an adjective is still the changed measure
+    ("How much salt does the basic sourdough loaf use?", "And starter?",
+     "How much starter does the basic sourdough loaf use?"),
+    # "it" in the role the previous question's noun had under the same verb: not the law the
+    # answer named
+    (answered("Which law requires electronic service providers to report apparent CSAM?",
+              "18 U.S.C. 2258A: The U.S. federal law that requires electronic service providers "
+              "to report apparent CSAM they become aware of to NCMEC's CyberTipline."),
+     "To which system must they report it?",
+     "To which system must the electronic service providers report CSAM?"),
+    # what the answer gave is the asked verb's object, not a noun of a sentence before it
+    (answered("What do platform submissions to the CyberTipline often lack?",
+              "A large majority of reports involve content outside the country. Platform "
+              "submissions often lack the identifying information."),
+     "Who needs it?", "Who needs the information (the CyberTipline)?"),
+])
+def test_follow_ups_resolve_a_lone_word_a_repeated_role_and_the_asked_object(previous,
+                                                                             follow_up,
+                                                                             expected):
+    assert condense(follow_up, previous) == expected

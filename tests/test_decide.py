@@ -976,3 +976,116 @@ def test_a_place_named_after_a_locative_preposition_on_the_asked_verb_answers_wh
                    sentence, context) == ANSWERED
     assert outcome("Where will the Millbrook Public Library install the new door counter?",
                    sentence, context) != ANSWERED
+
+
+def test_a_glossary_entry_names_the_thing_its_definition_describes():
+    """"**18 U.S.C. 2258A.** The U.S. federal law that requires ..." answers "which law
+    requires ...", in the passage's markdown as in the quote; not another relation or kind."""
+    text = ("# Glossary\n\n**18 U.S.C. 2258A.** The U.S. federal law that requires electronic "
+            "service providers to report apparent CSAM they become aware of to NCMEC's "
+            "CyberTipline.")
+    p = Passage(id="g", source="glossary.md", title="Glossary", page=None, start=0,
+                end=len(text), text=text)
+    entry = analysis.of(p).sentences[-1]
+    (law,) = analyse("Which law requires electronic service providers to report apparent CSAM?")
+    assert decide(law, entry, "Glossary").outcome == ANSWERED
+    quoted = "18 U.S.C. 2258A: " + entry.text.split("** ", 1)[1]
+    assert outcome(law.label, quoted, "Glossary") == ANSWERED
+    assert outcome("Which law requires NCMEC to publish arrest figures?", quoted,
+                   "Glossary") != ANSWERED
+    assert outcome("Which agency requires electronic service providers to report apparent "
+                   "CSAM?", quoted, "Glossary") != ANSWERED
+
+
+def test_a_frequency_word_on_the_asked_thing_answers_how_often():
+    sentence = ("The library's staff were supported by volunteers who helped with the summer "
+                "reading challenge, the chess club and the monthly book sale.")
+    context = "Millbrook Public Library annual report"
+    assert outcome("How often is the Millbrook library's book sale held?", sentence,
+                   context) == ANSWERED
+    assert outcome("How often was the Millbrook library's book sale cancelled?", sentence,
+                   context) != ANSWERED  # the verb is what is asked
+    assert outcome("How often is the Millbrook library's chess club held?", sentence,
+                   context) != ANSWERED  # "monthly" is the sale's
+
+
+def test_money_a_figure_states_and_a_pronoun_for_the_thing_count_in_its_clause():
+    assert outcome("What was the money spent on (the Millbrook library's book sale)?",
+                   "The book sale raised $3,980 in 2023, which was spent on new children's "
+                   "books.", "Millbrook Public Library annual report") == ANSWERED
+    assert outcome("What did the 418 children that took part in the library's summer reading "
+                   "challenge in 2023 have to do to finish?",
+                   "The summer reading challenge in 2023 had 418 children taking part, and 267 "
+                   "of them finished the challenge by reading at least eight books.",
+                   "Millbrook Public Library annual report") == ANSWERED
+
+
+def test_before_and_after_clauses_tie_both_events_to_the_answer():
+    sentence = "The pool reopened in January 2023 after new changing rooms were fitted."
+    context = "Millbrook Leisure Pool summary 2023"
+    assert outcome("What had been fitted before the Millbrook Leisure Pool reopened?",
+                   sentence, context) == ANSWERED
+    assert outcome("What had been fitted after the Millbrook Leisure Pool reopened?",
+                   sentence, context) == UNDOCUMENTED
+
+
+def test_a_fronted_date_holds_for_each_coordinated_verb_and_no_later_one():
+    context = "Millbrook Public Library annual report 2023"
+    assert outcome("When will the new door counter be installed?",
+                   "In 2024 the Millbrook Public Library plans to extend Saturday opening "
+                   "hours at the Riverside branch, install the new door counter, and start a "
+                   "seed library.", context) == ANSWERED
+    assert outcome("When did the company close the post?",
+                   "The company was founded in 1783 and closed the post.") != ANSWERED
+
+
+def test_how_long_does_it_take_asks_a_duration_and_lay_is_not_lie():
+    assert outcome("How long does the bulk fermentation take (the sourdough dough)?",
+                   "Leave the dough to ferment at about 24 degrees Celsius for 4 to 6 hours.",
+                   "Sourdough baking guide. Bulk fermentation") == ANSWERED
+    assert decide(analyse("How long does the autolyse last (the rest)?")[0],  # what lasts:
+                  "Leave the dough to ferment at about 24 degrees Celsius for 4 to 6 hours.",
+                  "This rest, called the autolyse, lets the flour absorb the water.",
+                  heading=set(analysis.terms("Sourdough guide. Bulk fermentation"))
+                  ).outcome != ANSWERED  # not only an earlier sentence's
+    assert outcome("How many eggs does the amber-throated warbler lay?",
+                   "She lays two eggs, which hatch after about 15 days.",
+                   "Amber-throated warbler. Breeding") == ANSWERED
+
+
+def test_a_name_equated_with_the_asked_role_answers_who_whatever_its_label():
+    """spaCy labels "Lars Eide" a facility; equated with "the chairman" it names the person,
+    but a place so equated does not."""
+    question = "Who is the chairman of the board of Halvik Instruments?"
+    assert outcome(question, "The chairman of the board is Lars Eide.",
+                   "Halvik Instruments") == ANSWERED
+    assert outcome(question, "The chairman of the board is Oslo.", "Halvik Instruments") \
+        != ANSWERED
+
+
+def test_a_reason_marker_the_question_itself_says_gives_no_reason():
+    question = ("Why is the number of children rescued as a result of CyberTipline reports in "
+                "2023 not known?")
+    assert outcome(question, "No public figure gives the number of children rescued as a "
+                   "result of 2023 CyberTipline reports.", "Briefing note") != ANSWERED
+    assert outcome(question, "The number of children rescued as a result of CyberTipline "
+                   "reports in 2023 is not known because NCMEC rarely publishes case-level "
+                   "follow-through data.", "Briefing note") == ANSWERED
+
+
+def test_what_kinds_else_and_a_completed_repair_ask_what_the_sentence_gives():
+    """"What kinds of items": the items; "what else": nothing more; "completed a repair of
+    the roof in the autumn" dates the repair (a planned one does not)."""
+    context = "Millbrook Public Library annual report"
+    assert outcome("What kinds of items did the Millbrook library add to its collection in "
+                   "2023?", "The Millbrook Public Library added 3,150 new items to its "
+                   "collection in 2023, including books, DVDs and board games.",
+                   context) == ANSWERED
+    assert outcome("What else does the bicycle maintenance note not cover?",
+                   "This note does not cover suspension servicing, wheel truing or hydraulic "
+                   "brake bleeding.", "Bicycle maintenance note") == ANSWERED
+    question = "When was the Millbrook library's roof repaired?"
+    assert outcome(question, "The library completed a repair of the main building's roof in "
+                   "the autumn of 2023.", context) == ANSWERED
+    assert outcome(question, "The library planned a repair of the main building's roof in "
+                   "the autumn of 2023.", context) != ANSWERED

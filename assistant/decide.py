@@ -599,8 +599,7 @@ _UNIT_MEASURES = {"psi": "pressure", "bar": "pressure", "kpa": "pressure", "pa":
 
 def _unit_terms(sentence: Sentence) -> set[str]:
     """The terms of the measures the sentence's figures are in: what its units say."""
-    words = {{"temperature": "temperature", "money": "money"}[f.kind] for f in sentence.figures
-             if f.kind in ("temperature", "money")} | {
+    words = {f.kind for f in sentence.figures if f.kind in ("temperature", "money")} | {
         _UNIT_MEASURES[f.unit.lower()] for f in sentence.figures
         if f.unit.lower() in _UNIT_MEASURES}
     return set(analysis.terms(" ".join(sorted(words)))) if words else set()
@@ -2003,7 +2002,7 @@ def _text_clauses(sentence: Sentence) -> list[set[int]]:
 
 _INNER = {"relcl", "advcl", "acl"}
 _NOT_WHO = {"GPE", "LOC", "DATE", "TIME", "MONEY", "QUANTITY", "CARDINAL", "PERCENT"}
-_PRONOUNS = {"it", "they", "them"}
+_PRONOUNS = {"it", "they"}  # lemmas: "them" is "they"
 
 
 def _hidden_nouns(part: Part) -> list[str]:

@@ -524,15 +524,15 @@ def _roles(doc) -> dict:
     acronym is singular, whatever its tag: "CSAM")."""
     out = {}
     for t in doc:
-        if t.dep_ in ("dobj", "nsubjpass") and t.pos_ in ("NOUN", "PROPN") and \
-                (t.tag_ in ("NN", "NNP") or t.text.isupper()) and t.head.pos_ == "VERB":
-            if t.pos_ == "PROPN" or t.text.isupper():  # a name as written: "CSAM"
-                out[t.head.lemma_, t.dep_] = " ".join(
-                    [c.text for c in t.lefts if c.dep_ == "compound"] + [t.text])
-            else:
-                phrase = doc[t.left_edge.i:t.i + 1].text
-                out[t.head.lemma_, t.dep_] = phrase if doc[t.left_edge.i].pos_ == "DET" \
-                    else f"the {phrase}"
+        if t.dep_ not in ("dobj", "nsubjpass") or t.pos_ not in ("NOUN", "PROPN") or not (
+                t.tag_ in ("NN", "NNP") or t.text.isupper()) or t.head.pos_ != "VERB":
+            continue
+        if t.pos_ == "PROPN" or t.text.isupper():  # a name as written: "CSAM"
+            phrase = " ".join([c.text for c in t.lefts if c.dep_ == "compound"] + [t.text])
+        else:
+            phrase = doc[t.left_edge.i:t.i + 1].text
+            phrase = phrase if doc[t.left_edge.i].pos_ == "DET" else f"the {phrase}"
+        out[t.head.lemma_, t.dep_] = phrase
     return out
 
 

@@ -193,9 +193,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if why := _other_period(part.label, sentence.text):
         return Verdict(UNDOCUMENTED, why, cov)
     asked, stated = _signs(question, sentence), _signs(sentence, question)
-    swapped = "order" in asked and _events_swapped(question, sentence)  # "fitted before it
-    # reopened": "reopened
-    # after they were fitted" holds the order, "reopened before they were fitted" reverses it
+    # "fitted before it reopened": "reopened after they were fitted" holds the order,
+    # "reopened before they were fitted" reverses it
+    swapped = "order" in asked and _events_swapped(question, sentence)
     opposite = [axis for axis, sides in asked.items() if stated.get(axis) and (
         (not sides & stated[axis]) != (axis == "order" and swapped))]
     if opposite:
@@ -280,7 +280,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         # the *battle* scenes shot" is not "the desert scenes were shot near ..."
         if unsaid := _unsaid(part, sentence, lent):
             doubts.append(f"it does not say {', '.join(unsaid)}")
-        if not given and (why := untied(part, sentence, lent) or undefined(
+        if not given and (why := untied(part, sentence, lent, units) or undefined(
                 part, sentence) or replaced(part, sentence, lent)):
             doubts.append(why)
         unheld = [t for t in part.terms if (t in part.proper or t in part.qualifying or
@@ -515,22 +515,18 @@ def _located(part: Part, sentence: Sentence) -> bool:
     return False
 
 
-_LOCATIVE = {"at", "in", "on", "near", "inside", "outside", "beside", "behind", "within"}
-
-
 def _defined(part: Part, sentence: Sentence) -> bool:
     """A glossary entry names what its definition describes: "18 U.S.C. 2258A: The U.S.
     federal law that requires electronic service providers to report ..." answers "Which law
     requires electronic service providers to report ...?" when the defining noun is the asked
     thing and the definition says the asked relation; the term is not in the question."""
-    rel = relation(part)
-    entry = _ENTRY.match(sentence.text)
-    if part.kind != "fact" or not rel.thing or not entry or not part.predicate or \
-            set(analysis.terms(entry.group("term"))) & set(part.terms):
+    entry = _ENTRY.match(sentence.text) if part.kind == "fact" and part.predicate else None
+    if not entry or set(analysis.terms(entry.group("term"))) & set(part.terms):
         return False
+    rel = relation(part)
     after = [t for t in sentence.tokens if t.start >= sentence.start + entry.end()]
     head = next((t for t in after if t.pos == "NOUN" and t.dep != "compound"), None)
-    return bool(head and head.term == rel.thing and all(
+    return bool(head and rel.thing and head.term == rel.thing and all(
         _mentions(t, {u.term for u in after}) for t in part.predicate))
 
 
@@ -1830,7 +1826,7 @@ def _non(tokens: list[Token], k: int) -> bool:
 # -- a description bound in one clause ---------------------------------------------------------
 
 
-def untied(part: Part, sentence: Sentence, lent: set[str]) -> str:
+def untied(part: Part, sentence: Sentence, lent: set[str], units: set[str]) -> str:
     """Why no clause of the sentence binds an answer that is not a name, a place, a date or a
     figure ("what did critics praise") to what was asked, or "".
 
@@ -1855,7 +1851,6 @@ def untied(part: Part, sentence: Sentence, lent: set[str]) -> str:
              and t in sentence.terms]
     said = set(part.terms) | {t.term for t in analysis.as_sentence(part.label).tokens}
     colour = re.match(r"\s*what\s+colou?r\b", part.label, re.I)  # "a scarlet breast": the answer
-    units = _unit_terms(sentence)  # "$3,980 ..., which was spent on": the money
     groups = _clause_groups(tokens) + _text_clauses(sentence)
     # "fitted before the pool reopened": "reopened ... after new rooms were fitted" holds both
     # events, its clause and the before/after clause on it together (an order the question
@@ -1866,6 +1861,7 @@ def untied(part: Part, sentence: Sentence, lent: set[str]) -> str:
             if t.dep == "advcl" and any(u.head == k and u.lemma in ("before", "after")
                                         for u in tokens)]
     for group in groups:
+        # (`units`: the measures its figures are in: "$3,980 ..., which was spent on")
         words = {tokens[k].term for k in group if tokens[k].term} | units
         # "418 children taking part, and 267 of them finished": a part of the thing, by a
         # pronoun (not any pronoun: "It was later called ..." may be something else)

@@ -76,11 +76,8 @@ def test_a_percentage_is_read_from_a_share_column_never_from_the_count_beside_it
     assert answer.status == "answered" and "26.6" in answer.summary
     assert "10,960" not in answer.summary
     answer = tables_assistant.ask("What percentage of visitors did North Point lighthouse have?")
-    assert answer.status != "answered" and "12,480" not in stated_text(answer)
-
-
-def stated_text(answer: Answer) -> str:
-    return " ".join(c.text for c in answer.claims if c.answers)
+    assert answer.status != "answered"
+    assert not any("12,480" in c.text for c in answer.claims if c.answers)
 
 
 @pytest.mark.parametrize("question, said", [

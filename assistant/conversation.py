@@ -82,6 +82,8 @@ class Turn:
     # (verb lemma, role) -> the noun phrase in that role: "report *apparent CSAM*", what "it"
     # means when the follow-up repeats the verb ("To which system must they report it?")
     roles: dict = field(default_factory=dict)
+    patient: str = ""  # the one thing its verbs act on: what a later "it was checked" means
+    patient_owned: bool = False  # "its children's room": of the thing, still named beside it
     possessed: str = ""  # "the Millbrook Public Library's operating budget": what a name owns
     # the possessed, when the turn's own "it" already meant it ("Who funded it?"): the topic
     # now, so the next "its" is the budget's too ("What was its largest part?")
@@ -345,6 +347,7 @@ def _resolved(doc, before: Turn) -> str:
     out = []
     plural_done = False
     skip = -1
+    acted_on = False
     it = before.topic or before.answer_name or before.answer_thing or before.thing
     amount = _asks_amount_of(doc)
     the_set = "" if analyse(doc.text)[0].wants_figure else before.counted_set
@@ -387,11 +390,15 @@ def _resolved(doc, before: Turn) -> str:
         elif low == "it" and tok.dep_ in ("dobj", "pobj") and before.object \
                 and before.amount_of and not before.answer_name:
             out.append(before.object + ws)  # "what paid for it": the repair whose cost was asked
+        elif low == "it" and (tok.head.lemma_, tok.dep_) in before.roles:
+            out.append(before.roles[tok.head.lemma_, tok.dep_] + ws)  # "report it": the CSAM
+        elif low == "it" and tok.dep_ in ("dobj", "nsubjpass") and before.patient \
+                and not before.answer_name and not before.answer_thing and not before.topic:
+            out.append(before.patient + ws)  # "should it be checked": the pressure recommended
+            acted_on = not before.patient_owned  # not what acted on it ("the note", "the loaf")
         elif low == "it" and amount and before.object and not before.answer_name \
                 and not before.answer_thing:
             out.append(before.object + ws)  # "how much did it cost": the repair, not the library
-        elif low == "it" and (tok.head.lemma_, tok.dep_) in before.roles:
-            out.append(before.roles[tok.head.lemma_, tok.dep_] + ws)  # "report it": the CSAM
         elif ((low in _SINGULAR and _pronoun(tok)) or (low == "that" and _stands_alone(tok))) \
                 and it:
             out.append(it + ws)
@@ -413,7 +420,8 @@ def _resolved(doc, before: Turn) -> str:
         text = re.sub(r"^(How many|How much)\b", rf"\1 of {_owned(before)}", text, flags=re.I)
     low = text.lower()
     missing_names = [n for n in dict.fromkeys(n.removesuffix("'s")
-                                              for n in before.names + [before.thing])
+                                              for n in before.names + [
+                                                  "" if acted_on else before.thing])
                      if n and n.lower().removeprefix("the ").removesuffix("'s") not in low
                      and n.lower() not in before.counted.lower()]
     missing_names = [n for n in missing_names
@@ -502,6 +510,7 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                            and len(doc) > 3 and doc[3].lower_ == "of") else ""
     possessed = _possessed(doc)
     common = _common_thing(doc, plural=False)
+    roles = _roles(doc)
     return Turn(question, names, years, period, counted,
                 [p for p, name in phrases if not name and p != unit],
                 things[-1] if things else common,
@@ -514,26 +523,53 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
                 figure=f"the {figure.text} {figure.unit}" if figure and figure.unit.isalpha()
                 else _stated_sum(claims), subject=_plural_subject(doc, counted),
                 object=_object(doc), amount_of=_asks_amount_of(doc),
-                common=common, roles=_roles(doc),
+                common=common, roles=roles, patient=_patient(doc, roles),
+                patient_owned=any(t.tag_ == "PRP$" and any(
+                    u.dep_ in ("dobj", "nsubjpass") for u in t.ancestors) for t in doc),
                 possessed=possessed, topic=possessed if answer and re.search(
                     r"\bit\b", answer.asked, re.I) and possessed in question else "")
 
 
 def _roles(doc) -> dict:
     """(verb lemma, role) -> the singular noun phrase the question has in that role (an
-    acronym is singular, whatever its tag: "CSAM")."""
+    acronym is singular, whatever its tag: "CSAM"; "its children's room" is "the children's
+    room", its owner named beside it)."""
     out = {}
     for t in doc:
-        if t.dep_ not in ("dobj", "nsubjpass") or t.pos_ not in ("NOUN", "PROPN") or not (
+        # "How much starter does the loaf use": the parser may call the object an attribute
+        dep = "dobj" if t.dep_ == "attr" and t.head.lemma_ != "be" else t.dep_
+        if dep not in ("dobj", "nsubjpass") or t.pos_ not in ("NOUN", "PROPN") or not (
                 t.tag_ in ("NN", "NNP") or t.text.isupper()) or t.head.pos_ != "VERB":
             continue
         if t.pos_ == "PROPN" or t.text.isupper():  # a name as written: "CSAM"
             phrase = " ".join([c.text for c in t.lefts if c.dep_ == "compound"] + [t.text])
-        else:
-            phrase = doc[t.left_edge.i:t.i + 1].text
-            phrase = phrase if doc[t.left_edge.i].pos_ == "DET" else f"the {phrase}"
-        out[t.head.lemma_, t.dep_] = phrase
+        else:  # "what tyre pressure", "how much starter", "its children's room"
+            words = doc[t.left_edge.i:t.i + 1]
+            while words[0].tag_ in ("WDT", "WP", "WRB", "PRP$") or words[0].lower_ in (
+                    "much", "many"):
+                words = words[1:]
+            phrase = words.text if words[0].tag_ == "DT" else f"the {words.text}"
+        out[t.head.lemma_, dep] = phrase
     return out
+
+
+def _patient(doc, roles: dict) -> str:
+    """The one thing the question's verbs act on: after "What tyre pressure does the note
+    recommend ...?", "How often should it be checked?" checks the pressure, not the note;
+    after "When did the library reopen its children's room?", "Why had it been closed?" asks
+    of the room. Not an amount ("What percentage of the vote did the levy receive?": "it" is
+    the levy), nor the noun of an idiom ("take part"), nor a name (the turn's thing already)."""
+    if len(roles) != 1:
+        return ""
+    (verb, _), phrase = next(iter(roles.items()))
+    last = phrase.split()[-1].lower()
+    named = any(t.lower_ == last and t.ent_type_ for t in doc)
+    return "" if verb in _IDIOMS or last in _AMOUNTS or named else phrase
+
+
+_IDIOMS = {"take", "play", "make", "have", "give"}  # "take part", "play a role"
+_AMOUNTS = {"percentage", "share", "proportion", "money", "amount", "number", "total", "sum",
+            "cost", "price", "fee", "value", "figure", "count"}
 
 
 def _possessed(doc) -> str:

@@ -81,12 +81,13 @@ _QUALIFIERS = {
 }
 # "Which law ...": the answer names a thing of that kind (spaCy's label), not only the topic.
 _WHICH = re.compile(r"^\s*(?:which|what)\s+(law|statute|act|company|organi[sz]ation|agency|"
-                    r"group|person|colou?r)\b", re.I)
+                    r"group|person|colou?r|nationality)\b", re.I)
 _COLOURS = {"red", "orange", "yellow", "green", "blue", "purple", "violet", "pink", "brown",
             "black", "white", "grey", "gray", "olive", "amber", "golden", "silver", "scarlet",
             "crimson", "maroon", "turquoise", "chestnut", "buff", "tawny", "ochre", "beige"}
 _WHICH_LABELS = {"law": {"LAW"}, "statu": {"LAW"}, "act": {"LAW"}, "compa": {"ORG"},
-                 "organ": {"ORG"}, "agenc": {"ORG"}, "group": {"ORG"}, "perso": {"PERSON"}}
+                 "organ": {"ORG"}, "agenc": {"ORG"}, "group": {"ORG"}, "perso": {"PERSON"},
+                 "natio": {"NORP"}}
 _HOW_MANY = re.compile(r"\bhow\s+many\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|without)\b|n't\b", re.I)
 # A "why" is answered by a sentence that gives a reason.
@@ -139,7 +140,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         context = {t for s in analysis.sentences(context) if not s.negated for t in s.terms}
     condition = _condition(part, sentence)
     if sentence.negated and part.kind != "fact" and not _NEGATION.search(part.label) and not (
-            condition and _negations(sentence) <= condition):  # "when ... no longer visible"
+            condition and _negations(sentence) <= condition) and not _denies_another(
+            part, sentence):  # "when ... no longer visible"
         return Verdict(UNDOCUMENTED, "the sentence says what is not, or is not known")
     question = analysis.as_sentence(part.label)
     if not sentence.negated and not _WHY.match(part.label) and \
@@ -156,6 +158,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
     units = _unit_terms(sentence)  # "psi" says pressure
+    dimension = _DIMENSION.search(part.label)
+    if dimension and _DIMENSIONS[dimension.group(1).lower()][0] & set(sentence.terms):
+        units |= _DIMENSIONS[dimension.group(1).lower()][0]  # "weighs" says how heavy
     sent_terms = set(sentence.terms) | units
     all_terms = sent_terms | set(context)
     cov = coverage(part.terms, all_terms)
@@ -211,7 +216,6 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     # a name only an earlier sentence gives: "It has a capacity of ..." may be another's
     doubts += [f"only an earlier sentence names {' '.join(name)}" for name in part.names
                if not all(t in own for t in name)]
-    dimension = _DIMENSION.search(part.label)
     if dimension and figures and not any(_measures(dimension.group(1), sentence, f)
                                          for f in figures):
         doubts.append(f"no figure is said to be how {dimension.group(1)}")
@@ -265,7 +269,7 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
                 _bound_to(analysis.terms(measure.group("m")), sentence, f) for f in figures):
             doubts.append(f"no figure is tied to {measure.group('m')} in its clause")
     else:
-        shared = len(sent_terms & set(part.terms))
+        shared = len((own if _of_heading(part, sentence) else sent_terms) & set(part.terms))
         if cov < SUBJECT_COVERAGE or not shared:
             return Verdict(UNDOCUMENTED, "the sentence says little about the question", cov)
         if not given and (cov < FACT_COVERAGE or shared < min(2, len(part.terms))):
@@ -298,13 +302,37 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
                 part, t, lent, sent_terms) else own)]  # a heading names, not qualifies
         if unsaid:
             doubts.append(f"it does not say {', '.join(unsaid)}")
-        if re.match(r"\s*why\b", part.label, re.I) and not any(  # not words the question
-                m.group(0).strip(", ").lower() not in part.label.lower()  # says ("as a result
-                for m in _REASON.finditer(sentence.text)):  # of reports" is what was asked)
+        if _WHY.match(part.label) and not _gives_reason(part, sentence):
             doubts.append("it gives no reason")
     if doubts:
         return Verdict(UNCONFIRMED, "; ".join(doubts), cov)
     return Verdict(ANSWERED, "states the asked kind for the asked subject", cov)
+
+
+def _of_heading(part: Part, sentence: Sentence) -> bool:
+    """The sentence opens with what its heading names: "It rises at Lake Wapusk", "Its song
+    is a thin trill", "The nest, a cup of moss, ..." (the asked noun) under "Amber-throated
+    warbler"; the heading's words are the sentence's own."""
+    tokens = sentence.tokens
+    if not tokens:
+        return False
+    if tokens[0].lemma.lower() in ("it", "its"):
+        return True
+    return len(tokens) > 1 and tokens[0].lemma == "the" and tokens[1].pos == "NOUN" and \
+        tokens[1].dep in ("nsubj", "nsubjpass") and tokens[1].term in part.nominal
+
+
+def _gives_reason(part: Part, sentence: Sentence) -> bool:
+    """A reason word the question does not say itself ("as a result of reports" may be what
+    was asked), or an infinitive of purpose on the asked verb: "Why was the start moved": "the
+    start was moved from Ambleside to Bowness *to keep runners off the road*"."""
+    if any(m.group(0).strip(", ").lower() not in part.label.lower()
+           for m in _REASON.finditer(sentence.text)):
+        return True
+    tokens, asked = sentence.tokens, {v.lemma for v in relation(part).verbs}
+    return any(t.dep == "advcl" and tokens[t.head].lemma in asked and t.pos == "VERB" and any(
+        u.head == k and u.dep == "aux" and u.lemma == "to" and u.start < t.start
+        for u in tokens) for k, t in enumerate(tokens))
 
 
 def _part_of(part: Part, sentence: Sentence, figures: list[Figure]) -> str:
@@ -450,11 +478,14 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
         things = _HOW_MANY.search(part.label) and not any(  # "how many volunteers": not hours
             is_duration(Figure("", 0, "number", t)) for t in part.focus)
         years = {text for label, text in sentence.entities if label == "DATE"}
-        figs = [f for f in figs if f.kind == "number" and not (things and is_duration(f))
+        figs = [f for f in figs if _a_count(part, f) and not (things and is_duration(f))
                 and not _day_of_month(sentence, f)
                 and not (f.text in years and re.fullmatch(r"1\d{3}|20\d\d", f.text))]  # "in 1564"
+        multiples = [f.text for f in sentence.figures if f.kind == "multiple"
+                     and not _a_count(part, f)]  # "three times as many": no count
         counted = {label for label, text in sentence.entities if text.lower() not in
-                   part.label.lower() and not _one_other(part, sentence, text)}
+                   part.label.lower() and not _one_other(part, sentence, text)
+                   and not any(text in m for m in multiples)}
         return bool(figs) or bool(counted & {"CARDINAL", "QUANTITY"}), figs
     elif kind in ENTITY_LABELS and strict:
         wanted = {"GPE"} if kind == "place" and _PLACE_NOUNS.search(part.label) else \
@@ -463,6 +494,14 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
     else:
         return True, []
     return bool(figs), figs
+
+
+def _a_count(part: Part, fig: Figure) -> bool:
+    """A figure that may answer "how many" or "what was the X": a number; a temperature, when
+    one is asked; "more than 900 times", when "how many times" is (occasions, not a multiple)."""
+    return fig.kind == "number" or (
+        fig.kind == "temperature" and any(t.startswith("temperatur") for t in part.terms)) or (
+        fig.kind == "multiple" and "time" in part.focus and fig.text.endswith("times"))
 
 
 def _condition(part: Part, sentence: Sentence) -> set[int]:
@@ -558,6 +597,18 @@ def _negations(sentence: Sentence) -> set[int]:
     return {k for k, t in enumerate(sentence.tokens) if t.lemma in NEGATIONS}
 
 
+def _denies_another(part: Part, sentence: Sentence) -> bool:
+    """"She was nominated for the Nobel Prize five times *but never won it*": every negation
+    stands in a verb coordinated with the asked one, which the sentence affirms."""
+    tokens, negations = sentence.tokens, _negations(sentence)
+    asked = {v.lemma for v in relation(part).verbs}
+    said = {_clause_root(tokens, k) for k, t in enumerate(tokens)
+            if t.lemma in asked and t.pos == "VERB"}
+    return bool(said and negations) and all(
+        (r := _clause_root(tokens, n)) not in said and tokens[r].dep == "conj"
+        and _clause_root(tokens, tokens[r].head) in said for n in negations)
+
+
 _PROCEDURE = re.compile(r"\s*when\s+(?:should|must|can|could|will|would|may|might|do|does|is|are)"
                         r"\b", re.I)
 _CONDITION_MARKS = {"when", "once", "until", "after", "before", "if"}
@@ -615,7 +666,8 @@ _DIMENSION = re.compile(r"\bhow\s+(long|wide|tall|high|deep|far|old|heavy)\s+(?:
                         r"were)\b", re.I)
 _LENGTH = {"m", "km", "cm", "mm", "mi", "ft", "feet", "foot", "yard", "yards", "inch", "inches",
            "metre", "metres", "meter", "meters", "kilometre", "kilometres", "kilometer",
-           "kilometers", "mile", "miles"}
+           "kilometers", "centimetre", "centimetres", "centimeter", "centimeters", "millimetre",
+           "millimetres", "millimeter", "millimeters", "mile", "miles"}
 _DIMENSIONS = {  # the words that say it (as terms), the units that fit
     "long": ({"long", "length"}, _LENGTH),
     "wide": ({"wide", "width", "across"}, _LENGTH),
@@ -625,8 +677,8 @@ _DIMENSIONS = {  # the words that say it (as terms), the units that fit
     "far": ({"far", "away", "distanc"}, _LENGTH),
     "old": ({"old", "age"}, {"year", "years", ""}),
     "heavy": ({"heavi", "weigh", "weight"}, {"kg", "g", "t", "lb", "lbs", "tonne", "tonnes",
-                                              "ton", "tons", "kilogram", "kilograms", "pound",
-                                              "pounds"}),
+                                              "ton", "tons", "kilogram", "kilograms", "gram",
+                                              "grams", "pound", "pounds"}),
 }
 
 
@@ -975,8 +1027,31 @@ def _names_kind(part: Part, sentence: Sentence, kind: str) -> bool:
     if kind.startswith("colo"):
         return any(_is_colour(t) and t.lemma.lower() not in part.label.lower()
                    for t in sentence.tokens)
+    if kind.startswith("natio"):
+        return _nationality(part, sentence)
     return any(label in _WHICH_LABELS[kind[:5]] for label, text in sentence.entities
                if text.lower() not in part.label.lower())
+
+
+def _nationality(part: Part, sentence: Sentence) -> bool:
+    """"What nationality was Joseph Kiprono": a nationality said of the asked name, as its
+    modifier ("the *Kenyan* runner Joseph Kiprono") or what it is said to be ("Kiprono is
+    Kenyan"), not of another in the sentence ("ahead of Paul Evans of Wales")."""
+    tokens, names = sentence.tokens, set(part.proper)
+    for label, text in sentence.entities:
+        at = sentence.text.find(text)
+        k = _span_head(tokens, sentence.start + at, sentence.start + at + len(text)) \
+            if label == "NORP" and at >= 0 else None
+        if k is None:
+            continue
+        h = tokens[k].head
+        if tokens[k].dep == "amod" and any(t.term in names and h in (j, _phrase_head(tokens, j))
+                                           for j, t in enumerate(tokens)):
+            return True
+        if tokens[k].dep in ("acomp", "attr") and tokens[h].lemma == "be" and any(
+                t.head == h and t.dep == "nsubj" and t.term in names for t in tokens):
+            return True
+    return False
 
 
 def _is_colour(token: Token) -> bool:
@@ -1066,12 +1141,17 @@ def _span_head(tokens: list[Token], start: int, end: int) -> int | None:
 
 def _in_clause(tokens: list[Token], k: int, verb: int) -> bool:
     """Word k belongs to the clause of `verb`, or is what that clause describes ("Knut Aas" for
-    "who led the company")."""
+    "who led the company"), or is equated with it ("The first European to travel the river
+    was the explorer Henry Kelsey")."""
     root = _clause_root(tokens, verb)
     if _clause_root(tokens, k) == root:
         return True
     t = tokens[root]
-    return t.dep in ("relcl", "acl") and _phrase_head(tokens, t.head) == _phrase_head(tokens, k)
+    if t.dep not in ("relcl", "acl"):
+        return False
+    n, h = _phrase_head(tokens, t.head), _phrase_head(tokens, k)
+    return n == h or (tokens[n].head == tokens[h].head and tokens[tokens[n].head].lemma == "be"
+                      and {tokens[n].dep, tokens[h].dep} == {"nsubj", "attr"})
 
 
 def _under(tokens: list[Token], k: int, n: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -379,11 +380,22 @@ def _states(claim: str, expected: str, unit: str | None = None) -> bool:
     have = evaluate_figures.read(claim)[0]
     for form in [expected, *_with_unit(expected, unit or "")]:
         want = evaluate_figures.read(form)[0]
-        if want and all(any(w.same_as(h) for h in have) for w in want):
+        if want and all(any(w.same_as(h) or _occasions(w, h, claim) for h in have)
+                        for w in want):
             return True
     if evaluate_figures.read(expected)[0]:
         return False
     return clean(expected).lower() in clean(claim).lower()
+
+
+def _occasions(want, have, claim: str) -> bool:
+    """"nominated five times but never won" states five (occasions): "N times" is a multiple
+    only before what it multiplies ("five times as many", "five times the 2022 total")."""
+    at = claim.lower().find(have.text.lower())
+    return want.kind == "number" and have.kind == "multiple" and want.value == have.value \
+        and have.text.lower().endswith("times") and at >= 0 and not re.match(
+            r"\s*(?:as|more|less|fewer|the|that|over|\w+er)\b", claim[at + len(have.text):],
+            re.I)
 
 
 def _citation_supports(claim: str, quotes: list[str]) -> bool:

@@ -441,6 +441,21 @@ def test_it_with_an_amount_asked_is_the_object_of_the_previous_question(previous
     assert condense(follow_up, previous) == expected
 
 
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    # "it" acted on is the thing the previous question's verb acted on, not the one acting
+    ("What tyre pressure does the bicycle maintenance note recommend for road bicycles?",
+     "How often should it be checked?", "How often should the tyre pressure be checked?"),
+    ("How much starter does the basic sourdough loaf use?",
+     "How long before mixing should it be fed?",
+     "How long before mixing should the starter be fed?"),
+    # the thing's owner stays named beside it
+    ("When did the Millbrook library reopen its children's room?", "Why had it been closed?",
+     "Why had the children's room been closed (the Millbrook library)?"),
+])
+def test_it_acted_on_is_what_the_previous_question_acted_on(previous, follow_up, expected):
+    assert condense(follow_up, previous) == expected
+
+
 def test_the_period_of_an_earlier_turn_is_the_same_period():
     first = answered("How many reports did the CyberTipline receive in 2023?",
                      "The CyberTipline received 36.2 million reports in 2023.")

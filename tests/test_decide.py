@@ -1089,3 +1089,65 @@ def test_what_kinds_else_and_a_completed_repair_ask_what_the_sentence_gives():
                    "the autumn of 2023.", context) == ANSWERED
     assert outcome(question, "The library planned a repair of the main building's roof in "
                    "the autumn of 2023.", context) != ANSWERED
+
+
+
+MARATHON, WARBLER, LINDQVIST = ("1996 Windermere Marathon", "Amber-throated warbler",
+                                "Dorothea Lindqvist")
+
+
+@pytest.mark.parametrize("question, sentence, heading, answers", [
+    # an infinitive of purpose on the asked verb is a reason; on another verb it is not
+    ("Why was the start of the Windermere Marathon moved after 1996?", "After the 1996 race the "
+     "start was moved from Ambleside to Bowness to keep runners off the A591 road.", MARATHON,
+     True),
+    ("Why was the start of the Windermere Marathon moved after 1996?", "After the 1996 race the "
+     "start was moved from Ambleside to Bowness.", MARATHON, False),
+    ("Why was the start of the Windermere Marathon moved after 1996?", "After the 1996 race the "
+     "start was moved from Ambleside to Bowness, and a bus was hired to carry runners there.",
+     MARATHON, False),
+    # a name equated with the noun a clause describes is bound to that clause's verb
+    ("Who was the first European to travel the Kaskawan River?", "The first European to "
+     "travel the river was the explorer Henry Kelsey in 1691.", "Kaskawan River", True),
+    ("Who was the first European to travel the Kaskawan River?", "The first European to map "
+     "the river was the explorer Henry Kelsey in 1691.", "Kaskawan River", False),
+    # a sentence opening with "Its" or "The" + the asked noun is about what its heading names
+    ("What is the song of the amber-throated warbler?", "Its song is a thin, rising trill that "
+     "lasts about two seconds.", WARBLER, True),
+    ("What is the song of the amber-throated warbler?", "Its song is a thin, rising trill that "
+     "lasts about two seconds.", "Birds of the cloud forest", False),
+    ("What is the nest of the amber-throated warbler made of?", "The nest, a cup of moss and "
+     "fine roots, is built by the female in a tree fern.", WARBLER, True),
+    ("What is the nest of the amber-throated warbler made of?", "The nest, a cup of moss and "
+     "fine roots, is built by the female in a tree fern.", "Birds of the cloud forest", False),
+    # a temperature asked is read from a figure in degrees, not from a count beside it
+    ("What was the temperature at the start of the 1996 Windermere Marathon?", "Temperatures "
+     "rose from 8 °C at the start to 17 °C by midday, and 214 runners were treated for heat "
+     "exhaustion.", MARATHON, True),
+    ("What was the temperature at the start of the 1996 Windermere Marathon?", "At the start, "
+     "214 runners were treated for heat exhaustion.", MARATHON, False),
+    # centimetres are a length, and "weighs" says how heavy
+    ("How long is the adult amber-throated warbler?", "The adult is about 12 centimetres long "
+     "and weighs 9 to 11 grams.", WARBLER, True),
+    ("How heavy is the adult amber-throated warbler?", "The adult is about 12 centimetres long "
+     "and weighs 9 to 11 grams.", WARBLER, True),
+    ("How heavy is the adult amber-throated warbler?", "The adult is about 12 centimetres "
+     "long.", WARBLER, False),
+    # a nationality said of the asked name, not of another
+    ("What nationality was Joseph Kiprono?", "The men's race was won by the Kenyan runner "
+     "Joseph Kiprono in 2:11:46, a course record.", MARATHON, True),
+    ("What nationality was Joseph Kiprono?", "Joseph Kiprono finished 40 seconds ahead of the "
+     "Welsh runner Paul Evans.", MARATHON, False),
+    # a negation on a verb coordinated with the asked one does not deny the asked one
+    ("How many times was Lindqvist nominated for the Nobel Prize in Chemistry?", "She was "
+     "nominated for the Nobel Prize in Chemistry five times but never won it.", LINDQVIST, True),
+    ("How many times was Lindqvist nominated for the Nobel Prize in Chemistry?", "She was never "
+     "nominated for the Nobel Prize in Chemistry but won five other prizes.", LINDQVIST, False),
+    # "how many times" counts occasions ("N times"); a multiple is no count
+    ("How many times was Lindqvist's 1938 paper cited?", "Her 1938 paper on the structure of "
+     "lysozyme crystals was cited more than 900 times.", LINDQVIST, True),
+    ("How many citations did Lindqvist's 1938 paper receive?", "Her 1938 paper received three "
+     "times as many citations as her 1936 paper.", LINDQVIST, False),
+])
+def test_a_sentence_answers_what_its_structure_binds(question, sentence, heading, answers):
+    assert (outcome(question, sentence, heading) == ANSWERED) == answers

@@ -12,7 +12,15 @@ from conftest import ROOT
 from assistant.answer import GENERATORS, ExtractiveGenerator, Generator
 from assistant.config import Settings
 from assistant.decide import UNDOCUMENTED
-from assistant.evaluate import Case, evaluate, gate_failures, judge, load_cases, metrics
+from assistant.evaluate import (
+    Case,
+    _states,
+    evaluate,
+    gate_failures,
+    judge,
+    load_cases,
+    metrics,
+)
 from assistant.types import Answer, Citation, Claim, Draft, Passage
 from assistant.verify import Verifier
 
@@ -43,6 +51,13 @@ def perturbing():
     GENERATORS["perturbing"] = PerturbingGenerator
     yield "perturbing"
     GENERATORS.pop("perturbing")
+
+
+def test_n_times_states_a_count_of_occasions_unless_it_multiplies_something():
+    assert _states("She was nominated for the prize five times but never won it.", "five")
+    assert not _states("Sales were five times higher than in 2022.", "five")
+    assert not _states("Sales were five times the 2022 total.", "five")
+    assert _states("Sales were five times the 2022 total.", "five times")
 
 
 def test_shipped_cases_are_well_formed():

@@ -159,8 +159,9 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
     units = _unit_terms(sentence)  # "psi" says pressure
     dimension = _DIMENSION.search(part.label)
-    if dimension and _DIMENSIONS[dimension.group(1).lower()][0] & set(sentence.terms):
-        units |= _DIMENSIONS[dimension.group(1).lower()][0]  # "weighs" says how heavy
+    saying = _DIMENSIONS[dimension.group(1).lower()][0] if dimension else set()
+    if saying & set(sentence.terms):
+        units |= saying  # "weighs" says how heavy
     sent_terms = set(sentence.terms) | units
     all_terms = sent_terms | set(context)
     cov = coverage(part.terms, all_terms)
@@ -1038,12 +1039,7 @@ def _nationality(part: Part, sentence: Sentence) -> bool:
     modifier ("the *Kenyan* runner Joseph Kiprono") or what it is said to be ("Kiprono is
     Kenyan"), not of another in the sentence ("ahead of Paul Evans of Wales")."""
     tokens, names = sentence.tokens, set(part.proper)
-    for label, text in sentence.entities:
-        at = sentence.text.find(text)
-        k = _span_head(tokens, sentence.start + at, sentence.start + at + len(text)) \
-            if label == "NORP" and at >= 0 else None
-        if k is None:
-            continue
+    for k in _candidates(part, sentence, {"NORP"}):
         h = tokens[k].head
         if tokens[k].dep == "amod" and any(t.term in names and h in (j, _phrase_head(tokens, j))
                                            for j, t in enumerate(tokens)):

@@ -57,6 +57,7 @@ def _load():
 
 _WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 _DO = {"do", "does", "did"}
+_MODALS = {"can", "could", "should", "must", "will", "would", "may", "might", "shall"}
 
 
 def _do_support(model):
@@ -64,16 +65,21 @@ def _do_support(model):
     "did" the main verb (the word after a name, after "did", is tagged as a noun), so the
     question has no verb, no subject and no object to bind an answer to. Its declarative
     order, "King Harold II will conquer England", parses right: a one-sentence question so
-    misparsed takes that parse, and its wh-phrase hangs on the verb in the role it asks."""
+    misparsed takes that parse, and its wh-phrase hangs on the verb in the role it asks. A
+    modal's verb is tagged a noun the same way ("How long should the sourdough *stay*"); it
+    has its subject in place, so only the tags and the wh-phrase are mended."""
     from spacy.attrs import DEP, HEAD, LEMMA, POS, TAG
 
     def repair(doc):
-        d = next((k for k in range(1, min(6, len(doc) - 2)) if doc[k].lower_ in _DO), None)
+        d = next((k for k in range(1, min(6, len(doc) - 2)) if doc[k].lower_ in _DO | _MODALS),
+                 None)
         if d is None or doc[0].lower_ not in _WH or len(list(doc.sents)) != 1:
             return doc
         values = doc.to_array([HEAD, DEP, POS, TAG, LEMMA])  # a head is relative, mod 2**64
         plain, aux, at = doc, doc[d], list(range(len(doc)))  # plain's token i is doc's at[i]
         verb = _verb_of(aux)
+        if verb is None and aux.lower_ in _MODALS:
+            return doc
         if verb is None:
             plain, aux, at, verb = _declarative(model, doc, d)
             if verb is None:

@@ -91,7 +91,7 @@ class ExtractiveGenerator(Generator):
             cell = cells.ground(part, passages)  # a table cell that answers it
             if cell is not None:  # or the table shows it is not documented: nothing beside it
                 if cell.answered:
-                    chosen.append((cell.passage + 1, cells.claim_text(cell), set()))
+                    chosen.append((cell.passage + 1, cells.claim_text(cell, part), set()))
                 continue
             for k, _ in found.answers[:1 if part.wants_figure else 2] or found.unconfirmed[:1]:
                 take(k)  # the answer, else the sentence that may answer it (shown as such)

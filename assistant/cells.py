@@ -64,8 +64,9 @@ def ground(part, passages: list[Passage]) -> Grounding | None:
         return None  # without reading the part's words
     asked = _plain_words(part.label)
     years = {t for t in asked if _YEAR.fullmatch(t)}
-    nominal = set(getattr(part, "nominal", []) or part.terms) - years
-    narrowing = _modifiers(part.label)
+    ranking = {"high", "low"} | set(analysis.terms(" ".join(_MOST | _LEAST)))  # _extreme's
+    nominal = set(getattr(part, "nominal", []) or part.terms) - years - ranking
+    narrowing = _modifiers(part.label) - ranking
     found: list[tuple[int, Grounding]] = []
     for i, p in enumerate(passages):
         table = p.analysis.table if p.analysis is not None else None
@@ -149,6 +150,8 @@ def _column(part, table: Table, r: int, asked: set[str], years: set[str],
     label = row[0]
     if _DERIVED.search(part.label) and not _DERIVED.search(label + " " + " ".join(
             table.columns[c] for c in values)):
+        if (best := _extreme(part.label, table, r, values)) is not None:
+            return best, True, ""
         return (values[0], False, f"{_where(table)} states {label} for "
                 f"{_listed(table, values)}; no cell states what is asked, and none is computed")
     named = [c for c in values if _names(asked, table, c)]
@@ -178,6 +181,25 @@ def _column(part, table: Table, r: int, asked: set[str], years: set[str],
 
 
 _SHARE = re.compile(r"%|\b(?:share|percent(?:age)?|proportion)\b", re.I)
+_MOST = {"most", "highest"}  # of _DERIVED's words, those a row's own cells settle
+_LEAST = {"least", "lowest"}
+_WHOLE = re.compile(r"\b(?:total|all|overall|annual|full[\s-]year|combined|sum)\b", re.I)
+
+
+def _extreme(asked: str, table: Table, r: int, columns: list[int]) -> int | None:
+    """"In which quarter did Millbrook collect the most garden waste": the column of the row's
+    highest (or lowest) figure, read from its cells, when the part asks nothing else derived
+    ("the largest increase") and one column holds it alone; a total column is not a period."""
+    asked_words = {m.group(0).lower() for m in _DERIVED.finditer(asked)}
+    if len(asked_words) != 1 or not asked_words <= _MOST | _LEAST:
+        return None
+    shown = {c: figures(table.rows[r][c]) for c in columns if not _WHOLE.search(table.columns[c])}
+    values = {c: f[0].value for c, f in shown.items() if len(f) == 1 and f[0].kind != "token"}
+    if len(values) < 2 or len(values) < len(shown):
+        return None  # a blank cell may hide the answer
+    best = (max if asked_words <= _MOST else min)(values.values())
+    found = [c for c, v in values.items() if v == best]
+    return found[0] if len(found) == 1 else None
 
 
 def _value(table: Table, r: int, c: int) -> tuple[int, bool, str]:
@@ -324,6 +346,10 @@ def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Gro
                        - _header_words(table, cell.column) - context)
             if missing:
                 continue
+            ranked = {m.group(0).lower() for m in _DERIVED.finditer(claim.text)} & (_MOST | _LEAST)
+            if ranked and _extreme(" ".join(ranked), table, cell.row, list(
+                    range(1, len(row)))) != cell.column:
+                continue  # "highest in Q3" of a row whose highest is Q2
             return Grounding(i, table, cell, True)
     return None
 
@@ -361,10 +387,15 @@ def stated_as(fig: Figure, shown: str, unit_text: str) -> bool:
 # -- what the answer shows -----------------------------------------------------------------------
 
 
-def claim_text(g: Grounding) -> str:
-    """The cell stated as a sentence the verifier re-reads: row, column, the value as shown."""
-    row = g.table.rows[g.cell.row]
-    return f"{row[0]}, {g.table.columns[g.cell.column]}: {row[g.cell.column]} ({g.table.caption})"
+def claim_text(g: Grounding, part=None) -> str:
+    """The cell stated as a sentence the verifier re-reads: row, column, the value as shown;
+    for a part asking where a row is highest or lowest, said so."""
+    row, column = g.table.rows[g.cell.row], g.table.columns[g.cell.column]
+    said = {m.group(0).lower() for m in _DERIVED.finditer(part.label)} if part else set()
+    if said and said <= _MOST | _LEAST:
+        return (f"{row[0]} is {'highest' if said <= _MOST else 'lowest'} in {column}: "
+                f"{row[g.cell.column]} ({g.table.caption})")
+    return f"{row[0]}, {column}: {row[g.cell.column]} ({g.table.caption})"
 
 
 def evidence(g: Grounding, passage: Passage) -> Sentence:

@@ -49,6 +49,10 @@ _WH_FRAGMENT = re.compile(r"^\s*(?:(?:at|for|in|on|to|from|by|with|of)\s+)?"
 # The period the previous turn was about; what "that number" means (as written, not "that one").
 _SAME_PERIOD = re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:that|the\s+same)\s+(?:year|period)\b",
                           re.I)
+# "Unrelated: how many ...": a question that says it starts a new topic
+_NEW_TOPIC = re.compile(r"^\s*(?:unrelated|(?:a\s+)?(?:different|new|separate|another|other)\s+"
+                        r"(?:question|topic|subject)|(?:switching|changing)\s+(?:the\s+)?"
+                        r"(?:topics?|subject)|on\s+another\s+note)\s*[:,.;—–-]+\s*", re.I)
 _THAT_NUMBER = re.compile(r"\b(?:that|this|the\s+same)\s+(?:number|figure|total|count)\b", re.I)
 _WHAT_ABOUT = re.compile(r"^\s*(?:what|how)\s+about\s+|^\s*(?:and|same)\s+(?:for|in)\s+", re.I)
 
@@ -100,6 +104,8 @@ def condense(asked: str, previous: Answer | str | None,
     asked = " ".join(asked.split())
     if not previous or not asked:
         return asked
+    if new := _NEW_TOPIC.match(asked):
+        return asked[new.end():][:1].upper() + asked[new.end() + 1:]
     before = _turn(previous, earlier)
     core = _LEAD.sub("", asked)  # "And how many ..." -> "how many ..."
     own_words = core
@@ -242,11 +248,20 @@ def _same_noun(token, before: Turn) -> bool:
     return bool(before.counted_set) and token.lemma_.lower() == before.counted_head
 
 
+_RANKS = ("most", "least", "highest", "lowest", "fewest", "largest", "smallest")
+
+
 def _changed_detail(doc, before: Turn) -> str:
     """"And in 2021?", "And in Q4?", "What about prosecutions?": the previous question with
     that detail changed (its period of the same kind, or the noun the new one is closest to),
     or added when it had none."""
     text = before.text.rstrip("?. ")
+    ranked = [t.lower_ for t in doc if t.lower_ in _RANKS]  # "And the least?" after "the most"
+    old = next((w for w in _RANKS if re.search(rf"\b{w}\b", text, re.I)), None)
+    if ranked and old:
+        text = re.sub(rf"\b{old}\b", ranked[0], text, count=1, flags=re.I)
+        if all(t.is_stop or t.is_punct or t.lower_ in _RANKS for t in doc):
+            return text + "?"
     periods = [(kind, tok) for tok in doc for kind in [_period_kind(tok.text)] if kind]
     swapped = "" if periods else _swap_phrase(doc, text)
     if swapped:
@@ -271,12 +286,24 @@ def _changed_detail(doc, before: Turn) -> str:
         # A changed measure replaces the noun it is closest to ("what about prosecutions?"
         # after "... arrests"); a name is added, never swapped: which one it replaces is a guess.
         target = None if is_name else _closest(phrase, before.nouns, before.counted)
+        if target and before.counted_head and _kind_of(phrase, target, before.counted_head):
+            phrase = f"{target.split()[-1]} for {phrase}"  # "visits for swimming lessons"
         if target:  # "And glass?" after "paper and card": the pair is one measure
             target = next((pair for other in before.nouns for pair in (
                 f"{target} and {other}", f"{target} or {other}", f"{other} and {target}",
                 f"{other} or {target}") if other != target and pair in text), target)
         text = _replace(text, target, phrase) if target else f"{text}, for {phrase}"
     return text + "?"
+
+
+def _kind_of(phrase: str, target: str, counted_head: str) -> bool:
+    """"And swimming lessons?" after "How many public swimming visits ...": the new phrase
+    shares a modifier with the counted noun phrase, not its head; it names another kind of
+    what was counted, whose measure (visits) stays."""
+    head, words = target.split()[-1], set(analysis.terms(target))
+    return analysis.terms(head) == analysis.terms(counted_head) and bool(
+        words & set(analysis.terms(phrase))) and not set(analysis.terms(head)) & set(
+        analysis.terms(phrase.split()[-1]))
 
 
 def _other_circumstance(doc, before: Turn) -> str:
@@ -399,9 +426,11 @@ def _resolved(doc, before: Turn) -> str:
         elif low == "it" and amount and before.object and not before.answer_name \
                 and not before.answer_thing:
             out.append(before.object + ws)  # "how much did it cost": the repair, not the library
-        elif ((low in _SINGULAR and _pronoun(tok)) or (low == "that" and _stands_alone(tok))) \
-                and it:
+        elif low in _SINGULAR and _pronoun(tok) and it:
             out.append(it + ws)
+        elif low == "that" and _stands_alone(tok) and (that := before.topic or before.answer_name
+                                                        or before.answer_thing):
+            out.append(that + ws)  # what the answer stated, not the subject asked about
         elif _one(tok) and (phrase := (before.subject or before.plural) if low == "ones"
                             else before.common):
             out.append(phrase.removeprefix("the ") + ws)  # "new ones": new rim brake pads

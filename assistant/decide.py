@@ -147,13 +147,16 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     if not sentence.negated and not _WHY.match(part.label) and \
             question.negated:  # "what was not shaped by ..."
         return Verdict(UNDOCUMENTED, "the question asks what is not; the sentence says what is")
+    if sentence.negated and not question.negated and not _WHY.match(part.label) and \
+            _withholds(sentence):  # "the report does not give a percentage of duplicates"
+        return Verdict(UNDOCUMENTED, "the sentence says what a source does not state")
     asks_what = _WH_WORD.match(part.label) or _WHY.match(part.label)  # "is there ...": "no"
     if asks_what and (why := negation_changed(question, sentence)):  # may be the answer
         return Verdict(UNDOCUMENTED, why)
     found, figures = _answers_of_kind(part, sentence, strict)
     located = _located(part, sentence)
     # a glossary entry's term, a frequency word on the asked thing: bound by their structure
-    given = _defined(part, sentence) or _frequency(part, sentence)
+    given = _defined(part, sentence) or _frequency(part, sentence) or _spelled_out(part, sentence)
     found = found or bool(condition) or located or given
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
@@ -185,7 +188,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     # "Of the 36.2 million reports ..., how many ...": the whole counted from, not a constraint
     asked_of = WHOLE.sub("", part.label)
     other = [f.text for f in analysis.as_sentence(asked_of).figures
-             if f.kind != "year" and not any(f.same_as(g) for g in sentence.figures)]
+             if f.kind != "year" and not any(f.same_as(g) for g in sentence.figures)
+             and not _numbered(asked_of, f, sentence.text)]
     if other:
         return Verdict(UNDOCUMENTED, f"it does not state {', '.join(other)}", cov)
     for year in part.years:
@@ -213,6 +217,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     # "after" may name the event alone ("after the dam was built"), not "after Alan Kerr"
     doubts = [f"it does not state the asked {axis}" for axis in asked if axis not in stated
               and (axis != "order" or _ordered_by_name(part))]
+    if _unresolved(question):  # "How much did that cost": a follow-up nothing resolved
+        doubts.append("the question does not say what 'that' is")
     own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
     # a name only an earlier sentence gives: "It has a capacity of ..." may be another's
     doubts += [f"only an earlier sentence names {' '.join(name)}" for name in part.names
@@ -278,8 +284,10 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
         # The asked relation, in the sentence or its heading: an earlier sentence of the
         # passage cannot lend it; nor its constraints (a name, an adjective, a year): one
         # changed ("newest" for "oldest", another name) does not hold.
+        # "why isn't that number known": a source that does not give it says it is not known
+        unknown = question.negated and _withholds(sentence, anywhere=True)
         if part.kind in ("fact", "agent") and part.predicate and not given and not any(
-                _mentions(t, own) for t in part.predicate):
+                _mentions(t, own) or unknown and t == "know" for t in part.predicate):
             doubts.append(f"it does not say {', '.join(part.predicate)}")
         # what the question asks, word for word, in the sentence (or its heading): "where were
         # the *battle* scenes shot" is not "the desert scenes were shot near ..."
@@ -305,6 +313,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             doubts.append(f"it does not say {', '.join(unsaid)}")
         if _WHY.match(part.label) and not _gives_reason(part, sentence):
             doubts.append("it gives no reason")
+        if why := _unequated(question, sentence):
+            doubts.append(why)
     if doubts:
         return Verdict(UNCONFIRMED, "; ".join(doubts), cov)
     return Verdict(ANSWERED, "states the asked kind for the asked subject", cov)
@@ -321,6 +331,58 @@ def _of_heading(part: Part, sentence: Sentence) -> bool:
         return True
     return len(tokens) > 1 and tokens[0].lemma == "the" and tokens[1].pos == "NOUN" and \
         tokens[1].dep in ("nsubj", "nsubjpass") and tokens[1].term in part.nominal
+
+
+def _unresolved(question: Sentence) -> bool:
+    """A demonstrative standing for what the question asks about, after the question's
+    auxiliary ("how much did *that* cost"), not a relative pronoun ("the proteins *that*
+    organisms use")."""
+    q = question.tokens
+    return any(t.lemma in ("that", "this") and t.pos == "PRON" and k and q[k - 1].pos == "AUX"
+               for k, t in enumerate(q))
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth")
+
+
+def _numbered(asked: str, fig: Figure, text: str) -> bool:
+    """"Page 3" is "the third page": a number naming a place in a sequence, said as its
+    ordinal before the same noun."""
+    noun = re.search(r"\b([a-z]+)\s+$", asked[:fig.start], re.I)
+    if not noun or not 1 <= fig.value <= len(_ORDINALS) or fig.value != int(fig.value):
+        return False  # (a figure without a value, nan, fails the range)
+    return bool(re.search(rf"\b{_ORDINALS[int(fig.value) - 1]}\s+{noun.group(1)}\b", text,
+                          re.I))
+
+
+_GENERIC = {"same", "thing", "kind", "sort", "type", "part", "one"}  # "the same thing as"
+
+
+def _unequated(question: Sentence, sentence: Sentence) -> str:
+    """Why a sentence does not answer "Is an urgent escalation the same thing as an arrest?":
+    no clause of "be" has the asked thing (or a pronoun) for its subject and the asked
+    predicate in its complement ("it is not itself an arrest" does); "" for other questions."""
+    q, tokens = question.tokens, sentence.tokens
+    if not q or q[0].lemma != "be":
+        return ""
+    subjects = [k for k, t in enumerate(q) if t.dep.startswith("nsubj")]
+    complements = [k for k, t in enumerate(q) if t.dep in ("attr", "acomp")]
+    if not subjects:  # the parser may read "Is X the same thing as Y" as two attributes
+        subjects, complements = complements[:1], complements[1:]
+    subject = _subtree_terms(q, subjects)
+    said = _subtree_terms(q, complements) - subject - set(analysis.terms(" ".join(_GENERIC)))
+    if not subject or not said:
+        return ""
+    for k, t in enumerate(tokens):
+        if t.lemma != "be":
+            continue
+        doers = [j for j, u in enumerate(tokens) if u.head == k and u.dep.startswith("nsubj")]
+        what = [j for j, u in enumerate(tokens) if u.head == k and u.dep in ("attr", "acomp")]
+        if (any(tokens[j].pos == "PRON" for j in doers) or _subtree_terms(tokens, doers)
+                & subject) and _subtree_terms(tokens, what) & said:
+            return ""
+    return f"no clause says whether it is {', '.join(sorted(said))}"
 
 
 def _gives_reason(part: Part, sentence: Sentence) -> bool:
@@ -596,6 +658,38 @@ _ENTRY = re.compile(r"(?:\*\*|__)?(?P<term>[^:*_]{1,80}?)(?:\s*\([^)]*\))?(?:[.:
 
 def _negations(sentence: Sentence) -> set[int]:
     return {k for k, t in enumerate(sentence.tokens) if t.lemma in NEGATIONS}
+
+
+_STANDS_FOR = re.compile(r"\bwhat\s+(?:does|do|did)\s+(?:the\s+)?(?:abbreviation\s+|acronym\s+)?"
+                         r"(?P<x>[A-Z][A-Za-z&]{1,7})s?\s+(?:stand\s+for|mean)\b", re.I)
+
+
+def _spelled_out(part: Part, sentence: Sentence) -> bool:
+    """"What does CSAM stand for": the sentence names CSAM and has words whose initials spell
+    it ("child sexual abuse material (CSAM)", "**CSAM.** Child sexual abuse material.")."""
+    asked = _STANDS_FOR.search(part.label)
+    if not asked or not asked.group("x").isupper():
+        return False
+    letters = asked.group("x").replace("&", "").lower()
+    if not re.search(rf"\b{re.escape(asked.group('x'))}s?\b", sentence.text):
+        return False
+    words = [w for w in re.findall(r"[A-Za-z][\w-]*", sentence.text) if w.lower() not in (
+        "of", "and", "for", "the", "to", "in", "on")]
+    initials = "".join(w[0].lower() for w in words)
+    return any(initials[k:k + len(letters)] == letters and words[k] != asked.group("x")
+               for k in range(len(initials)))
+
+
+_WITHHOLDING = {"give", "state", "say", "report", "document", "publish", "include", "provide",
+                "record", "show", "list", "mention", "specify", "disclose", "reveal", "release"}
+
+
+def _withholds(sentence: Sentence, anywhere: bool = False) -> bool:
+    """Its main verb (or, `anywhere`, any verb) says what a source does not give: no answer to
+    what the source found."""
+    tokens = sentence.tokens
+    return any(t.lemma in NEGATIONS and (anywhere or tokens[t.head].head == t.head)
+               and tokens[t.head].lemma in _WITHHOLDING for t in tokens)
 
 
 def _denies_another(part: Part, sentence: Sentence) -> bool:
@@ -1829,7 +1923,7 @@ def respelled(question: str, sentence: Sentence) -> str:
     for k, t in enumerate(q):
         word = re.match(r"[\w'’.&-]*\w", question[t.start:])
         word = _plain(re.sub(r"'s?$", "", word.group())) if word else ""
-        short = re.fullmatch(r"[A-Z]{1,3}", word) and any(
+        short = re.fullmatch(r"[A-Z]{1,3}", word) and t.pos != "PRON" and any(
             0 <= j < len(q) and q[j].term in said for j in (k - 1, k + 1))
         if not (short or t.pos == "PROPN" and t.term in said) or not word:
             continue
@@ -1920,7 +2014,8 @@ def untied(part: Part, sentence: Sentence, lent: set[str], units: set[str]) -> s
         return ""  # a name of the asked kind: bound by unbound()
     asked = [t for t in _asked(part) if t != rel.thing]
     if not asked:
-        return "nothing but a name ties it to the question"
+        return "" if _says_what_it_does(part, sentence) else \
+            "nothing but a name ties it to the question"
     # (a word it does not say at all is _unsaid's to judge)
     needed = [t for t in asked if t not in lent and _mentions(t, set(sentence.terms))]
     names = [t for t in _asked(part, names=True) if t in part.proper and t not in lent
@@ -1957,6 +2052,37 @@ def untied(part: Part, sentence: Sentence, lent: set[str], units: set[str]) -> s
                for k in group):
             return ""
     return f"no clause ties {', '.join(needed or asked)} to an answer"
+
+
+_DOES = re.compile(r"\s*what\s+(?:does|do|did|can|could|will|would)\s+(?P<x>.+?)\s+do\s*$",
+                   re.I)
+_NAMING = {"call", "name", "know", "term", "dub"}
+
+
+def _says_what_it_does(part: Part, sentence: Sentence) -> bool:
+    """"What does the autolyse do": a verb whose subject is the asked thing, or a noun named
+    after it: "This rest, called the autolyse, lets the flour absorb the water"."""
+    asked = _DOES.match(part.label)
+    if not asked or _NEGATION.search(asked.group("x")):  # "what does the TEU not do"
+        return False
+    thing, tokens = set(analysis.terms(asked.group("x"))), sentence.tokens
+
+    def subject(v: int) -> int | None:  # a coordinated verb shares its head's subject
+        for _ in range(3):
+            found = [k for k, t in enumerate(tokens) if t.head == v != k and t.dep == "nsubj"]
+            if found or tokens[v].dep != "conj":
+                return found[0] if found else None
+            v = tokens[v].head
+        return None
+
+    def is_thing(k: int) -> bool:
+        return tokens[k].term in thing or any(
+            t.term in thing and (t.head == k and t.dep == "appos" or t.dep == "oprd" and tokens[
+                t.head].lemma in _NAMING and k in (subject(t.head), tokens[t.head].head))
+            for t in tokens)
+
+    return any(t.pos == "VERB" and t.lemma not in _LIGHT | _NAMING and
+               (k := subject(v)) is not None and is_thing(k) for v, t in enumerate(tokens))
 
 
 def _elaborates(tokens: list[Token], k: int, said: set[str]) -> bool:

@@ -95,6 +95,9 @@ _AMOUNT_WORD = re.compile(
     r"tenths?|dozens?|twice|double[ds]?|triple[ds]?|trebled?|quadrupled?|halved)\b", re.I)
 _NOT_A_COUNT_BEFORE = re.compile(r"\b(?:no|the|this|that|each|any|every|which|only)\s+\Z", re.I)
 _NOT_A_COUNT_AFTER = re.compile(r"\A\s*(?:of\b|another\b|'s\b|day\b|by\b)", re.I)
+# "one drop of chain lubricant": an amount measured out, which a lone "one" otherwise is not
+_AN_AMOUNT_AFTER = re.compile(r"\A\s+(?:drop|cup|teaspoon|tablespoon|spoonful|pinch|handful|"
+                              r"scoop|dose|tablet|coat|layer|sheet|slice|piece)s?\s+of\b", re.I)
 
 _CURRENCY_WORDS = frozenset(  # not "pounds" (of flour), "real" (estate) or "won"
     "dollars dollar euros euro yen yuan renminbi rupees rupee francs franc kroner krone kronor "
@@ -240,8 +243,9 @@ def _numeric(text: str, m: re.Match, taken) -> Figure | None:
 def _in_words(text: str) -> Iterable[Figure]:
     for m in _WORDS.finditer(text):
         words = m.group("words")
-        lone = words.lower() in ("one", "zero") and not (m.group("frac") or m.group("of")
-                                                         or m.group("suffix"))
+        lone = words.lower() in ("one", "zero") and not (
+            m.group("frac") or m.group("of") or m.group("suffix")
+            or _AN_AMOUNT_AFTER.match(text[m.end():]))
         if lone and (_NOT_A_COUNT_BEFORE.search(text[:m.start()])
                      or _NOT_A_COUNT_AFTER.match(text[m.end():])):
             continue

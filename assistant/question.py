@@ -25,12 +25,13 @@ _KINDS = [  # first match wins
               r"^(what|which)\b.*\b(cost|price|budget|revenue|profit|spending|expenditure|"
               r"funding|income|salary|fee|turnover)s?\b(?!'s)"),
     ("count", r"\bhow\s+(many|much|large|big|wide|tall|high|deep|far|old|heavy)\b|"
-              r"^(?:(?:at|to|by|of)\s+)?(what|which)\b.*\b(number|total|count|amount|"
+              r"^(?:(?:at|to|by|of)\s+)?(what|which)\b.*\b(?P<m>number|total|count|amount|"
               r"median|average|mean|size|attendance|population|tally|time|distance|length|"
               r"weight|height|age|temperature|speed|score)\b(?!'s)"),
     ("agent", r"^\s*(who|whom|whose)\b"),
     ("place", r"^\s*where\b|\b(what|which)\s+(country|city|town|state|region|place|county)\b"),
 ]
+_COUNT = dict(_KINDS)["count"]
 FIGURE_KINDS = ("share", "date", "duration", "money", "count")
 # "What was the largest part of the budget?": a thing the measure is made of, not the measure
 _A_PART_OF = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:\w+\s+)?"
@@ -168,9 +169,15 @@ def _split_pair(clause: str) -> list[tuple[str, list[str]]]:
 
 def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     low = text.lower()
-    kind = next((name for name, pattern in _KINDS if re.search(pattern, low)), "fact")
+    embedded = re.match(r"\s*(?:what|which|who|whom|whose|when|where|why)\b.*?(?=\bhow\s)", low)
+    asking = embedded.group(0) if embedded else low  # "what ... before anyone could say how many"
+    kind = next((name for name, pattern in _KINDS if re.search(pattern, asking)), "fact")
     if kind in ("money", "count") and _A_PART_OF.match(low):
         kind = "fact"  # "the largest part of the budget" is what it went to, not a sum
+    measure = re.search(_COUNT, low)
+    if kind == "count" and measure.group("m") and any(
+            tok.idx == measure.start("m") and tok.pos_ == "VERB" for tok in analysis.parsed(text)):
+        kind = "fact"  # "what does a pale crust usually mean": no average
     focus = [t for t in _counted(text) if t not in distinguishing] + list(distinguishing)
     frame = set(analysis.terms(" ".join(_FRAME_WORDS)))
     tagged = analysis.parsed(text)

@@ -118,31 +118,33 @@ def test_a_header_unit_belongs_to_the_figure_and_nothing_else(claimed, shown, un
     assert stated_as(fig, shown, unit) is same
 
 
-class _LLMStatingCells(Generator):
-    """A stand-in for an LLM (the code around it is what is tested): it states three figures
-    about ferry sailings in 2024, citing the table chunk: the cell's, with its header's unit
-    applied; the 2023 cell's; and one the table does not hold."""
+def _ask_llm_stating(assistant, question: str, *claims: str) -> Answer:
+    """Asked with a stand-in for an LLM (the code around it is what is tested) that states
+    `claims`, each citing the harbour table's chunk (named for them: the assistant keeps
+    each generator it made by its name)."""
 
-    name = "cell-llm"
+    class Stating(Generator):
+        name = f"cell-llm-{abs(hash(claims))}"
 
-    def __init__(self, settings):
-        pass
+        def __init__(self, settings):
+            pass
 
-    def stream(self, question, passages):
-        n = next(k for k, p in enumerate(passages, 1) if p.source == "harbour.xlsx")
-        yield Draft(f"Port Ellery had 41.2 thousand ferry sailings in 2024 [{n}]. "
-                    f"Port Ellery had 39.8 thousand ferry sailings in 2024 [{n}]. "
-                    f"Port Ellery had 41.3 thousand ferry sailings in 2024 [{n}].",
-                    passages, self.name)
+        def stream(self, question, passages):
+            n = next(k for k, p in enumerate(passages, 1) if p.source == "harbour.xlsx")
+            yield Draft(" ".join(f"{c} [{n}]." for c in claims), passages, self.name)
+
+    GENERATORS[Stating.name] = Stating
+    try:
+        return assistant.ask(question, generator=Stating.name)
+    finally:
+        GENERATORS.pop(Stating.name)
 
 
 def test_an_llm_claim_is_held_to_the_cell_it_states(tables_assistant):
-    GENERATORS["cell-llm"] = _LLMStatingCells
-    try:
-        answer = tables_assistant.ask("How many ferry sailings did Port Ellery have in 2024?",
-                                      generator="cell-llm")
-    finally:
-        GENERATORS.pop("cell-llm")
+    # the cell's figure with its header's unit applied; the 2023 cell's; one the table lacks
+    answer = _ask_llm_stating(
+        tables_assistant, "How many ferry sailings did Port Ellery have in 2024?",
+        *(f"Port Ellery had {x} thousand ferry sailings in 2024" for x in ("41.2", "39.8", "41.3")))
     assert answer.status == "answered"
     kept = [c for c in answer.claims if not c.gap]
     assert [c.text for c in kept] == ["Port Ellery had 41.2 thousand ferry sailings in 2024."]
@@ -185,3 +187,27 @@ def test_what_a_table_says_its_fiscal_labels_stand_for(caption, notes, columns, 
     table = Table(caption=caption, columns=["Item", *columns],
                   rows=[["Income", *["1"] * len(columns)]], footnotes=notes)
     assert declared(table) == years
+
+
+def test_where_a_row_is_highest_or_lowest_is_read_from_its_cells(tables_assistant):
+    answer = tables_assistant.ask("In which year did Port Ellery have the most ferry sailings?")
+    assert answer.status == "answered"
+    assert "highest in 2024: 41.2" in answer.summary, answer.summary
+    answer = tables_assistant.ask("In which year were Port Ellery's dockside fees lowest?")
+    assert answer.status == "answered"
+    assert "lowest in 2023: 18,207" in answer.summary, answer.summary
+    # a change is no cell's to give, nor is the highest of a row with a blank cell
+    assert tables_assistant.ask("In which year did Port Ellery's ferry sailings increase "
+                                "the most?").status != "answered"
+    assert tables_assistant.ask("In which year did Port Ellery have the most cruise "
+                                "calls?").status != "answered"
+
+
+def test_an_llm_claim_that_a_cell_is_highest_must_be_its_rows_highest(tables_assistant):
+    answer = _ask_llm_stating(
+        tables_assistant, "In which year did Port Ellery have the most ferry sailings?",
+        *(f"Port Ellery's ferry sailings were highest in {y}, at {x} thousand"
+          for y, x in (("2023", "39.8"), ("2024", "41.2"))))
+    kept = [c.text for c in answer.claims if not c.gap]
+    assert kept == ["Port Ellery's ferry sailings were highest in 2024, at 41.2 thousand."], kept
+    assert "highest in 2023" in " ".join(c.text for c in answer.rejected)

@@ -601,3 +601,29 @@ def test_follow_ups_resolve_a_lone_word_a_repeated_role_and_the_asked_object(pre
                                                                              follow_up,
                                                                              expected):
     assert condense(follow_up, previous) == expected
+
+
+@pytest.mark.parametrize("previous, follow_up, expected", [
+    # a question that says it starts a new topic carries nothing over, nor its label
+    ("What tyre pressure should I run on a hybrid bike?", "Unrelated: how many tonnes of glass "
+     "did Millbrook collect in Q3 2023?", "How many tonnes of glass did Millbrook collect in Q3 "
+     "2023?"),
+    # another kind of what was counted keeps the measure counted
+    ("How many public swimming visits did the Millbrook Leisure Pool record in 2023?",
+     "And swimming lessons?", "How many visits for swimming lessons did the Millbrook Leisure "
+     "Pool record in 2023?"),
+    # "and the least?" turns the ranking the previous question asked
+    ("In which quarter of 2023 did Millbrook collect the most garden waste?", "And the least?",
+     "In which quarter of 2023 did Millbrook collect the least garden waste?"),
+])
+def test_follow_ups_start_anew_keep_the_measure_and_turn_the_ranking(previous,
+                                                                     follow_up, expected):
+    assert condense(follow_up, previous) == expected
+
+
+def test_a_bare_that_is_never_the_subject_the_previous_question_asked_about():
+    """With no answer that stated a thing, "that" stays "that" (the decision then answers
+    nothing about it), not the library the previous question asked about."""
+    asked = condense("How much did that cost?", "What other building work did the Millbrook "
+                     "library finish in 2023?")
+    assert "did that cost" in asked, asked

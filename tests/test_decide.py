@@ -1094,6 +1094,7 @@ def test_what_kinds_else_and_a_completed_repair_ask_what_the_sentence_gives():
 
 MARATHON, WARBLER, LINDQVIST = ("1996 Windermere Marathon", "Amber-throated warbler",
                                 "Dorothea Lindqvist")
+SOURDOUGH, BICYCLE = "A Beginner's Guide to Baking a Sourdough Loaf", "Bicycle maintenance note"
 
 
 @pytest.mark.parametrize("question, sentence, heading, answers", [
@@ -1148,6 +1149,54 @@ MARATHON, WARBLER, LINDQVIST = ("1996 Windermere Marathon", "Amber-throated warb
      "lysozyme crystals was cited more than 900 times.", LINDQVIST, True),
     ("How many citations did Lindqvist's 1938 paper receive?", "Her 1938 paper received three "
      "times as many citations as her 1936 paper.", LINDQVIST, False),
+    # "what does X do": a verb whose subject is X, or the noun named X
+    ("What does the autolyse do?", "This rest, called the autolyse, lets the flour absorb the "
+     "water.", SOURDOUGH, True),
+    ("What does the cold proof do?", "This rest, called the autolyse, lets the flour absorb the "
+     "water.", SOURDOUGH, False),
+    # "what does X mean" asks a meaning, not an average; the meaning may hold a negation
+    ("What does a pale crust usually mean?", "A pale crust usually means the pot was not hot "
+     "enough or the lid-off bake was too short.", SOURDOUGH, True),
+    # "one drop of" is an amount measured out
+    ("How much chain lubricant should be applied to each roller?", "Wipe the chain, apply one "
+     "drop of chain lubricant to each roller, then wipe off the excess.", BICYCLE, True),
+    ("How much chain lubricant should be applied to each roller?", "Wipe the chain, apply chain "
+     "lubricant to each roller, then wipe off the excess.", BICYCLE, False),
+    # an abbreviation is spelled out by words whose initials are its letters
+    ("What does CSAM stand for?", "**CSAM.** Child sexual abuse material.", "Glossary", True),
+    ("What does CSAM stand for?", "Electronic service providers (ESPs) must report apparent "
+     "CSAM.", "Glossary", False),
+    # a source saying what it does not give answers nothing about what was found
+    ("What did the Stanford report find about duplicate reports?", "The 2024 Stanford report, "
+     "as summarised here, does not give a percentage of duplicate reports.", "Findings", False),
+    # "I" is no name the source must spell
+    ("How often should I check the tyre pressure?", "Check tyre pressure once a week with a "
+     "track pump that has a gauge.", BICYCLE, True),
+    ("How often should I check the tyre pressure?", "Check the chain once a week with a "
+     "chain checker.", BICYCLE, False),
+    # a demonstrative a follow-up left unresolved is not the asked thing
+    ("How much did the roof repair cost in 2023?", "The roof repair cost $84,000 in 2023.",
+     "Annual report 2023", True),
+    ("How much did that cost in 2023?", "The operating budget for 2023 was $1.24 million.",
+     "Annual report 2023", False),
+    # "page 3" is "the third page", not the second
+    ("What does page 3 of the policy brief cover?", "The third page covers the obstacles "
+     "researchers identified.", "Policy brief", True),
+    ("What does page 3 of the policy brief cover?", "The second page covers the obstacles "
+     "researchers identified.", "Policy brief", False),
+    # "why isn't it known": a reason why a source does not give it
+    ("Why isn't the number of visitors the Millbrook Public Library had in 2023 known?", "The "
+     "door counter was out of service for most of 2023, so this annual report does not give a "
+     "count of visitors to the Millbrook Public Library in 2023.", "Annual report 2023", True),
+    ("Why isn't the number of visitors the Millbrook Public Library had in 2023 known?", "This "
+     "annual report does not give a count of visitors to the Millbrook Public Library in 2023.",
+     "Annual report 2023", False),
+    # "is X the same thing as Y": a clause of "be" on X (or a pronoun for it) that says Y
+    ("Is an urgent CyberTipline escalation the same thing as an arrest?", "An urgent "
+     "CyberTipline escalation hands a lead to police; it is not itself an arrest.", "Glossary",
+     True),
+    ("Is an urgent CyberTipline escalation the same thing as an arrest?", "No one can state how "
+     "many urgent CyberTipline escalations led to arrests.", "Glossary", False),
 ])
 def test_a_sentence_answers_what_its_structure_binds(question, sentence, heading, answers):
     assert (outcome(question, sentence, heading) == ANSWERED) == answers

@@ -132,6 +132,12 @@ def test_markers_are_not_figures_and_kinds_are_told_apart():
         (32, None), (36_200_000, None)]
 
 
+def test_one_measured_out_is_a_figure_and_a_lone_one_is_not():
+    assert [(f.kind, f.value) for f in read("apply one drop of chain lubricant")] == [
+        ("number", 1)]
+    assert [f.kind for f in read("one image can become a report")] == ["token"]
+
+
 def test_a_year_ending_a_stated_range_is_stated():
     assert supported("In 2020 volumes were low", "Volumes grew 1.5x from 2020-2024")
     assert not supported("In 2019 volumes were low", "Volumes grew 1.5x from 2020-2024")

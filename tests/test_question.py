@@ -30,6 +30,12 @@ def test_compound_question_splits_into_its_parts():
     # what the measure is made of, not the measure
     ("What was the largest part of the library's operating budget?", "fact"),
     ("What was the library's operating budget?", "money"),
+    # "mean" as a verb asks a meaning, as a noun an average
+    ("What does a pale crust usually mean?", "fact"),
+    ("What was the mean score of the entrants?", "count"),
+    # a "how many" inside the clause a "what" asks about asks no count
+    ("What would have to be linked before anyone could say how many escalations led to "
+     "arrests?", "fact"),
 ])
 def test_kind_of_answer(question, kind):
     assert analyse(question)[0].kind == kind
@@ -55,3 +61,10 @@ def test_what_century_asks_a_date():
     assert not decide(part, "Dead branches dried up and the forests on the flood plains "
                             "decreased sharply.").ok
     assert decide(part, "In the 19th century the dead branches dried up.").ok
+
+
+def test_a_modals_verb_the_tagger_reads_as_a_noun_is_the_asked_relation():
+    """"How long should the shaped sourdough *stay*": after "should", as after "did", the
+    tagger takes the verb for a noun; it is the relation, not a thing the answer measures."""
+    (part,) = analyse("How long should the shaped sourdough stay in the refrigerator?")
+    assert part.predicate == ["stay"] and "stay" not in part.nominal

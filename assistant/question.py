@@ -174,13 +174,13 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     kind = next((name for name, pattern in _KINDS if re.search(pattern, asking)), "fact")
     if kind in ("money", "count") and _A_PART_OF.match(low):
         kind = "fact"  # "the largest part of the budget" is what it went to, not a sum
+    tagged = analysis.parsed(text)
     measure = re.search(_COUNT, low)
     if kind == "count" and measure.group("m") and any(
-            tok.idx == measure.start("m") and tok.pos_ == "VERB" for tok in analysis.parsed(text)):
+            tok.idx == measure.start("m") and tok.pos_ == "VERB" for tok in tagged):
         kind = "fact"  # "what does a pale crust usually mean": no average
     focus = [t for t in _counted(text) if t not in distinguishing] + list(distinguishing)
     frame = set(analysis.terms(" ".join(_FRAME_WORDS)))
-    tagged = analysis.parsed(text)
     # "how long does the bulk fermentation take": a step's duration, which instructions state
     # without the verb; a past span ("how long did the war last") must be said to last
     if kind == "duration" and not any(tok.tag_ == "VBD" or tok.lower_ == "did" for tok in tagged):

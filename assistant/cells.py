@@ -62,10 +62,12 @@ def ground(part, passages: list[Passage]) -> Grounding | None:
     documented; None when no table row among the passages is what the part asks about."""
     if not _any_table(passages):
         return None  # without reading the part's words
-    asked = _plain_words(part.label)
+    asked = _plain_words(_QUARTER.sub(_as_q, part.label))
     years = {t for t in asked if _YEAR.fullmatch(t)}
     ranking = {"high", "low"} | set(analysis.terms(" ".join(_MOST | _LEAST)))  # _extreme's
-    nominal = set(getattr(part, "nominal", []) or part.terms) - years - ranking
+    # "the second quarter" is the column "Q2"
+    quarters = set(analysis.terms(" ".join(m.group(0) for m in _QUARTER.finditer(part.label))))
+    nominal = set(getattr(part, "nominal", []) or part.terms) - years - ranking - quarters
     narrowing = _modifiers(part.label) - ranking
     found: list[tuple[int, Grounding]] = []
     for i, p in enumerate(passages):
@@ -285,6 +287,15 @@ def _readings(table: Table, c: int) -> list[set[str]]:
         return [_plain_words(header),
                 _words(_FISCAL.sub(lambda m: said[_key(m.group(0))], header))]
     return [_plain_words(header)]
+
+
+_QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b", re.I)
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3,
+            "4th": 4}
+
+
+def _as_q(m: re.Match) -> str:
+    return f"Q{_ORDINAL[m.group(1).lower()]}"
 
 
 def _plain_words(text: str) -> set[str]:

@@ -123,7 +123,7 @@ def condense(asked: str, previous: Answer | str | None,
         return asked
     own_names = [e.text for e in doc.ents if e.label_ in NAME_LABELS]
     has_pronoun = any(t.lower_ in _PLURAL | _SINGULAR | set(_POSSESSIVE) or _stands_alone(t)
-                      or _one(t) for t in doc)
+                      or _one(t) or _there(t) for t in doc)
     elliptical = bool(_WHAT_ABOUT.match(core)) or not any(t.pos_ in ("VERB", "AUX")
                                                            for t in doc)
     if own_names and not has_pronoun and not elliptical and not _needs_subject(doc):
@@ -179,6 +179,23 @@ def _stands_alone(tok) -> bool:
 def _one(tok) -> bool:
     """"a new one", "the old ones": a noun the previous turn said, with another adjective."""
     return tok.lower_ in ("one", "ones") and tok.i > 0 and tok.doc[tok.i - 1].pos_ == "ADJ"
+
+
+_FIGURE_WORDS = {"figure", "number", "total", "count", "data", "value", "estimate"}
+
+
+def _said_before(tok) -> bool:
+    """A plural pronoun after a subject of the question's own that it stands for: "them" in
+    "What should beginners do if that is too sticky for them?" is the beginners."""
+    return tok.lower_ in ("they", "them", "their") and any(
+        t.dep_ == "nsubj" and t.tag_ == "NNS" and t.i < tok.i and t.head != tok.head
+        and not any(c.tag_ in _WH_TAGS or c.lower_ in ("many", "much") for c in t.subtree)
+        for t in tok.doc)
+
+
+def _there(tok) -> bool:
+    """"What is planned *there*": the place, not the "there" of "there is"."""
+    return tok.lower_ == "there" and tok.dep_ == "advmod"
 
 
 def _pronoun(tok) -> bool:
@@ -262,6 +279,11 @@ def _changed_detail(doc, before: Turn) -> str:
         text = re.sub(rf"\b{old}\b", ranked[0], text, count=1, flags=re.I)
         if all(t.is_stop or t.is_punct or t.lower_ in _RANKS for t in doc):
             return text + "?"
+    # "And the 36.2 million one?" after "What is the 63,892 figure ... a count of?"
+    one = re.fullmatch(rf"(?:the\s+)?({_AMOUNT.pattern})\s+one\W*", doc.text.strip(), re.I)
+    said = _AMOUNT.search(text)
+    if one and said and not analysis.YEAR.fullmatch(said.group(0)):
+        return f"{text[:said.start()]}{one.group(1)}{text[said.end():]}?"
     periods = [(kind, tok) for tok in doc for kind in [_period_kind(tok.text)] if kind]
     swapped = "" if periods else _swap_phrase(doc, text)
     if swapped:
@@ -294,6 +316,9 @@ def _changed_detail(doc, before: Turn) -> str:
                 f"{other} or {target}") if other != target and pair in text), target)
         text = _replace(text, target, phrase) if target else f"{text}, for {phrase}"
     return text + "?"
+
+
+_AMOUNT = re.compile(r"\$?\d[\d,.]*(?:\s*(?:million|billion|thousand|percent|%))?", re.I)
 
 
 def _kind_of(phrase: str, target: str, counted_head: str) -> bool:
@@ -384,6 +409,9 @@ def _resolved(doc, before: Turn) -> str:
         after_of = tok.i > 0 and doc[tok.i - 1].lower_ == "of"
         if tok.i == skip:
             continue
+        if _said_before(tok):  # "What should beginners do if it is too sticky for them?"
+            out.append(tok.text_with_ws)
+            continue
         fuller = _fuller(doc, tok, before)
         if fuller:  # "the sale" -> "the Millbrook library's book sale"
             out[-1] = fuller + ws
@@ -417,6 +445,9 @@ def _resolved(doc, before: Turn) -> str:
         elif low == "it" and tok.dep_ in ("dobj", "pobj") and before.object \
                 and before.amount_of and not before.answer_name:
             out.append(before.object + ws)  # "what paid for it": the repair whose cost was asked
+        elif low == "it" and tok.dep_ == "pobj" and tok.head.head.lemma_ in _FIGURE_WORDS \
+                and before.patient and before.counted:
+            out.append(before.patient + ws)  # "no figure for it": for the plastic asked about
         elif low == "it" and (tok.head.lemma_, tok.dep_) in before.roles:
             out.append(before.roles[tok.head.lemma_, tok.dep_] + ws)  # "report it": the CSAM
         elif low == "it" and tok.dep_ in ("dobj", "nsubjpass") and before.patient \
@@ -431,6 +462,8 @@ def _resolved(doc, before: Turn) -> str:
         elif low == "that" and _stands_alone(tok) and (that := before.topic or before.answer_name
                                                         or before.answer_thing):
             out.append(that + ws)  # what the answer stated, not the subject asked about
+        elif _there(tok) and (place := before.possessed or before.common or before.thing):
+            out.append(f"at {place}{ws}")  # after "Where's the library's branch?": at it
         elif _one(tok) and (phrase := (before.subject or before.plural) if low == "ones"
                             else before.common):
             out.append(phrase.removeprefix("the ") + ws)  # "new ones": new rim brake pads
@@ -873,7 +906,8 @@ def _common_thing(doc, plural: bool) -> str:
             continue
         asked = run and wh is not None and run[0].i == wh.i + 1
         if run and not asked and run[-1].pos_ == "NOUN" and (run[-1].tag_ == "NNS") == plural:
-            return f"the {doc[run[0].i:run[-1].i + 1].text}"
+            first = run[0].i + (run[0].lower_ in ("many", "much"))  # "In 2023, how many ..."
+            return f"the {doc[first:run[-1].i + 1].text}"
         run = []
     return ""
 

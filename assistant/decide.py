@@ -39,7 +39,7 @@ from assistant import analysis
 from assistant.analysis import context_before
 from assistant.cells import Grounding
 from assistant.figures import agree, is_duration
-from assistant.question import NAME_LABELS, WHOLE, Part
+from assistant.question import HOW_HOT, NAME_LABELS, WHOLE, WHY, Part
 from assistant.text import NEGATIONS, clean, coverage, is_instruction, section_headings
 from assistant.types import Figure, Passage, Sentence, Token
 
@@ -144,20 +144,21 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
             part, sentence):  # "when ... no longer visible"
         return Verdict(UNDOCUMENTED, "the sentence says what is not, or is not known")
     question = analysis.as_sentence(part.label)
-    if not sentence.negated and not _WHY.match(part.label) and \
+    if not sentence.negated and not WHY.match(part.label) and \
             question.negated:  # "what was not shaped by ..."
         return Verdict(UNDOCUMENTED, "the question asks what is not; the sentence says what is")
-    if sentence.negated and not question.negated and not _WHY.match(part.label) and \
+    if sentence.negated and not question.negated and not WHY.match(part.label) and \
             _withholds(sentence):  # "the report does not give a percentage of duplicates"
         return Verdict(UNDOCUMENTED, "the sentence says what a source does not state")
-    asks_what = _WH_WORD.match(part.label) or _WHY.match(part.label)  # "is there ...": "no"
+    asks_what = _WH_WORD.match(part.label) or WHY.match(part.label)  # "is there ...": "no"
     if asks_what and (why := negation_changed(question, sentence)):  # may be the answer
         return Verdict(UNDOCUMENTED, why)
     found, figures = _answers_of_kind(part, sentence, strict)
     located = _located(part, sentence)
     # a glossary entry's term, a frequency word on the asked thing: bound by their structure
     given = _defined(part, sentence) or _frequency(part, sentence) or _spelled_out(part, sentence)
-    found = found or bool(condition) or located or given
+    in_words = not found and strict and _in_words(part, sentence)  # at most unconfirmed
+    found = found or bool(condition) or located or given or in_words
     if not found and (part.wants_figure or not strict):
         return Verdict(UNDOCUMENTED, f"no {part.kind} the question does not already give")
     units = _unit_terms(sentence)  # "psi" says pressure
@@ -311,10 +312,14 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
                 part, t, lent, sent_terms) else own)]  # a heading names, not qualifies
         if unsaid:
             doubts.append(f"it does not say {', '.join(unsaid)}")
-        if _WHY.match(part.label) and not _gives_reason(part, sentence):
+        if WHY.match(part.label) and not _gives_reason(part, sentence):
             doubts.append("it gives no reason")
         if why := _unequated(question, sentence):
             doubts.append(why)
+    if in_words:
+        doubts.append("a share said in words, not a figure")
+    if part.kind == "count" and not figures and (why := _worded_count_unbound(part, sentence)):
+        doubts.append(why)
     if doubts:
         return Verdict(UNCONFIRMED, "; ".join(doubts), cov)
     return Verdict(ANSWERED, "states the asked kind for the asked subject", cov)
@@ -508,12 +513,45 @@ def reads_as_answer(part: Part, sentence: Sentence) -> bool:
     kind): the escalation count beside "arrests: not documented" does not, "53.7 percent" of
     the voters beside "share of the vote" does. For a date, a duration, a name, a place or a
     description any sentence of the asked kind does."""
+    if _in_words(part, sentence):
+        return True
     if not _answers_of_kind(part, sentence, True)[0]:
         return False
     if part.kind not in _MEASURES:
         return True
     needed = set(part.distinct or part.focus + part.nominal) - _KIND_WORDS
     return not needed or any(_mentions(t, set(sentence.terms)) for t in needed)
+
+
+# "How many of the reports ...": a share in words ("a large majority of", "most") of them
+# reads as its answer, though no figure states it
+_HOW_MANY_OF = re.compile(r"\s*how\s+many\s+of\b", re.I)
+_PROPORTION = re.compile(r"\b(?:(?:a|the)\s+(?:\w+\s+)?(?:majority|minority)|half|"
+                         r"(?:nearly|almost)\s+all)\s+of\b|(?<!the\s)\bmost\s+(?:of\s+)?[a-z]",
+                         re.I)
+
+
+def _worded_count_unbound(part: Part, sentence: Sentence) -> str:
+    """A count the figure reader does not read ("hundreds", which spaCy calls a cardinal) is
+    bound by its clause alone: the asked verb must be said there ("reported hundreds of times,
+    and that a large majority of reports involve ..." does not count what involves)."""
+    cardinal = [text for label, text in sentence.entities if label in ("CARDINAL", "QUANTITY")]
+    worded = [f for f in sentence.figures if any(f.text in text for text in cardinal)]
+    if not part.predicate or not worded:
+        return ""
+    for f in worded:
+        a, b = _clause_of(sentence, f)
+        if any(_mentions(t, {u.term for u in sentence.tokens if a <= u.start < b and u.term})
+               for t in part.predicate):
+            return ""
+    return f"no count in words is in the clause saying {', '.join(part.predicate)}"
+
+
+def _in_words(part: Part, sentence: Sentence) -> bool:
+    """"A large majority of CyberTipline reports" for "How many of the reports ...": a share
+    of the asked set, in words; it may answer, never as a figure."""
+    return bool(_HOW_MANY_OF.match(part.label) and _PROPORTION.search(sentence.text) and any(
+        _mentions(t, set(sentence.terms)) for t in part.focus))
 
 
 def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool, list[Figure]]:
@@ -562,8 +600,8 @@ def _answers_of_kind(part: Part, sentence: Sentence, strict: bool) -> tuple[bool
 def _a_count(part: Part, fig: Figure) -> bool:
     """A figure that may answer "how many" or "what was the X": a number; a temperature, when
     one is asked; "more than 900 times", when "how many times" is (occasions, not a multiple)."""
-    return fig.kind == "number" or (
-        fig.kind == "temperature" and any(t.startswith("temperatur") for t in part.terms)) or (
+    return fig.kind == "number" or (fig.kind == "temperature" and (
+        any(t.startswith("temperatur") for t in part.terms) or HOW_HOT.search(part.label))) or (
         fig.kind == "multiple" and "time" in part.focus and fig.text.endswith("times"))
 
 
@@ -1563,12 +1601,13 @@ def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:
     for i, s in ((k, t) for k, t in enumerate(q) if t.dep in ("nsubj", "nsubjpass")
                  and t.lemma.isalpha() and t.pos in ("NOUN", "PROPN") and t.head in asking
                  and not any(q[j].head == k for j in asked)
-                 and not (lead and t.start < lead.end())):
+                 and not (lead and t.start < lead.end())
+                 and not (t.lemma == "reason" and WHY.match(part.label))):  # asks why
         named = [k for k, t in enumerate(tokens) if _same_word(t, s)]
         if not any(t.lemma == s.lemma or {t.lemma, s.lemma} <= _COUNT_NOUNS for t in tokens) \
                 and not (s.term and _mentions(s.term, around)):
             return f"it does not say {s.lemma}"
-        if _WHY.match(part.label):
+        if WHY.match(part.label):
             continue  # a reason is read by its words
         v = q[s.head]
         if v.pos == "VERB" and v.lemma not in _LIGHT:  # the doer, or the one it is done to
@@ -1617,7 +1656,8 @@ def roles_changed(part: Part, sentence: Sentence) -> str:
         if v.pos != "VERB" or v.lemma in _LIGHT:
             continue
         said = [j for j, t in enumerate(tokens) if t.pos == "VERB" and t.lemma == v.lemma]
-        whys = [_roles_of(q, k, tokens, j) for j in said]
+        whys = [_roles_of(q, k, tokens, j) or (
+            "" if part.wants_figure else _another_year(q, k, tokens, j)) for j in said]
         if whys and all(whys):
             return whys[0]
     return _owner_changed(q, tokens)
@@ -1665,6 +1705,22 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
     preps = {key[5:]: z for key, z in stated.items() if key.startswith("prep:")}
     acted_on = [stated["nsubjpass"]] if "nsubjpass" in stated else _objects(tokens, j)
     doer = asked.get("nsubj")
+    # another name does it: "When did Dodge end production" is not "Chrysler ended production
+    # of their full-sized sedans (except for the M-body Dodge Diplomat)"
+    # (not "NCMEC says its CyberTipline received": the asked name said before the verb)
+    if doer is not None and q[doer].pos == "PROPN" and "nsubj" in stated and not any(
+            t.lemma == "be" for t in q) and \
+            tokens[stated["nsubj"]].pos == "PROPN" and not _in_phrase(
+                q[doer], tokens, stated["nsubj"]) and not any(
+                _same_word(t, q[doer]) or t.dep == "poss" and _under(tokens, i, stated["nsubj"])
+                for i, t in enumerate(tokens[:j])):
+        return f"it says {_name(tokens, stated['nsubj'])} {verb}, not {_name(q, doer)}"
+    # a passive's doer made the one acted on: "Who was defeated by Montcalm" is not "James
+    # Wolfe defeated Montcalm"
+    if (by := asked.get("agent")) is not None and any(
+            _in_phrase(q[by], tokens, o) for o in acted_on) and not any(
+            _in_phrase(q[by], tokens, stated[d]) for d in ("nsubj", "agent") if d in stated):
+        return f"it says {_name(q, by)} is what {verb} acts on, not its doer"
     # the doer made the one acted on, or done to or with ("swear fealty to King Charles III");
     # "was Beyoncé nominated", "Where was the start moved": spaCy may miss the passive
     if doer is not None and not any(t.lemma == "be" for t in q) and any(
@@ -1678,6 +1734,14 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
             _in_phrase(q[done], tokens, o) for o in acted_on) and (moved := [
                 p for p, z in preps.items() if _in_phrase(q[done], tokens, z)]):
         return f"it says {_name(q, done)} after {moved[0]}, not as what {verb} acts on"
+    # another verb it leads to or is conditioned on: "invited Washington to dine" for "to
+    # fight", "If a Constituency MSP resigns" for "is forced from Parliament"
+    for dep in ("xcomp", "advcl"):
+        asked_v, stated_v = _dependent_verbs(q, k, dep), _dependent_verbs(tokens, j, dep)
+        if asked_v and stated_v and not asked_v & stated_v and not asked_v & {
+                _spelled(t.lemma) for t in tokens if t.pos == "VERB"}:
+            word = "to" if dep == "xcomp" else "if"
+            return f"it says {verb} {word} {min(stated_v)}, not {min(asked_v)}"
     for key, x in asked.items():
         if not key.startswith("prep:"):
             continue
@@ -1709,6 +1773,40 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
     if _named(tokens, others) and any(_same_word(t, q[o]) for o in things for t in tokens):
         return f"it says {verb} {tokens[others[0]].lemma}, not {q[things[0]].lemma}"
     return ""
+
+
+def _dependent_verbs(tokens: list[Token], verb: int, dep: str) -> set[str]:
+    """The verbs of what the verb has its object do ("invited him *to dine*"; not "seemed to
+    explain", a verb of other words) or, for "advcl", of its condition ("*If* an MSP
+    *resigns*, this triggers ...")."""
+    if dep == "xcomp" and not _objects(tokens, verb):
+        return set()
+    return {_spelled(t.lemma) for k, t in enumerate(tokens) if t.head == verb and k != verb
+            and t.dep == dep and t.pos == "VERB" and t.lemma not in _LIGHT and (
+                dep == "xcomp" or any(u.head == k and u.dep == "mark" and u.lemma in (
+                    "if", "when", "unless") for u in tokens))}
+
+
+def _spelled(lemma: str) -> str:
+    return re.sub(r"ise$", "ize", lemma)  # "scrutinise" is "scrutinize"
+
+
+def _another_year(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
+    """"patented his engine in 1805" for "Who patented ... in 1804" (a figure's year is read
+    with the figure: "served 8,450 in 2023, up from 6,900 in 2022")."""
+    years = _verb_years(q, k), _verb_years(tokens, j)
+    if all(years) and not years[0] & years[1]:
+        return f"it says {q[k].lemma} in {min(years[1])}, not {min(years[0])}"
+    return ""
+
+
+def _verb_years(tokens: list[Token], verb: int) -> set[str]:
+    """The years a preposition of the verb governs ("in 1805", "since 1990")."""
+    return {t.lemma for t in tokens if t.dep == "pobj" and _ANY_YEAR.fullmatch(t.lemma)
+            and tokens[t.head].dep == "prep" and tokens[t.head].head == verb}
+
+
+_ANY_YEAR = re.compile(r"(?:1[0-9]|20)\d\d")  # histories too: "in 1805"
 
 
 def _name(tokens: list[Token], k: int) -> str:
@@ -1743,11 +1841,11 @@ def _arguments(tokens: list[Token], verb: int) -> dict[str, int]:
             continue
         if t.dep in ("nsubj", "nsubjpass") and t.pos in _NOUNS:
             found.setdefault(t.dep, k)
-        elif t.dep in ("prep", "dative"):
+        elif t.dep in ("prep", "dative", "agent"):
             x = next((j for j, u in enumerate(tokens) if u.head == k and u.dep == "pobj"
                       and u.pos in _NOUNS), None)
             if x is not None:
-                found.setdefault(f"prep:{t.lemma}", x)
+                found.setdefault("agent" if t.dep == "agent" else f"prep:{t.lemma}", x)
     # "What capital budget did the board approve": the asked thing is not an argument
     return {key: k for key, k in found.items()
             if not any(u.lemma in _WH and u.head == k for u in tokens)}
@@ -1826,7 +1924,8 @@ def opposed(question: Sentence, sentence: Sentence) -> str:
     """Why the sentence says the opposite of a word of the question, or "": "a generic way" for
     "a specific way", "exit" for "enter", "nearly all organisms" for "very few", "informal" for
     "formal", "massless strings" for "mass strings"."""
-    asked = {t.lemma for t in question.tokens}
+    q = question.tokens  # "how much", "how many" ask a quantity, they say none
+    asked = {t.lemma for k, t in enumerate(q) if not (k and q[k - 1].lemma == "how")}
     stated = {t.lemma for t in sentence.tokens}
     for one, other in _OPPOSITES:
         for a, b in ((one, other), (other, one)):
@@ -1955,6 +2054,10 @@ def negation_changed(question: Sentence, sentence: Sentence) -> str:
         # a noun is denied by what sets it aside, not by a "not" on its verb
         denied = _negated if w.pos in ("VERB", "ADJ") or w.dep in _PREDICATES else _set_aside
         said = [j for j, t in enumerate(tokens) if key(t) == key(w)]
+        # of the same noun, if the sentence says it of that noun: "a non-zero velocity", not
+        # "zero net force", for "a zero velocity"
+        said = [j for j in said if w.head != k and tokens[tokens[j].head].lemma == q[w.head].lemma
+                and q[w.head].pos in _NOUNS] or said
         if said and all(denied(tokens, j) != denied(q, k) for j in said):
             return (f"the source says {'not ' if denied(tokens, said[0]) else ''}{w.lemma}, "
                     f"against {'not ' if denied(q, k) else ''}{w.lemma}")
@@ -1971,7 +2074,17 @@ def _negated(tokens: list[Token], k: int) -> bool:
         return any(t.head == i and t.dep in ("neg", "det") and t.lemma in ("not", "never", "no")
                    and i != j for j, t in enumerate(tokens))
     return denied(k) or tokens[k].dep in _PREDICATES and denied(tokens[k].head) or \
-        _set_aside(tokens, k)
+        _set_aside(tokens, k) or _shares_denial(tokens, k) and denied(tokens[k].head)
+
+
+def _shares_denial(tokens: list[Token], k: int) -> bool:
+    """A participle coordinated under one passive auxiliary shares its "not": "are not
+    recognized and attacked" denies both; "did not stop and turned back" only the first."""
+    h = tokens[k].head
+    own = {t.dep for j, t in enumerate(tokens) if t.head == k and j != k}
+    return tokens[k].dep == "conj" and tokens[k].pos == "VERB" and h != k and not own & {
+        "nsubj", "nsubjpass", "aux", "auxpass", "neg"} and any(
+        t.head == h and t.dep == "auxpass" for t in tokens)
 
 
 def _set_aside(tokens: list[Token], k: int) -> bool:
@@ -2104,7 +2217,6 @@ def _elaborates(tokens: list[Token], k: int, said: set[str]) -> bool:
 
 
 _CONTENT = {"NOUN", "PROPN", "ADJ", "VERB"}
-_WHY = re.compile(r"\s*why\b", re.I)  # a reason is read by its words (_REASON)
 # what / which / how / where ... (not "why", nor a yes-no question): an answer to bind
 _WH_WORD = re.compile(r".*?\b(?:what|which|who|whom|whose|where|when|how)\b", re.I)
 
@@ -2170,7 +2282,7 @@ def _unsaid(part: Part, sentence: Sentence, lent: set[str]) -> list[str]:
     """The asked words the sentence does not say and its heading does not lend. A modifier the
     sentence leaves off its noun is not asked otherwise ("voter turnout": "Turnout in the 2022
     election"); another one in its place is ("the battle scenes": "the desert scenes")."""
-    if _WHY.match(part.label):
+    if WHY.match(part.label):
         return []
     q = analysis.as_sentence(part.label).tokens
     tokens = sentence.tokens

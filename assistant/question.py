@@ -24,7 +24,8 @@ _KINDS = [  # first match wins
               r"funding|raise|raised|earn|earned|charge|charged|worth|money)\b|"
               r"^(what|which)\b.*\b(cost|price|budget|revenue|profit|spending|expenditure|"
               r"funding|income|salary|fee|turnover)s?\b(?!'s)"),
-    ("count", r"\bhow\s+(many|much|large|big|wide|tall|high|deep|far|old|heavy)\b|"
+    ("count", r"\bhow\s+(many|much|large|big|wide|tall|high|deep|far|old|heavy|hot|cold|"
+              r"warm)\b|"
               r"^(?:(?:at|to|by|of)\s+)?(what|which)\b.*\b(?P<m>number|total|count|amount|"
               r"median|average|mean|size|attendance|population|tally|time|distance|length|"
               r"weight|height|age|temperature|speed|score)\b(?!'s)"),
@@ -179,14 +180,29 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     if kind == "count" and measure.group("m") and any(
             tok.idx == measure.start("m") and tok.pos_ == "VERB" for tok in tagged):
         kind = "fact"  # "what does a pale crust usually mean": no average
+    if kind == "count" and measure.group("m") and re.search(r"\s+of\s*$", low[measure.end():]):
+        kind = "fact"  # "what is the 63,892 figure a count of": what it counts, not a count
     focus = [t for t in _counted(text) if t not in distinguishing] + list(distinguishing)
     frame = set(analysis.terms(" ".join(_FRAME_WORDS)))
     # "how long does the bulk fermentation take": a step's duration, which instructions state
     # without the verb; a past span ("how long did the war last") must be said to last
-    if kind == "duration" and not any(tok.tag_ == "VBD" or tok.lower_ == "did" for tok in tagged):
+    # (a follow-up asking the step's temperature keeps it: "At what temperature should bulk
+    # fermentation take?")
+    if not any(tok.tag_ == "VBD" or tok.lower_ == "did" for tok in tagged):
         frame |= {t for tok in tagged if tok.pos_ == "VERB" and tok.lemma_ in ("take", "last")
+                  and (kind == "duration" or not any(c.dep_ == "dobj" for c in tok.children))
                   for t in analysis.terms(tok.text)} - {
             t for tok in tagged if tok.pos_ != "VERB" for t in analysis.terms(tok.text)}
+    if WHY.match(text):
+        frame |= {"reason"}
+    if hot := HOW_HOT.search(text):  # "how hot should the oven be": a temperature, not "hot"
+        frame |= set(analysis.terms(hot.group(1)))
+    if said_by := _ACCORDING.search(text):  # the source's kind ("the Stanford researchers",
+        # "the maintenance note") is not what a sentence of it says; its name may be
+        frame |= {t for tok in tagged if said_by.start(1) <= tok.idx < said_by.end(1)
+                  and tok.pos_ != "PROPN" and not tok.is_upper
+                  for t in analysis.terms(tok.text)} - {
+            t for tok in tagged if tok.pos_ == "PROPN" for t in analysis.terms(tok.text)}
     part_terms = [t for t in analysis.terms(text) if t not in frame]
     years = [t for t in part_terms if analysis.YEAR.fullmatch(t)]
     lead = WHOLE.match(text)  # "Of the 36.2 million reports it received, ...": not the relation
@@ -196,7 +212,9 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
     nominal = {t for tok in before + asking if tok.pos_ in ("NOUN", "PROPN", "ADJ")
                for t in analysis.terms(tok.text)}
     # a verb modifying a noun ("the operating budget") is no relation asked
+    # nor is a purpose: "preheated *for baking* the loaf" asks how hot to preheat
     verbs = {t for tok in asking if tok.pos_ == "VERB" and tok.dep_ not in ("compound", "amod")
+             and not (tok.dep_ == "pcomp" and tok.head.lower_ == "for")
              for t in analysis.terms(tok.text)}
     proper = {t for tok in tagged if tok.pos_ == "PROPN" for t in analysis.terms(tok.text)}
     return Part(label=text.strip(), kind=kind, terms=part_terms, focus=focus,
@@ -230,6 +248,12 @@ def _described(tagged) -> list[str]:
 
 # Words that frame the kind of answer rather than say what it is about: "what share of",
 # "on what date", "how long". The answer-type check covers them.
+# "Why", or "What was the reason (that) they were escalated": asks a reason, which is read by
+# its words ("because ..."), not by the word "reason"
+WHY = re.compile(r"\s*(?:why\b|(?:what|which)(?:'s|\s+(?:is|was|are|were))\s+the\s+(?:\w+\s+)?"
+                 r"reasons?\b)", re.I)
+HOW_HOT = re.compile(r"\bhow\s+(hot|cold|warm)\b", re.I)
+_ACCORDING = re.compile(r"(?:^|,?\s+)according\s+to\s+([^,?]+?)(?=,|\s*$)", re.I)
 _FRAME_WORDS = ("share", "percentage", "percent", "proportion", "fraction", "rate", "date",
                 "month", "day", "long", "price", "cost", "large", "big", "size", "kind",
                 "kinds", "type", "types", "sort", "sorts")  # "what kinds of items": the items

@@ -327,6 +327,18 @@ def test_chat_answers_a_pronoun_follow_up_in_context(bot):
     assert "63,892" in again.summary and again.status == "answered"
 
 
+def test_an_ordinal_quarter_is_the_tables_quarter_column(bot):
+    """"the second quarter" names the spreadsheet's column "Q2", asked outright or as a
+    follow-up's new period."""
+    asked = bot.ask("How much plastic did Millbrook collect for recycling in the second quarter "
+                    "of 2023?")
+    assert asked.status == "answered" and "101" in asked.summary, asked.summary
+    first = bot.chat("How many tonnes of garden waste did Millbrook collect in Q2 2023?")
+    assert "2,310" in first.summary
+    second = bot.chat("And in the first quarter?", [first])
+    assert second.status == "answered" and "1,120" in second.summary, second.summary
+
+
 def test_a_count_of_them_keeps_the_measure_asked_before(bot):
     """The demo case: "them" are the items the library lent, so the answer is the 11,205 loans
     of e-books and e-audiobooks, not the 3,150 new items added to the collection."""
@@ -615,6 +627,24 @@ def test_follow_ups_resolve_a_lone_word_a_repeated_role_and_the_asked_object(pre
     # "and the least?" turns the ranking the previous question asked
     ("In which quarter of 2023 did Millbrook collect the most garden waste?", "And the least?",
      "In which quarter of 2023 did Millbrook collect the least garden waste?"),
+    # "the 36.2 million one": the figure the previous question named, replaced
+    ("What is the 63,892 CyberTipline figure for 2023 actually a count of?",
+     "And the 36.2 million one?",
+     "What is the 36.2 million CyberTipline figure for 2023 actually a count of?"),
+    # "there" after "where is X": at X
+    ("Where is the Millbrook Public Library's branch?", "What change is planned there for 2024?",
+     "What change is planned at the Millbrook Public Library's branch for 2024?"),
+    # "them" after the question's own plural subject is that subject
+    ("What hydration does the sourdough guide recommend?", "What should beginners do if the "
+     "dough is too sticky for them?", "What should beginners do if the dough is too sticky for "
+     "them (the sourdough guide)?"),
+    # "they" after "In 2023, how many reports ...": the reports, not "the many reports"
+    ("In 2023, how many CyberTipline reports did NCMEC pass to police as urgent cases?",
+     "What was the reason they were escalated?",
+     "What was the reason the CyberTipline reports were escalated (NCMEC)?"),
+    # "no figure for it": for what the previous question asked the amount of
+    ("How much plastic did Millbrook collect for recycling in Q3 2023?", "Why is there no "
+     "figure for it?", "Why is there no figure for the plastic (Q3)?"),
 ])
 def test_follow_ups_start_anew_keep_the_measure_and_turn_the_ranking(previous,
                                                                      follow_up, expected):

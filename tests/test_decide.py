@@ -734,6 +734,26 @@ def test_a_figures_unit_says_what_it_measures():
      "In Vienna, the period of Classical music follows that of the Baroque and precedes the "
      "Early Romantic.",
      "In Vienna, the period of Renaissance music precedes the period of Baroque music."),
+    # another name does the asked verb, the asked name said elsewhere
+    ("When did Dodge end production of its full-size sedans?",
+     "Chrysler ended production of its full-size sedans in 1981, except for the Dodge Diplomat.",
+     "Dodge ended production of its full-size sedans in 1981."),
+    # a passive's doer made the one acted on
+    ("Who was defeated by Montcalm at Quebec?",
+     "In 1759 James Wolfe defeated Montcalm at Quebec.",
+     "In 1758 Montcalm defeated James Abercrombie at Quebec."),
+    # another year for the asked verb, the asked one said of another verb
+    ("Who patented a compound engine in 1804?",
+     "A method was invented in 1804 by Arthur Woolf, who patented his compound engine in 1805.",
+     "In 1804 the engineer Arthur Woolf patented his compound engine."),
+    # another verb the asked verb has its object do
+    ("Who invited Washington to fight with him?",
+     "Jacques Legardeur de Saint-Pierre invited Washington to dine with him.",
+     "Jacques Legardeur de Saint-Pierre invited Washington to fight with him."),
+    # another condition of the asked verb
+    ("If a Constituency MSP is forced from Parliament, what does it trigger?",
+     "If a Constituency MSP resigns from Parliament, this triggers a by-election.",
+     "If a Constituency MSP is forced from Parliament, this triggers a by-election."),
 ])
 def test_words_of_the_question_in_other_roles_do_not_answer(question, swapped, kept):
     """SQuAD's unanswerable questions swap the roles of a sentence's words: the sentence
@@ -1197,6 +1217,51 @@ SOURDOUGH, BICYCLE = "A Beginner's Guide to Baking a Sourdough Loaf", "Bicycle m
      True),
     ("Is an urgent CyberTipline escalation the same thing as an arrest?", "No one can state how "
      "many urgent CyberTipline escalations led to arrests.", "Glossary", False),
+    # a "not" on participles under one passive auxiliary denies both; not a finite verb's
+    ("Why are normal body cells attacked by NK cells?", "Normal body cells are not recognized "
+     "and attacked by NK cells because they express intact self MHC antigens.", "Immunity",
+     False),
+    ("Why are normal body cells attacked by NK cells?", "Infected body cells are not spared "
+     "but attacked by NK cells because they lack self MHC antigens.", "Immunity", False),
+    ("Why were the stray cells attacked by NK cells?", "The stray cells did not divide and "
+     "were attacked by NK cells because they lacked self MHC antigens.", "Immunity", True),
+    # "what was the reason X" asks why X: a reason answers it, "reason" need not be said
+    ("What was the reason the 63,892 CyberTipline reports were escalated?", "NCMEC escalated "
+     "the 63,892 CyberTipline reports because a child was deemed to be in imminent danger.",
+     "CyberTipline", True),
+    ("What was the reason the 63,892 CyberTipline reports were escalated?", "NCMEC escalated "
+     "the 63,892 CyberTipline reports to law enforcement in 2023.", "CyberTipline", False),
+    # "according to the Stanford researchers": the source's name must be said, not its kind
+    ("According to the Stanford researchers, how many times can the same viral content be "
+     "reported to the CyberTipline?", "The Stanford Internet Observatory found that the same "
+     "viral content can be reported hundreds of times.", "CyberTipline findings", True),
+    ("According to the Harvard researchers, how many times can the same viral content be "
+     "reported to the CyberTipline?", "The Stanford Internet Observatory found that the same "
+     "viral content can be reported hundreds of times.", "CyberTipline findings", False),
+    # "how much" asks a quantity and says none: "fewer gears" is no opposite of it
+    ("At how much stretch should a chain be replaced on a 12-speed drivetrain?", "This note "
+     "recommends replacing the chain once it has stretched by 0.5% on an 11-speed or 12-speed "
+     "drivetrain, or by 0.75% on a drivetrain with fewer gears.", "Chain wear", True),
+    # the asked name said before the verb, its doer an owned name, is no other doer
+    ("How many reports did NCMEC receive in 2023?", "NCMEC says its CyberTipline received 36.2 "
+     "million reports in 2023.", "CyberTipline", True),
+    # a passive question's name is what the verb acts on, not another doer
+    ("When was Warsaw ranked as the 32nd most liveable city in the world?", "In 2012 the "
+     "Economist Intelligence Unit ranked Warsaw as the 32nd most liveable city in the world.",
+     "Warsaw", True),
+    # "how hot": a temperature of the asked verb ("for baking" is its purpose, not the verb)
+    ("How hot should the oven be preheated for baking the sourdough loaf?", "Put a lidded pot "
+     "into the oven and preheat the oven to 250 degrees Celsius for 45 minutes.", "Baking the "
+     "sourdough loaf", True),
+    ("How hot should the oven be preheated for baking the sourdough loaf?", "The loaf is done "
+     "when the inside reaches about 96 degrees Celsius.", "Baking the sourdough loaf", False),
+    # a count in words is bound by its clause: "hundreds" counts how often one is reported
+    ("How many of the CyberTipline reports involve actors outside the U.S.?", "The report found "
+     "that the same offender is reported hundreds of times, and that a large majority of "
+     "CyberTipline reports involve actors outside the U.S.", "Stanford findings", False),
+    # a word negated of the asked noun, said plain of another one
+    ("What started with a zero velocity?", "This results in zero net force, but since the "
+     "object started with a non-zero velocity, it continues to move.", "Motion", False),
 ])
 def test_a_sentence_answers_what_its_structure_binds(question, sentence, heading, answers):
     assert (outcome(question, sentence, heading) == ANSWERED) == answers

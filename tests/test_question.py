@@ -36,6 +36,11 @@ def test_compound_question_splits_into_its_parts():
     # a "how many" inside the clause a "what" asks about asks no count
     ("What would have to be linked before anyone could say how many escalations led to "
      "arrests?", "fact"),
+    # "how hot" asks a temperature
+    ("How hot should the oven be preheated for baking the sourdough loaf?", "count"),
+    # "a count of" at the end asks what is counted
+    ("What is the 63,892 CyberTipline figure for 2023 actually a count of?", "fact"),
+    ("What was the count of urgent CyberTipline reports in 2023?", "count"),
 ])
 def test_kind_of_answer(question, kind):
     assert analyse(question)[0].kind == kind

@@ -152,7 +152,7 @@ def _column(part, table: Table, r: int, asked: set[str], years: set[str],
     label = row[0]
     if _DERIVED.search(part.label) and not _DERIVED.search(label + " " + " ".join(
             table.columns[c] for c in values)):
-        if (best := _extreme(part.label, table, r, values)) is not None:
+        if (best := _extreme(_derived(part.label), table, r, values)) is not None:
             return best, True, ""
         return (values[0], False, f"{_where(table)} states {label} for "
                 f"{_listed(table, values)}; no cell states what is asked, and none is computed")
@@ -188,11 +188,15 @@ _LEAST = {"least", "lowest"}
 _WHOLE = re.compile(r"\b(?:total|all|overall|annual|full[\s-]year|combined|sum)\b", re.I)
 
 
-def _extreme(asked: str, table: Table, r: int, columns: list[int]) -> int | None:
+def _derived(text: str) -> set[str]:
+    """The derived quantities a text asks or states ("most", "increase"), in lower case."""
+    return {m.group(0).lower() for m in _DERIVED.finditer(text)}
+
+
+def _extreme(asked_words: set[str], table: Table, r: int, columns: list[int]) -> int | None:
     """"In which quarter did Millbrook collect the most garden waste": the column of the row's
     highest (or lowest) figure, read from its cells, when the part asks nothing else derived
     ("the largest increase") and one column holds it alone; a total column is not a period."""
-    asked_words = {m.group(0).lower() for m in _DERIVED.finditer(asked)}
     if len(asked_words) != 1 or not asked_words <= _MOST | _LEAST:
         return None
     shown = {c: figures(table.rows[r][c]) for c in columns if not _WHOLE.search(table.columns[c])}
@@ -357,8 +361,8 @@ def support(claim: Sentence, passages: list[Passage], indexes: list[int]) -> Gro
                        - _header_words(table, cell.column) - context)
             if missing:
                 continue
-            ranked = {m.group(0).lower() for m in _DERIVED.finditer(claim.text)} & (_MOST | _LEAST)
-            if ranked and _extreme(" ".join(ranked), table, cell.row, list(
+            ranked = _derived(claim.text) & (_MOST | _LEAST)
+            if ranked and _extreme(ranked, table, cell.row, list(
                     range(1, len(row)))) != cell.column:
                 continue  # "highest in Q3" of a row whose highest is Q2
             return Grounding(i, table, cell, True)
@@ -402,7 +406,7 @@ def claim_text(g: Grounding, part=None) -> str:
     """The cell stated as a sentence the verifier re-reads: row, column, the value as shown;
     for a part asking where a row is highest or lowest, said so."""
     row, column = g.table.rows[g.cell.row], g.table.columns[g.cell.column]
-    said = {m.group(0).lower() for m in _DERIVED.finditer(part.label)} if part else set()
+    said = _derived(part.label) if part else set()
     if said and said <= _MOST | _LEAST:
         return (f"{row[0]} is {'highest' if said <= _MOST else 'lowest'} in {column}: "
                 f"{row[g.cell.column]} ({g.table.caption})")

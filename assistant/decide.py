@@ -541,8 +541,8 @@ def _worded_count_unbound(part: Part, sentence: Sentence) -> str:
         return ""
     for f in worded:
         a, b = _clause_of(sentence, f)
-        if any(_mentions(t, {u.term for u in sentence.tokens if a <= u.start < b and u.term})
-               for t in part.predicate):
+        clause = {u.term for u in sentence.tokens if a <= u.start < b and u.term}
+        if any(_mentions(t, clause) for t in part.predicate):
             return ""
     return f"no count in words is in the clause saying {', '.join(part.predicate)}"
 
@@ -2056,8 +2056,8 @@ def negation_changed(question: Sentence, sentence: Sentence) -> str:
         said = [j for j, t in enumerate(tokens) if key(t) == key(w)]
         # of the same noun, if the sentence says it of that noun: "a non-zero velocity", not
         # "zero net force", for "a zero velocity"
-        said = [j for j in said if w.head != k and tokens[tokens[j].head].lemma == q[w.head].lemma
-                and q[w.head].pos in _NOUNS] or said
+        if w.head != k and q[w.head].pos in _NOUNS:
+            said = [j for j in said if tokens[tokens[j].head].lemma == q[w.head].lemma] or said
         if said and all(denied(tokens, j) != denied(q, k) for j in said):
             return (f"the source says {'not ' if denied(tokens, said[0]) else ''}{w.lemma}, "
                     f"against {'not ' if denied(q, k) else ''}{w.lemma}")

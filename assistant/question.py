@@ -177,11 +177,12 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
         kind = "fact"  # "the largest part of the budget" is what it went to, not a sum
     tagged = analysis.parsed(text)
     measure = re.search(_COUNT, low)
-    if kind == "count" and measure.group("m") and any(
-            tok.idx == measure.start("m") and tok.pos_ == "VERB" for tok in tagged):
-        kind = "fact"  # "what does a pale crust usually mean": no average
-    if kind == "count" and measure.group("m") and re.search(r"\s+of\s*$", low[measure.end():]):
-        kind = "fact"  # "what is the 63,892 figure a count of": what it counts, not a count
+    # "what does a pale crust usually mean" asks no average; "what is the 63,892 figure a
+    # count of" asks what it counts, not a count
+    if kind == "count" and measure.group("m") and (any(
+            tok.idx == measure.start("m") and tok.pos_ == "VERB" for tok in tagged)
+            or re.search(r"\s+of\s*$", low[measure.end():])):
+        kind = "fact"
     focus = [t for t in _counted(text) if t not in distinguishing] + list(distinguishing)
     frame = set(analysis.terms(" ".join(_FRAME_WORDS)))
     # "how long does the bulk fermentation take": a step's duration, which instructions state
@@ -246,14 +247,14 @@ def _described(tagged) -> list[str]:
     return found + (list(analysis.terms(nouns[-1].text)) if nouns else [])
 
 
-# Words that frame the kind of answer rather than say what it is about: "what share of",
-# "on what date", "how long". The answer-type check covers them.
 # "Why", or "What was the reason (that) they were escalated": asks a reason, which is read by
 # its words ("because ..."), not by the word "reason"
 WHY = re.compile(r"\s*(?:why\b|(?:what|which)(?:'s|\s+(?:is|was|are|were))\s+the\s+(?:\w+\s+)?"
                  r"reasons?\b)", re.I)
 HOW_HOT = re.compile(r"\bhow\s+(hot|cold|warm)\b", re.I)
 _ACCORDING = re.compile(r"(?:^|,?\s+)according\s+to\s+([^,?]+?)(?=,|\s*$)", re.I)
+# Words that frame the kind of answer rather than say what it is about: "what share of",
+# "on what date", "how long". The answer-type check covers them.
 _FRAME_WORDS = ("share", "percentage", "percent", "proportion", "fraction", "rate", "date",
                 "month", "day", "long", "price", "cost", "large", "big", "size", "kind",
                 "kinds", "type", "types", "sort", "sorts")  # "what kinds of items": the items

@@ -112,9 +112,12 @@ def _declarative(model, doc, d: int):
     list (not "year"), and not before "of" or, unless tagged a verb, a noun ("round of",
     "book sale"; "swear fealty"). Of the orders that parse so, the reading (its parse, the
     auxiliary, the question's index of each word, the verb) whose verb was tagged a verb in
-    the question ("The Holm ferry will sell", not "The Holm will ferry sell"), is tagged a
+    the question ("The Holm ferry will sell", not "The Holm will ferry sell"), was not read as
+    its subject and is no noun too ("The leisure pool will open again", "The children's room
+    ... will reopen", not "The leisure will pool open", "The children's will room"), is tagged a
     base form here and comes first, in that order; four Nones when none parses so."""
-    verbs = model.get_pipe("lemmatizer").lookups.get_table("lemma_index")["verb"]
+    lemmas = model.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    verbs = lemmas["verb"]
     orders = [[*range(d + 1, j), d, *range(j, len(doc))] for j in range(d + 2, len(doc))
               if doc[j].is_alpha and doc[j].text.islower() and doc[j].lower_ in verbs
               and not (j + 1 < len(doc) and (doc[j + 1].lower_ == "of" or doc[j + 1].tag_ in (
@@ -132,7 +135,9 @@ def _declarative(model, doc, d: int):
         verb = _verb_of(aux, asked=False)
         if verb is None or verb.i != aux.i + 1:
             continue
-        here = (doc[order[verb.i]].tag_.startswith("VB"), verb.tag_ == "VB", -verb.i)
+        said = doc[order[verb.i]]
+        here = (said.tag_.startswith("VB"), not said.dep_.startswith("nsubj"),
+                verb.lower_ not in lemmas["noun"], verb.tag_ == "VB", -verb.i)
         if rank is None or here > rank:
             best, rank = (plain, aux, order, verb), here
     return best
@@ -482,7 +487,9 @@ def _term(tok) -> str:
 
 # A noun and its verb the stemmer cannot join: "the library's 2023 loans" says what it lent.
 _DERIVED = {"loan": "lend", "sale": "sell", "death": "die", "growth": "grow", "loss": "lose",
-            "choice": "choose", "flight": "fly"}
+            "choice": "choose", "flight": "fly",
+            # and a word a user says for the one documents use: no other sense to confuse
+            "kid": "child"}
 
 
 @lru_cache(maxsize=1)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant import analysis, render
-from assistant.question import NAME_LABELS, analyse, counted_phrase
+from assistant.question import NAME_LABELS, analyse, counted_phrase, source_spans
 from assistant.types import Answer, Figure
 
 _PLURAL = {"they", "them", "those", "these"}
@@ -47,12 +47,20 @@ _WH_TAGS = ("WDT", "WP", "WP$", "WRB")
 _WH_FRAGMENT = re.compile(r"^\s*(?:(?:at|for|in|on|to|from|by|with|of)\s+)?"
                           r"(?:what|which|how|when|where|who|whom)\b(?!\s+about\b)", re.I)
 # The period the previous turn was about; what "that number" means (as written, not "that one").
-_SAME_PERIOD = re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:that|the\s+same)\s+(?:year|period)\b",
-                          re.I)
+_SAME_PERIOD = re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:that|(?:that|the)\s+same)\s+"
+                          r"(year|period|quarter)\b", re.I)
 # "Unrelated: how many ...": a question that says it starts a new topic
 _NEW_TOPIC = re.compile(r"^\s*(?:unrelated|(?:a\s+)?(?:different|new|separate|another|other)\s+"
                         r"(?:question|topic|subject)|(?:switching|changing)\s+(?:the\s+)?"
                         r"(?:topics?|subject)|on\s+another\s+note)\s*[:,.;—–-]+\s*", re.I)
+# "the year before", "the previous quarter": the period next to the one the previous turn was about
+_NEXT_PERIOD = re.compile(r"\b(?:in\s+|during\s+|for\s+)?(?:the\s+(?P<u1>year|quarter)\s+"
+                          r"(?P<d1>before|after)|the\s+(?P<d2>previous|preceding|prior|following|"
+                          r"next)\s+(?P<u2>year|quarter)|a\s+(?P<u3>year|quarter)\s+"
+                          r"(?P<d3>earlier|before|later|after))\b", re.I)
+# "Switching to the town pool - when did that open again?": a new topic, named first
+_TOPIC_TO = re.compile(r"^\s*(?:switching|turning|moving\s+on|going\s+back|back|over)\s+to\s+"
+                       r"(?P<x>[^—–:;,?]+?)\s*[:;,—–-]+\s*", re.I)
 _THAT_NUMBER = re.compile(r"\b(?:that|this|the\s+same)\s+(?:number|figure|total|count)\b", re.I)
 _WHAT_ABOUT = re.compile(r"^\s*(?:what|how)\s+about\s+|^\s*(?:and|same)\s+(?:for|in)\s+", re.I)
 
@@ -106,11 +114,20 @@ def condense(asked: str, previous: Answer | str | None,
         return asked
     if new := _NEW_TOPIC.match(asked):
         return asked[new.end():][:1].upper() + asked[new.end() + 1:]
+    if topic := _TOPIC_TO.match(asked):  # what "that" means now is the topic it names
+        rest = analysis.nlp()(asked[topic.end():])
+        that = next((t for t in rest if t.lower_ in ("that", "this", "it") and _pronoun(t)), None)
+        if that is None:
+            return condense(rest.text, f"What about {topic.group('x')}?")
+        text = rest[:that.i].text_with_ws + topic.group("x") + that.whitespace_ + \
+            rest[that.i + 1:].text
+        return text[:1].upper() + text[1:]
     before = _turn(previous, earlier)
     core = _LEAD.sub("", asked)  # "And how many ..." -> "how many ..."
     own_words = core
-    if before.period:  # "that year", "the same period" -> "in 2023"
-        core = _SAME_PERIOD.sub(f"in {before.period}", core)
+    # "that year", "the same period" -> "in 2023"; "the year before" -> "in 2022"
+    core = _SAME_PERIOD.sub(lambda m: _next_period(m, before, 0), core)
+    core = _NEXT_PERIOD.sub(lambda m: _next_period(m, before), core)
     number = before.figure or (  # no count stated: the measure asked, of its set
         f"the number of {before.counted_clause.removeprefix('the ')}" if before.counted_clause
         else f"the number of {before.counted}" if before.counted else "")
@@ -143,7 +160,7 @@ def condense(asked: str, previous: Answer | str | None,
         return partitive
     on_topic = set(analysis.terms(core)) & (before.cited | set(analysis.terms(before.text)))
     if (has_pronoun or _needs_subject(doc) or core != asked or (on_topic and not own_names)
-            or _those_counted(doc, before)):
+            or _those_counted(doc, before) or _counts_who_came(doc)):
         return _resolved(doc, before)
     return asked
 
@@ -196,6 +213,12 @@ def _said_before(tok) -> bool:
 def _there(tok) -> bool:
     """"What is planned *there*": the place, not the "there" of "there is"."""
     return tok.lower_ == "there" and tok.dep_ == "advmod"
+
+
+def _made_it(tok) -> bool:
+    """"How many of them made it to the end?": "it" in "make it to", which refers to nothing."""
+    return tok.lower_ == "it" and tok.dep_ == "dobj" and tok.head.lemma_ == "make" and any(
+        c.dep_ == "prep" and c.lower_ in ("to", "through", "into") for c in tok.head.children)
 
 
 def _pronoun(tok) -> bool:
@@ -265,6 +288,8 @@ def _same_noun(token, before: Turn) -> bool:
     return bool(before.counted_set) and token.lemma_.lower() == before.counted_head
 
 
+_CHANGES = {"jump", "rise", "fall", "grow", "increase", "decrease", "drop", "climb", "double",
+            "peak", "dip", "spike", "soar", "change", "vary", "fluctuate"}  # what an amount does
 _RANKS = ("most", "least", "highest", "lowest", "fewest", "largest", "smallest")
 
 
@@ -308,6 +333,8 @@ def _changed_detail(doc, before: Turn) -> str:
         # A changed measure replaces the noun it is closest to ("what about prosecutions?"
         # after "... arrests"); a name is added, never swapped: which one it replaces is a guess.
         target = None if is_name else _closest(phrase, before.nouns, before.counted)
+        if target and any(_one(t) for t in doc) and len(phrase.split()) == 1:
+            phrase = f"{phrase} {target.split()[-1]}"  # "an international one": report
         if target and before.counted_head and _kind_of(phrase, target, before.counted_head):
             phrase = f"{target.split()[-1]} for {phrase}"  # "visits for swimming lessons"
         if target:  # "And glass?" after "paper and card": the pair is one measure
@@ -385,6 +412,25 @@ _PERIODS = {
 }
 
 
+def _next_period(m: re.Match, before: Turn, step: int | None = None) -> str:
+    """"in 2022" for "the year before" after a question about 2023, "in Q2" for "the quarter
+    before" after Q3 (step 0: "that quarter" is Q3); as written when the previous turn named no
+    such period (or Q1's)."""
+    unit = next(g for g in m.groups() if g and g.lower() in ("year", "period", "quarter")).lower()
+    if step is None:
+        step = -1 if next(g for g in m.groups() if g and g.lower() not in (
+            "year", "quarter")).lower() in ("before", "previous", "preceding", "prior",
+                                            "earlier") else 1
+    if unit == "period" and before.period:
+        return f"in {before.period}"
+    if unit == "year" and before.period:
+        return f"in {int(before.period) + step}"
+    quarter = re.search(r"\bQ([1-4])\b", before.text)
+    if unit == "quarter" and quarter and 1 <= int(quarter.group(1)) + step <= 4:
+        return f"in Q{int(quarter.group(1)) + step}"
+    return m.group(0)
+
+
 def _period_kind(word: str) -> str:
     return next((kind for kind, pattern in _PERIODS.items() if pattern.fullmatch(word)), "")
 
@@ -409,7 +455,7 @@ def _resolved(doc, before: Turn) -> str:
         after_of = tok.i > 0 and doc[tok.i - 1].lower_ == "of"
         if tok.i == skip:
             continue
-        if _said_before(tok):  # "What should beginners do if it is too sticky for them?"
+        if _said_before(tok) or _made_it(tok):  # "if it is too sticky for them?"
             out.append(tok.text_with_ws)
             continue
         fuller = _fuller(doc, tok, before)
@@ -448,6 +494,10 @@ def _resolved(doc, before: Turn) -> str:
         elif low == "it" and tok.dep_ == "pobj" and tok.head.head.lemma_ in _FIGURE_WORDS \
                 and before.patient and before.counted:
             out.append(before.patient + ws)  # "no figure for it": for the plastic asked about
+        elif low == "it" and tok.dep_ == "nsubj" and tok.head.lemma_ in _CHANGES and (
+                amount := f"the {before.counted}" if before.counted else before.object):
+            # "why does it jump" after "... the least garden waste": that amount, not its doer
+            out.append(re.sub(rf"\b(?:{'|'.join(_RANKS)})\s+", "", amount) + ws)
         elif low == "it" and (tok.head.lemma_, tok.dep_) in before.roles:
             out.append(before.roles[tok.head.lemma_, tok.dep_] + ws)  # "report it": the CSAM
         elif low == "it" and tok.dep_ in ("dobj", "nsubjpass") and before.patient \
@@ -485,7 +535,9 @@ def _resolved(doc, before: Turn) -> str:
                                               for n in before.names + [
                                                   "" if acted_on else before.thing])
                      if n and n.lower().removeprefix("the ").removesuffix("'s") not in low
-                     and n.lower() not in before.counted.lower()]
+                     and n.lower() not in before.counted.lower()
+                     and not (_period_kind(n) and _period_kind(n) in map(  # "Q3" for "in Q2"
+                         _period_kind, re.findall(r"\w+", text)))]
     missing_names = [n for n in missing_names
                      if not any(n != m and n.lower() in m.lower() for m in missing_names)
                      and not any(m.lower().removeprefix("the ") in low and  # named already
@@ -550,7 +602,9 @@ def _turn(previous: Answer | str, earlier: Sequence[Answer | str] = ()) -> Turn:
     if not period:  # "Who runs it?" between "... in 2023?" and "... in the same period?"
         period = next((p for p in (_turn(a).period for a in reversed(earlier)) if p), "")
     counted = counted_phrase(question) or _asked_phrase(doc)
-    things = _named_things(doc)
+    sources = source_spans(question.rstrip("?. "))  # "according to the glossary": not "it"
+    things = [text for span, text in _name_spans(doc)
+              if not any(a <= span.start_char < b for a, b in sources)]
     phrases = _noun_phrases(doc, possessive=False)
     clause, head = _counted_set(doc, stated)
     figure = _counted_figure(claims, head)
@@ -672,7 +726,7 @@ def _object(doc) -> str:
                     doc[-1])
         span = doc[wh.i + 3:stop.i - (stop.is_punct or stop.pos_ not in ("VERB", "AUX"))]
         if any(t.pos_ == "NOUN" for t in span) and not any(t.pos_ == "PROPN" for t in span):
-            return span.text if span[0].pos_ == "DET" else f"the {span.text}"
+            return _definite(span)
     asked = {t.i for t in wh.head.subtree} if wh is not None and wh.dep_ == "det" else set()
     if wh is not None:
         asked.add(wh.i)
@@ -683,8 +737,16 @@ def _object(doc) -> str:
         if asked & {t.i for t in span} or any(
                 t.pos_ == "PROPN" or t.ent_type_ in _FIGURE_ENTS for t in span):
             continue
-        return span.text if span[0].pos_ == "DET" else f"the {span.text}"
+        return _definite(span)
     return ""
+
+
+def _definite(span) -> str:
+    """A noun phrase as a later question names it: "the repair", "its roof", and the user's
+    own "my bike chain" as "the bike chain"."""
+    if span[0].lower_ in ("my", "our", "your"):
+        return f"the {span[1:].text}"
+    return span.text if span[0].pos_ == "DET" or span[0].tag_ == "PRP$" else f"the {span.text}"
 
 
 def _plural_subject(doc, counted: str) -> str:
@@ -816,7 +878,8 @@ def _answer_name(doc, stated: list) -> str:
         spans += [(span, text) for span, text in _name_spans(sent)
                   if not any(span.start < e.end and e.start < span.end for e, _ in spans)]
         found += sorted(((span, text) for span, text in spans
-                         if text.lower().removeprefix("the ") not in asked),
+                         if text.lower().removeprefix("the ") not in asked
+                         and not _period_kind(text)),  # "Q1" is when, not what "it" is
                         key=lambda found: found[0].start)
     about = [text for span, text in found if not _locates(span)]
     return (about or [text for _, text in found] or [""])[0]
@@ -900,8 +963,8 @@ def _common_thing(doc, plural: bool) -> str:
     wh = _wh(doc)
     run: list = []
     for tok in [*doc, None]:
-        if tok is not None and (tok.pos_ in ("ADJ", "NOUN", "PROPN") or (run and tok.text == "-")
-                                or tok.dep_ == "compound"):
+        if tok is not None and (tok.pos_ in ("ADJ", "NOUN", "PROPN") and not _verb_as_noun(tok)
+                                or (run and tok.text == "-") or tok.dep_ == "compound"):
             run.append(tok)
             continue
         asked = run and wh is not None and run[0].i == wh.i + 1
@@ -912,14 +975,17 @@ def _common_thing(doc, plural: bool) -> str:
     return ""
 
 
-def _named_things(doc) -> list[str]:
-    """Names as written, with what they name: "the Corrigan Museum of Maritime History",
-    "the Millbrook summer reading challenge", "Crumb & Hearth" (what "it" may stand for)."""
-    return [text for _, text in _name_spans(doc)]
+def _verb_as_noun(tok) -> bool:
+    """"clean and *oil* my bike chain": a bare noun coordinated with a verb is a verb the tagger
+    misread, no thing "it" may mean."""
+    return tok.pos_ == "NOUN" and tok.dep_ == "conj" and tok.head.pos_ == "VERB" and not any(
+        c.dep_ in ("det", "poss", "amod", "compound", "nummod") for c in tok.children)
 
 
 def _name_spans(doc) -> list[tuple]:
-    """The spans of `_named_things`, each with its text as written (its "the" kept)."""
+    """Names, each span with its text as written, with what they name and its "the" kept: "the
+    Corrigan Museum of Maritime History", "the Millbrook summer reading challenge", "Crumb &
+    Hearth" (what "it" may stand for)."""
     found, k = [], 0
     while k < len(doc):
         if not _proper(doc[k]):
@@ -975,6 +1041,14 @@ def _needs_subject(doc) -> bool:
             or not any(t.pos_ in ("NOUN", "PROPN", "PRON") for t in doc[2:]))
 
 
+def _counts_who_came(doc) -> bool:
+    """"How many spectators came along to watch?": a count of those who did something, and no
+    word of where or what; it is about the topic the conversation is on."""
+    nouns = [t for t in doc if t.pos_ in ("NOUN", "PROPN")]
+    return len(doc) > 3 and doc[0].lower_ == "how" and doc[1].lower_ == "many" and \
+        len(nouns) == 1 and nouns[0].pos_ == "NOUN" and nouns[0].dep_ == "nsubj"
+
+
 def _noun_phrases(doc, possessive: bool = True, skip=frozenset()) -> list[tuple[str, bool]]:
     """Runs of adjectives and nouns as written ("prosecutions", "e-books", and with
     `possessive` "children's books"), each with whether it is a name; the tokens in `skip`
@@ -986,9 +1060,9 @@ def _noun_phrases(doc, possessive: bool = True, skip=frozenset()) -> list[tuple[
                   and (tok.text == "-" or run[-1].text == "-"))
         nominal = tok is not None and tok.i not in skip and not (
             tok.i and doc[tok.i - 1].lower_ == "how") and (  # "how many" asks, it names nothing
-            tok.pos_ in ("ADJ", "NOUN", "PROPN") or joined
+            tok.pos_ in ("ADJ", "NOUN", "PROPN") and not _verb_as_noun(tok) or joined
             or (possessive and run and tok.tag_ == "POS"))
-        headed = nominal and run and run[-1].tag_ == "NNS" and not joined
+        headed = nominal and run and run[-1].tag_ == "NNS" and not joined and tok.tag_ != "POS"
         if nominal and not headed:
             run.append(tok)
             continue
@@ -1026,6 +1100,9 @@ _HAIR = 0.02  # a difference in cosine similarity that says nothing of meaning
 
 def _replace(text: str, old: str, new: str) -> str:
     """`old` replaced once as a whole phrase ("books" is not replaced inside "e-books")."""
-    return re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", new, text, count=1)
+    text = re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", new, text, count=1)
+    if new[:1].lower() in "aeio":  # "a duplicate report" -> "an international report"
+        text = re.sub(rf"\b([Aa]) (?={re.escape(new)}(?![\w-]))", r"\1n ", text, count=1)
+    return text
 
 

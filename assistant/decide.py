@@ -39,7 +39,7 @@ from assistant import analysis
 from assistant.analysis import context_before
 from assistant.cells import Grounding
 from assistant.figures import agree, is_duration
-from assistant.question import HOW_HOT, NAME_LABELS, WHOLE, WHY, Part
+from assistant.question import HOW_HOT, NAME_LABELS, WHOLE, WHY, Part, source_spans
 from assistant.text import NEGATIONS, clean, coverage, is_instruction, section_headings
 from assistant.types import Figure, Passage, Sentence, Token
 
@@ -77,7 +77,8 @@ _QUALIFIERS = {
     "status": ({"official"}, {"unofficial"}),
     "reality": ({"real", "actual"}, {"fictional", "fictitious", "imaginary"}),
     "quality": ({"best", "better"}, {"worst", "worse"}),
-    "opening": ({"open", "opens", "opened", "opening"}, {"close", "closes", "closed", "closing"}),
+    "opening": ({"open", "opens", "opened", "opening", "reopen", "reopens", "reopened",
+                 "reopening"}, {"close", "closes", "closed", "closing"}),
 }
 # "Which law ...": the answer names a thing of that kind (spaCy's label), not only the topic.
 _WHICH = re.compile(r"^\s*(?:which|what)\s+(law|statute|act|company|organi[sz]ation|agency|"
@@ -156,7 +157,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     found, figures = _answers_of_kind(part, sentence, strict)
     located = _located(part, sentence)
     # a glossary entry's term, a frequency word on the asked thing: bound by their structure
-    given = _defined(part, sentence) or _frequency(part, sentence) or _spelled_out(part, sentence)
+    given = _defined(part, sentence) or _frequency(part, sentence) or _spelled_out(
+        part, sentence) or _entry_for(part, sentence)
     in_words = not found and strict and _in_words(part, sentence)  # at most unconfirmed
     found = found or bool(condition) or located or given or in_words
     if not found and (part.wants_figure or not strict):
@@ -218,8 +220,8 @@ def decide(part: Part, sentence: Sentence | str, context: set[str] | str = froze
     # "after" may name the event alone ("after the dam was built"), not "after Alan Kerr"
     doubts = [f"it does not state the asked {axis}" for axis in asked if axis not in stated
               and (axis != "order" or _ordered_by_name(part))]
-    if _unresolved(question):  # "How much did that cost": a follow-up nothing resolved
-        doubts.append("the question does not say what 'that' is")
+    if said := _unresolved(question):  # "How much did that cost": a follow-up nothing resolved
+        doubts.append(f"the question does not say what '{said}' is")
     own = sent_terms | (set(context) if heading is None else heading)  # not earlier sentences
     # a name only an earlier sentence gives: "It has a capacity of ..." may be another's
     doubts += [f"only an earlier sentence names {' '.join(name)}" for name in part.names
@@ -338,13 +340,22 @@ def _of_heading(part: Part, sentence: Sentence) -> bool:
         tokens[1].dep in ("nsubj", "nsubjpass") and tokens[1].term in part.nominal
 
 
-def _unresolved(question: Sentence) -> bool:
-    """A demonstrative standing for what the question asks about, after the question's
-    auxiliary ("how much did *that* cost"), not a relative pronoun ("the proteins *that*
-    organisms use")."""
+def _unresolved(question: Sentence) -> str:
+    """A demonstrative or pronoun standing for what the question asks about, after the
+    question's auxiliary ("how much did *that* cost", "what do *they* do with the reports"),
+    not a relative pronoun ("the proteins *that* organisms use"): the word, or "". A personal
+    pronoun counts only in a follow-up whose rewrite could not say who it is (it added the
+    conversation's subject in brackets instead), and not for what the question said before it
+    ("If an MSP resigns, what does *it* trigger")."""
     q = question.tokens
-    return any(t.lemma in ("that", "this") and t.pos == "PRON" and k and q[k - 1].pos == "AUX"
-               for k, t in enumerate(q))
+    follow_up = question.text.rstrip("?. ").endswith(")")
+    return next((question.text[t.start - question.start:].split()[0] for k, t in enumerate(q)
+                 if t.lemma in _STANDING_FOR and t.pos == "PRON" and k and q[k - 1].pos == "AUX"
+                 and (t.lemma in ("that", "this") or follow_up and t.dep == "nsubj" and not any(
+                     u.pos in ("NOUN", "PROPN") for u in q[:k]))), "")
+
+
+_STANDING_FOR = {"that", "this", "they", "it", "he", "she"}
 
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
@@ -668,6 +679,25 @@ def _defined(part: Part, sentence: Sentence) -> bool:
     head = next((t for t in after if t.pos == "NOUN" and t.dep != "compound"), None)
     return bool(head and rel.thing and head.term == rel.thing and all(
         _mentions(t, {u.term for u in after}) for t in part.predicate))
+
+
+def _entry_for(part: Part, sentence: Sentence) -> bool:
+    """A glossary entry for the asked term answers what it is: "**Duplicate report.** A
+    CyberTipline report about content ... already reported" for "How is a duplicate report
+    defined?" or "What is a duplicate report, according to the glossary?"."""
+    label = part.label  # the source is not the term: "In , how is ... defined"
+    for start, end in sorted(source_spans(label), reverse=True):
+        label = label[:start] + label[end:]
+    asked = _DEFINED.match(label.replace("according to", "").strip(" ,"))
+    entry = _ENTRY.match(sentence.text)
+    return bool(asked and entry) and set(analysis.terms(next(g for g in asked.groups() if g))) \
+        == set(analysis.terms(entry.group("term")))
+
+
+_DEFINED = re.compile(r"^\s*(?:in\s*,\s*)?(?:what(?:'s|\s+(?:is|are))\s+(?:meant\s+by\s+)?"
+                      r"(?:an?\s+|the\s+)?(?P<x>[^,?]+?)|how\s+(?:is|are)\s+(?:an?\s+|the\s+)?"
+                      r"(?P<y>[^,?]+?)\s+defined|what\s+does\s+(?:an?\s+|the\s+)?(?P<z>[^,?]+?)"
+                      r"\s+mean)\s*(?:,.*)?$", re.I)
 
 
 def _frequency(part: Part, sentence: Sentence) -> bool:
@@ -1617,8 +1647,9 @@ def displaced(part: Part, sentence: Sentence, around: set[str]) -> str:
             doers = [k for k, u in enumerate(tokens) if u.dep == dep and u.pos in (
                 "NOUN", "PROPN") and tokens[u.head].lemma == v.lemma]
             whole = _phrase_nouns(q, i)  # "King Harold II" is not "Duke William II"
-            if doers and not any(_under(tokens, k, d) and (
-                    _phrase_nouns(tokens, d) <= whole or whole <= _subtree_terms(tokens, [d]))
+            if doers and not _undergone(q, s.head, tokens, named) and not any(
+                    _under(tokens, k, d) and (_phrase_nouns(tokens, d) <= whole
+                                              or whole <= _subtree_terms(tokens, [d]))
                     for k in named for d in doers) and (
                     named or s.pos == "NOUN" or tokens[doers[0]].pos == "PROPN"):
                 return f"it says {_name(tokens, doers[0])} {v.lemma}, not {_name(q, i)}"
@@ -1725,7 +1756,8 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
     # "was Beyoncé nominated", "Where was the start moved": spaCy may miss the passive
     if doer is not None and not any(t.lemma == "be" for t in q) and any(
             _in_phrase(q[doer], tokens, o) for o in acted_on + list(preps.values())) and not (
-            "nsubj" in stated and _in_phrase(q[doer], tokens, stated["nsubj"])):
+            "nsubj" in stated and _in_phrase(q[doer], tokens, stated["nsubj"])) and not (
+            _undergone(q, k, tokens, [o for o in acted_on if _in_phrase(q[doer], tokens, o)])):
         return f"it says {_name(q, doer)} is what {verb} acts on, not its doer"
     # the one acted on made what a preposition governs: "What are the smaller streams used
     # for" is not "The name is used for smaller streams"
@@ -1773,6 +1805,23 @@ def _roles_of(q: list[Token], k: int, tokens: list[Token], j: int) -> str:
     if _named(tokens, others) and any(_same_word(t, q[o]) for o in things for t in tokens):
         return f"it says {verb} {tokens[others[0]].lemma}, not {q[things[0]].lemma}"
     return ""
+
+
+# Verbs whose subject, with no object, is what they act on otherwise: "the room reopened" is
+# "the library reopened the room"
+_ERGATIVE = {"open", "reopen", "close", "start", "restart", "begin", "end", "finish", "stop",
+             "change", "increase", "decrease", "grow", "expand", "shrink", "move", "break",
+             "resume", "halt", "merge", "split", "double", "triple", "rise", "drop"}
+
+
+def _undergone(q: list[Token], verb: int, tokens: list[Token], said: list[int]) -> bool:
+    """The question's verb is one of those, with no object, and the sentence has its subject
+    (one of `said`) as that verb's object."""
+    return q[verb].lemma in _ERGATIVE and not _objects(q, verb) and any(
+        tokens[i].dep in ("dobj", "nsubjpass") and tokens[tokens[i].head].lemma == q[verb].lemma
+        or any(_under(tokens, i, o) for o in _objects(tokens, tokens[i].head)
+               if tokens[tokens[i].head].lemma == q[verb].lemma)
+        for i in said)
 
 
 def _dependent_verbs(tokens: list[Token], verb: int, dep: str) -> set[str]:
@@ -2144,6 +2193,7 @@ def untied(part: Part, sentence: Sentence, lent: set[str], units: set[str]) -> s
             k, _clause_root(tokens, tokens[k].head))} for k, t in enumerate(tokens)
             if t.dep == "advcl" and any(u.head == k and u.lemma in ("before", "after")
                                         for u in tokens)]
+    own = all(t in lent for t in asked)  # "what does the policy brief recommend": the source
     for group in groups:
         # (`units`: the measures its figures are in: "$3,980 ..., which was spent on")
         words = {tokens[k].term for k in group if tokens[k].term} | units
@@ -2153,7 +2203,7 @@ def untied(part: Part, sentence: Sentence, lent: set[str], units: set[str]) -> s
             tokens[k].head].lemma == "of" and tokens[tokens[tokens[k].head].head].pos in (
             "NUM", "ADJ", "PRON", "DET") for k in group)
         if not all(_mentions(t, words) or (pronoun and t in part.nominal) for t in needed) or \
-                not any(_mentions(t, words) for t in asked):
+                not (own or any(_mentions(t, words) for t in asked)):
             continue
         if not all(t in words for t in names) and not any(
                 tokens[k].pos == "PRON" and tokens[k].lemma not in _WH for k in group):
@@ -2241,6 +2291,12 @@ def _asked(part: Part, names: bool = False) -> list[str]:
     # subject, which the passage may name anywhere, not words the answer's clause must hold
     brackets = [m.span() for m in re.finditer(r"\([^)]*\)", part.label)]
     dropped = {k for k, t in enumerate(tokens) if any(a <= t.start < b for a, b in brackets)}
+    # a source named ("according to the CyberTipline glossary"): its name is asked, not its
+    # kind; "according to several governments" says whose view is asked
+    for a, b in source_spans(part.label):
+        within = {k for k, t in enumerate(tokens) if a <= t.start < b}
+        if any(tokens[k].pos == "PROPN" or tokens[k].lemma in _DOCUMENTS for k in within):
+            dropped |= {k for k in within if tokens[k].pos != "PROPN"}
     for k, t in enumerate(tokens):
         if t.dep in _CLAUSE_DEPS | {"xcomp", "pcomp"} and t.pos in _VERBAL and \
                 tokens[t.head].pos in ("VERB", "NOUN") and t.head != k and \
@@ -2256,9 +2312,11 @@ def _asked(part: Part, names: bool = False) -> list[str]:
     return list(dict.fromkeys(
         t.term for k, t in enumerate(tokens) if t.term and k not in kind | frame | dropped
         and t.lemma not in _WH and t.lemma not in light and t.lemma not in _LIGHT_NOUNS
-        and t.term not in named))
+        and t.term not in named and not (t.pos == "VERB" and t.term not in part.terms)))
 
 
+_DOCUMENTS = {"glossary", "note", "report", "brief", "guide", "faq", "summary", "overview",
+              "explainer", "spreadsheet", "document", "table", "page", "study", "paper"}
 _MEASURED = re.compile(r"\bhow\s+(?!do|does|did|is|are|was|were|can|could|should|would|will|"
                        r"has|have|had)[a-z]+\b", re.I)
 _COMPLEMENTS = {"dobj", "ccomp", "prep", "attr", "xcomp", "acomp", "dative"}

@@ -19,7 +19,7 @@ _KINDS = [  # first match wins
               r"\bhow\s+large\s+a\s+share\b"),
     ("date", r"^\s*when\b|\b(what|which)\s+(years?|date|month|day|century|centuries|decade|"
              r"era|ages)\b|\bsince\s+when\b"),
-    ("duration", r"\bhow\s+long\b"),
+    ("duration", r"\bhow\s+long\b|\bhow\s+far\s+(?:ahead|in\s+advance|beforehand)\b"),
     ("money", r"\bhow\s+much\b.*\b(spend|spent|cost|costs|pay|paid|price|budget|revenue|fund|"
               r"funding|raise|raised|earn|earned|charge|charged|worth|money)\b|"
               r"^(what|which)\b.*\b(cost|price|budget|revenue|profit|spending|expenditure|"
@@ -92,14 +92,21 @@ def prepare(questions: list[str]) -> None:
 def _plain(question: str) -> str:
     """The question in one line, "How can you tell that X is Y" asked as "When is X Y": the
     sign it asks for is the condition a sentence gives ("X is Y when ...")."""
-    text = " ".join(question.split()).rstrip("?. ")
+    text = _AGAIN.sub(r"re\1", " ".join(question.split()).rstrip("?. "))
     sign = _TELL.match(text)
-    return f"When {sign.group(2)} {sign.group(1)} {sign.group(3)}" if sign else text
+    return f"When {sign.group(2) or 'is'} {sign.group(1)} {sign.group(3)}" if sign else text
+
+
+# "open again" as documents say it, "reopen"; only verbs whose re- form means that ("turn
+# again" is no "return", "sign again" no "resign")
+_AGAIN = re.compile(r"\b((?:open|start|build|built|elect|appear|emerge|enter|launch|unite|join|"
+                    r"releas|introduc|publish|establish|design|writ|wrote|print|fill|us|sell|"
+                    r"sold|organi[sz])(?:s|es|e|ed|d|ing|t|en)?)\s+again\b", re.I)
 
 
 _TELL = re.compile(r"how (?:can|do|does|could|would|will|should) (?:you|i|we|one|they) "
-                   r"(?:tell|know|see) (?:that |if |whether )?(\w+(?: \w+){0,5}?) "
-                   r"(is|are) (.+)", re.I)
+                   r"(?:tell|know|see) (?:that |if |whether )?(\w+(?: \w+){0,5}?)"
+                   r"(?: (is|are) |['’]s )(.+)", re.I)
 
 
 def _read(q: str) -> list[str]:
@@ -198,9 +205,16 @@ def _part(text: str, distinguishing: list[str], names: list[list[str]]) -> Part:
         frame |= {"reason"}
     if hot := HOW_HOT.search(text):  # "how hot should the oven be": a temperature, not "hot"
         frame |= set(analysis.terms(hot.group(1)))
-    if said_by := _ACCORDING.search(text):  # the source's kind ("the Stanford researchers",
+    # "when do the pads *need* replacing": the need is no relation
+    frame |= {t for tok in tagged if tok.lemma_ == "need" and any(
+        c.dep_ == "xcomp" for c in tok.children) for t in analysis.terms(tok.text)}
+    if re.match(r"\s*(?:in\s+[^,]+,\s*)?how\s+(?:is|are)\s+.+\s+defined\s*$", text, re.I):
+        frame |= set(analysis.terms("defined"))  # "how is X defined": what X is
+    if ahead := _AHEAD.search(text):  # "how far ahead should I feed it": a span before
+        frame |= set(analysis.terms(f"far {ahead.group(1)}"))
+    for start, end in source_spans(text):  # the source's kind ("the Stanford researchers",
         # "the maintenance note") is not what a sentence of it says; its name may be
-        frame |= {t for tok in tagged if said_by.start(1) <= tok.idx < said_by.end(1)
+        frame |= {t for tok in tagged if start <= tok.idx < end
                   and tok.pos_ != "PROPN" and not tok.is_upper
                   for t in analysis.terms(tok.text)} - {
             t for tok in tagged if tok.pos_ == "PROPN" for t in analysis.terms(tok.text)}
@@ -252,7 +266,18 @@ def _described(tagged) -> list[str]:
 WHY = re.compile(r"\s*(?:why\b|(?:what|which)(?:'s|\s+(?:is|was|are|were))\s+the\s+(?:\w+\s+)?"
                  r"reasons?\b)", re.I)
 HOW_HOT = re.compile(r"\bhow\s+(hot|cold|warm)\b", re.I)
+_AHEAD = re.compile(r"\bhow\s+(?:far|long)\s+(ahead|in\s+advance|beforehand)\b", re.I)
 _ACCORDING = re.compile(r"(?:^|,?\s+)according\s+to\s+([^,?]+?)(?=,|\s*$)", re.I)
+_IN_SOURCE = re.compile(r"^\s*in\s+(the\s+[^,?]*?\b(?:glossary|note|report|brief|guide|faq|"
+                        r"summary|overview|explainer|spreadsheet|document|findings))\s*,", re.I)
+
+
+def source_spans(text: str) -> list[tuple[int, int]]:
+    """Where a question names the source it asks ("according to the glossary", "In the
+    CyberTipline glossary, ..."): what that source says is asked, not the source itself."""
+    return [m.span(1) for pattern in (_ACCORDING, _IN_SOURCE) if (m := pattern.search(text))]
+
+
 # Words that frame the kind of answer rather than say what it is about: "what share of",
 # "on what date", "how long". The answer-type check covers them.
 _FRAME_WORDS = ("share", "percentage", "percent", "proportion", "fraction", "rate", "date",

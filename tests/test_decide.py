@@ -1117,6 +1117,21 @@ MARATHON, WARBLER, LINDQVIST = ("1996 Windermere Marathon", "Amber-throated warb
 SOURDOUGH, BICYCLE = "A Beginner's Guide to Baking a Sourdough Loaf", "Bicycle maintenance note"
 
 
+def test_a_pronoun_a_follow_up_left_unresolved_is_doubted():
+    """A follow-up whose rewrite could not say who "they" are (it added the conversation's
+    subject in brackets instead): whose doing is asked is not known. A question on its own may
+    use a pronoun for what it said before ("If an MSP resigns, what does it trigger")."""
+    sentence = "NCMEC reviews incoming CyberTipline reports and makes them available to police."
+    (part,) = analyse("What do they do with the incoming reports (the CyberTipline)?")
+    verdict = decide(part, sentence, "CyberTipline")
+    assert verdict.outcome == UNCONFIRMED and "'they'" in verdict.reason
+    (part,) = analyse("What does NCMEC do with the incoming reports (the CyberTipline)?")
+    assert "'" not in decide(part, sentence, "CyberTipline").reason
+    (part,) = analyse("If a platform finds CSAM, what must it do (the CyberTipline)?")
+    assert "'it'" not in decide(part, "If a platform finds CSAM, it must report it to the "
+                                      "CyberTipline.", "CyberTipline").reason
+
+
 @pytest.mark.parametrize("question, sentence, heading, answers", [
     # an infinitive of purpose on the asked verb is a reason; on another verb it is not
     ("Why was the start of the Windermere Marathon moved after 1996?", "After the 1996 race the "
@@ -1262,6 +1277,41 @@ SOURDOUGH, BICYCLE = "A Beginner's Guide to Baking a Sourdough Loaf", "Bicycle m
     # a word negated of the asked noun, said plain of another one
     ("What started with a zero velocity?", "This results in zero net force, but since the "
      "object started with a non-zero velocity, it continues to move.", "Motion", False),
+    # a verb with no object whose subject the sentence's same verb acts on: the same role
+    ("When did the children's room at the Millbrook library reopen?", "The library reopened "
+     "its children's room in March 2023 after a renovation.", "Millbrook Public Library", True),
+    ("When did the leisure pool open again?", "The pool reopened in January 2023 after new "
+     "changing rooms were fitted.", "Millbrook Leisure Pool", True),
+    ("When did the leisure pool open again?", "The pool first opened in 1974.",
+     "Millbrook Leisure Pool", False),
+    # a need says nothing the answer must; "how far ahead" asks a span before
+    ("When do disc brake pads need replacing?", "For disc brakes, this note recommends "
+     "replacing the pads when the friction material is thinner than 1.5 millimetres.",
+     "Brake pads", True),
+    ("How far ahead should I feed my starter before mixing the dough?", "Feed the sourdough "
+     "starter 4 to 12 hours before mixing, with equal weights of flour and water.",
+     "Mixing the dough", True),
+    ("How far ahead should I feed my starter before mixing the dough?", "Leave the dough to "
+     "ferment at about 24 degrees Celsius for 4 to 6 hours.", "Mixing the dough", False),
+    # a glossary entry answers what its term is; a document named as the source is not asked,
+    # those whose view is asked are
+    ("In the CyberTipline glossary, how is a duplicate report defined?", "**Duplicate "
+     "report.** A CyberTipline report about content or an offender that has already been "
+     "reported.", "CyberTipline glossary", True),
+    ("What is the Stanford Internet Observatory, according to the CyberTipline glossary?",
+     "**Stanford Internet Observatory (SIO).** A research group at Stanford University that "
+     "published a 2024 report on the CyberTipline.", "CyberTipline glossary", True),
+    ("What should fall under article 56 according to several governments?", "Josemans v "
+     "Burgemeester van Maastricht held that the Netherlands' regulation of cannabis "
+     "consumption fell outside article 56 altogether.", "European Union law", False),
+    # what a document recommends, under that document's title
+    ("What does the CyberTipline policy brief recommend?", "Recommendation: the Stanford "
+     "Internet Observatory researchers called for research and data-sharing to map "
+     "CyberTipline reports to criminal-justice outcomes.", "Policy Brief: After a CyberTipline "
+     "Report", True),
+    # "how do I know X's Y" asks the condition, as "how do I know X is Y" does
+    ("How do I know the starter's ready to use?", "The starter is ready to use when it has "
+     "roughly doubled in size and a spoonful of it floats in water.", "Sourdough starter", True),
 ])
 def test_a_sentence_answers_what_its_structure_binds(question, sentence, heading, answers):
     assert (outcome(question, sentence, heading) == ANSWERED) == answers

@@ -54,6 +54,16 @@ def test_the_kind_is_read_through_a_preposition_and_not_from_an_owner():
     assert analyse("What was the Ashby Museum's budget?")[0].kind == "money"
 
 
+def test_again_is_said_as_documents_say_it_and_a_need_is_no_relation():
+    (part,) = analyse("When did the leisure pool open again?")
+    assert part.label == "When did the leisure pool reopen" and part.predicate == ["reopen"]
+    assert analyse("When did they turn again?")[0].label == "When did they turn again"
+    (part,) = analyse("When do disc brake pads need replacing?")
+    assert part.predicate == ["replac"] and "need" not in part.terms
+    (part,) = analyse("How far ahead should I feed my starter?")
+    assert part.kind == "duration" and part.terms == ["feed", "starter"]
+
+
 def test_a_verb_modifying_a_noun_is_no_asked_relation():
     (part,) = analyse("What is the operating budget of the Ashby Museum?")
     assert part.predicate == []

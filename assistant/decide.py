@@ -685,13 +685,15 @@ def _entry_for(part: Part, sentence: Sentence) -> bool:
     """A glossary entry for the asked term answers what it is: "**Duplicate report.** A
     CyberTipline report about content ... already reported" for "How is a duplicate report
     defined?" or "What is a duplicate report, according to the glossary?"."""
+    entry = _ENTRY.match(sentence.text)
+    if not entry:  # most sentences are no entry: the question is read only for one that is
+        return False
     label = part.label  # the source is not the term: "In , how is ... defined"
     for start, end in sorted(source_spans(label), reverse=True):
         label = label[:start] + label[end:]
     asked = _DEFINED.match(label.replace("according to", "").strip(" ,"))
-    entry = _ENTRY.match(sentence.text)
-    return bool(asked and entry) and set(analysis.terms(next(g for g in asked.groups() if g))) \
-        == set(analysis.terms(entry.group("term")))
+    return bool(asked) and set(analysis.terms(next(g for g in asked.groups() if g))) == set(
+        analysis.terms(entry.group("term")))
 
 
 _DEFINED = re.compile(r"^\s*(?:in\s*,\s*)?(?:what(?:'s|\s+(?:is|are))\s+(?:meant\s+by\s+)?"
